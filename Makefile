@@ -1,0 +1,85 @@
+# netlof build. Quiet unless V=1; targets that fail leave no partial output.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD   ?= build
+CXX     ?= g++
+PYTHON  ?= /usr/bin/python3
+Q       := $(if $(filter 1,$(V)),,@)
+msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
+
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -pthread
+CPPFLAGS += -I. -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
+LDLIBS   += -lyaml-cpp -lfmt -lz -pthread
+
+# Every Debian package the build, the tests and the benchmarks use.
+DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
+	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
+	python3-sklearn python3-numpy python3-pandas iproute2 time
+
+MODEL_SRCS := $(wildcard model/*.cpp)
+USER_SRCS  := $(filter-out userspace/main.cpp,$(wildcard userspace/*.cpp))
+TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp)
+
+MODEL_OBJS := $(MODEL_SRCS:%.cpp=$(BUILD)/%.o)
+USER_OBJS  := $(USER_SRCS:%.cpp=$(BUILD)/%.o)
+TEST_OBJS  := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+MODEL_LIB  := $(BUILD)/libnetlof_model.a
+NETLOF     := $(BUILD)/netlof
+TESTS      := $(BUILD)/netlof_tests
+
+.PHONY: all deps test run bench clean install
+all: $(NETLOF)
+
+# Installs what is missing (apt-get update first); a no-op when all is present.
+deps:
+	$(Q)missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	else echo "deps: all $(words $(DEB_PACKAGES)) packages present"; fi
+
+$(BUILD)/%.o: %.cpp
+	$(call msg,CXX,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+# The model's hot loops gain from -O3 and inlining across nanoflann.
+$(BUILD)/model/%.o: CXXFLAGS += -O3
+
+# Tests find the binary and the fixtures through these paths.
+$(BUILD)/tests/%.o: CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"'
+
+$(MODEL_LIB): $(MODEL_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NETLOF): $(BUILD)/userspace/main.o $(USER_OBJS) $(MODEL_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+# Runs every test; the last line is "N passed, N failed".
+test: deps
+	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(TESTS)
+	$(Q)$(TESTS) $(TEST_ARGS)
+
+# The notebook end to end: synthesize, train, score the three examples.
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(NETLOF)
+	$(Q)scripts/notebook-demo.sh $(NETLOF) $(BUILD)/demo
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(NETLOF)
+	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d

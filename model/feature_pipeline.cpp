@@ -1,0 +1,174 @@
+#include "model/feature_pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "model/connection_columns.hpp"
+#include "model/diagnostic.hpp"
+#include "model/yaml_schema.hpp"
+
+namespace netlof {
+
+std::string_view transform_name(Transform t) {
+    switch (t) {
+        case Transform::Standard: return "standard";
+        case Transform::LogStandard: return "log_standard";
+        case Transform::OneHot: return "onehot";
+    }
+    return "?";
+}
+
+PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file) {
+    YamlDocument doc(text, file);
+    doc.check_map(doc.root(), "pipeline", {"description", "features"});
+    const YAML::Node features = doc.require(doc.root(), "features", "pipeline");
+    if (!features.IsSequence() || features.size() == 0)
+        throw doc.error(features, "features", "expected a non-empty list of {column, transform} entries");
+
+    PipelineSpec spec;
+    spec.file = file;
+    std::set<std::string> used;
+    for (const YAML::Node& f : features) {
+        doc.check_map(f, "feature", {"column", "transform"});
+        const YAML::Node col = doc.require(f, "column", "feature");
+        const YAML::Node tr = doc.require(f, "transform", "feature");
+        FeatureSpec fs;
+        fs.column = doc.scalar(col, "column");
+        fs.line = static_cast<std::size_t>(col.Mark().line) + 1;
+        fs.col = static_cast<std::size_t>(col.Mark().column) + 1;
+        const ColumnInfo* info = find_connection_column(fs.column);
+        if (info == nullptr) {
+            std::string known;
+            for (const ColumnInfo& c : kConnectionColumns) known += (known.empty() ? "" : ", ") + std::string(c.name);
+            throw doc.error(col, "column", "unknown column '" + fs.column + "' (known: " + known + ")");
+        }
+        if (!used.insert(fs.column).second) throw doc.error(col, "column", "column '" + fs.column + "' is used twice");
+        const std::string t = doc.scalar(tr, "transform");
+        if (t == "standard") fs.transform = Transform::Standard;
+        else if (t == "log_standard") fs.transform = Transform::LogStandard;
+        else if (t == "onehot") fs.transform = Transform::OneHot;
+        else throw doc.error(tr, "transform", "unknown transform '" + t + "' (expected standard, log_standard or onehot)");
+        if (info->kind == ColumnKind::Time)
+            throw doc.error(col, "column", "column '" + fs.column + "' is a timestamp and has no transform yet");
+        if (info->kind == ColumnKind::Text && fs.transform != Transform::OneHot)
+            throw doc.error(tr, "transform", "column '" + fs.column + "' holds text: only onehot applies");
+        spec.features.push_back(std::move(fs));
+    }
+    return spec;
+}
+
+FeaturePipeline::FeaturePipeline(std::vector<NumericFeature> numeric, std::vector<CategoricalFeature> categorical)
+    : numeric_(std::move(numeric)), categorical_(std::move(categorical)) {
+    lookup_.resize(categorical_.size());
+    for (std::size_t j = 0; j < categorical_.size(); ++j)
+        for (std::size_t c = 0; c < categorical_[j].categories.size(); ++c)
+            lookup_[j].emplace(categorical_[j].categories[c], static_cast<std::uint32_t>(c));
+}
+
+namespace {
+
+// One numeric input value after the transform's fixed part (log1p), checked.
+double raw_value(const CsvTable& t, std::size_t row, std::size_t col, Transform tr) {
+    double v = t.number(row, col);
+    if (tr == Transform::LogStandard) {
+        if (v <= -1.0) t.fail(row, col, "log_standard needs values above -1");
+        v = std::log1p(v);
+    }
+    return v;
+}
+
+}  // namespace
+
+FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& table) {
+    const std::string needed_by = "pipeline " + spec.file;
+    const std::size_t n = table.rows();
+    std::vector<NumericFeature> numeric;
+    std::vector<CategoricalFeature> categorical;
+    for (const FeatureSpec& f : spec.features) {
+        const std::size_t col = table.require_column(f.column, needed_by);
+        if (f.transform == Transform::OneHot) {
+            std::set<std::string_view> cats;
+            for (std::size_t r = 0; r < n; ++r) {
+                std::string_view v = table.cell(r, col);
+                if (v.empty()) table.fail(r, col, "empty value");
+                cats.insert(v);
+            }
+            categorical.push_back({f.column, std::vector<std::string>(cats.begin(), cats.end())});
+            continue;
+        }
+        // StandardScaler as scikit-learn computes it: mean, then the variance of
+        // the centred values with its correction term; Neumaier sums keep the
+        // result within an ulp or so of numpy's.
+        std::vector<double> x(n);
+        for (std::size_t r = 0; r < n; ++r) x[r] = raw_value(table, r, col, f.transform);
+        auto sum = [](const auto& values, auto&& fn) {
+            double s = 0, c = 0;
+            for (double v0 : values) {
+                const double v = fn(v0);
+                const double t = s + v;
+                c += std::abs(s) >= std::abs(v) ? (s - t) + v : (v - t) + s;
+                s = t;
+            }
+            return s + c;
+        };
+        const double dn = static_cast<double>(n);
+        const double mean = sum(x, [](double v) { return v; }) / dn;
+        const double correction = sum(x, [&](double v) { return v - mean; });
+        double var = (sum(x, [&](double v) { return (v - mean) * (v - mean); }) - correction * correction / dn) / dn;
+        const double eps = std::numeric_limits<double>::epsilon();
+        const bool constant = var <= dn * eps * var + (dn * mean * eps) * (dn * mean * eps);
+        numeric.push_back({f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var)});
+    }
+    return FeaturePipeline(std::move(numeric), std::move(categorical));
+}
+
+std::uint32_t FeaturePipeline::category_code(std::size_t feature, std::string_view value) const {
+    auto it = lookup_[feature].find(value);
+    return it == lookup_[feature].end() ? kUnknownCategory : it->second;
+}
+
+FeatureMatrix FeaturePipeline::transform(const CsvTable& table) const {
+    const std::size_t n = table.rows();
+    FeatureMatrix m;
+    m.numeric.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(numeric_.size()));
+    for (std::size_t j = 0; j < numeric_.size(); ++j) {
+        const NumericFeature& f = numeric_[j];
+        const std::size_t col = table.require_column(f.column, "the model's pipeline");
+        for (std::size_t r = 0; r < n; ++r)
+            m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
+                (raw_value(table, r, col, f.transform) - f.mean) / f.scale;
+    }
+    const std::size_t c = categorical_.size();
+    m.codes.resize(n * c);
+    for (std::size_t j = 0; j < c; ++j) {
+        m.category_counts.push_back(static_cast<std::uint32_t>(categorical_[j].categories.size()));
+        const std::size_t col = table.require_column(categorical_[j].column, "the model's pipeline");
+        for (std::size_t r = 0; r < n; ++r) {
+            std::string_view v = table.cell(r, col);
+            if (v.empty()) table.fail(r, col, "empty value");
+            m.codes[r * c + j] = category_code(j, v);
+        }
+    }
+    return m;
+}
+
+Eigen::MatrixXd FeatureMatrix::to_dense() const {
+    std::size_t width = numeric_dims();
+    for (std::uint32_t k : category_counts) width += k;
+    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(rows()), static_cast<Eigen::Index>(width));
+    for (std::size_t r = 0; r < rows(); ++r) {
+        const auto ri = static_cast<Eigen::Index>(r);
+        for (std::size_t j = 0; j < numeric_dims(); ++j) d(ri, static_cast<Eigen::Index>(j)) = numeric_row(r)[j];
+        std::size_t base = numeric_dims();
+        for (std::size_t j = 0; j < categorical_dims(); ++j) {
+            const std::uint32_t code = codes_row(r)[j];
+            if (code != kUnknownCategory) d(ri, static_cast<Eigen::Index>(base + code)) = 1.0;
+            base += category_counts[j];
+        }
+    }
+    return d;
+}
+
+}  // namespace netlof

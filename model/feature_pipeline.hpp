@@ -1,0 +1,95 @@
+// The feature pipeline: scikit-learn's ColumnTransformer of StandardScaler and
+// OneHotEncoder(handle_unknown='ignore'), configured in YAML.
+//
+// Its output is a FeatureMatrix that keeps the one-hot block as category codes
+// instead of 0/1 columns: the Euclidean distance is the same, and the codes let
+// the neighbour search treat points of one category combination as a block.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/csv_table.hpp"
+
+namespace netlof {
+
+enum class Transform : std::uint8_t { Standard = 1, LogStandard = 2, OneHot = 3 };
+std::string_view transform_name(Transform t);
+
+struct FeatureSpec {
+    std::string column;
+    Transform transform = Transform::Standard;
+    std::size_t line = 0, col = 0;  // where the YAML names it
+};
+
+struct PipelineSpec {
+    std::string file;
+    std::vector<FeatureSpec> features;
+};
+
+// Parses and checks pipeline YAML: unknown or duplicate keys, unknown columns
+// and transforms, and transforms that do not fit a column all throw InputError
+// with the YAML line and column.
+PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file);
+
+inline constexpr std::uint32_t kUnknownCategory = std::numeric_limits<std::uint32_t>::max();
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Rows in feature space. The dense equivalent of a row is its numeric values
+// followed, for each categorical column, by a one-hot vector of length
+// category_counts[j] (all zeros for kUnknownCategory).
+struct FeatureMatrix {
+    RowMatrix numeric;                        // rows x numeric dims
+    std::vector<std::uint32_t> codes;         // rows x categorical dims, row-major
+    std::vector<std::uint32_t> category_counts;
+
+    std::size_t rows() const { return static_cast<std::size_t>(numeric.rows()); }
+    std::size_t numeric_dims() const { return static_cast<std::size_t>(numeric.cols()); }
+    std::size_t categorical_dims() const { return category_counts.size(); }
+    const double* numeric_row(std::size_t i) const { return numeric.data() + i * numeric_dims(); }
+    const std::uint32_t* codes_row(std::size_t i) const { return codes.data() + i * categorical_dims(); }
+    Eigen::MatrixXd to_dense() const;  // for tests and the reference path
+};
+
+struct NumericFeature {
+    std::string column;
+    Transform transform;
+    double mean = 0, scale = 1;
+};
+
+struct CategoricalFeature {
+    std::string column;
+    std::vector<std::string> categories;  // sorted, as OneHotEncoder's categories_
+};
+
+class FeaturePipeline {
+public:
+    FeaturePipeline() = default;
+    FeaturePipeline(std::vector<NumericFeature> numeric, std::vector<CategoricalFeature> categorical);
+
+    // Fits scalers (population std; a constant column gets scale 1) and
+    // category lists on the table. Throws InputError for bad cells.
+    static FeaturePipeline fit(const PipelineSpec& spec, const CsvTable& table);
+    FeatureMatrix transform(const CsvTable& table) const;
+
+    const std::vector<NumericFeature>& numeric() const { return numeric_; }
+    const std::vector<CategoricalFeature>& categorical() const { return categorical_; }
+    std::uint32_t category_code(std::size_t feature, std::string_view value) const;
+
+private:
+    std::vector<NumericFeature> numeric_;
+    std::vector<CategoricalFeature> categorical_;
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::vector<std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>> lookup_;
+};
+
+}  // namespace netlof

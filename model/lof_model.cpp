@@ -1,0 +1,171 @@
+#include "model/lof_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "model/parallel.hpp"
+
+namespace netlof {
+
+namespace {
+
+constexpr std::size_t kChunk = 512;
+
+// Row indices of m grouped so that rows with equal category codes are
+// adjacent: each worker then computes a block order once per run of rows.
+std::vector<std::uint32_t> rows_by_codes(const FeatureMatrix& m) {
+    std::vector<std::uint32_t> rows(m.rows());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::uint32_t>(i);
+    const std::size_t c = m.categorical_dims();
+    if (c > 0)
+        std::stable_sort(rows.begin(), rows.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return std::lexicographical_compare(m.codes_row(a), m.codes_row(a) + c, m.codes_row(b), m.codes_row(b) + c);
+        });
+    return rows;
+}
+
+// Calls fn(row, order) for every row of m in parallel, with the block order
+// for that row's codes (recomputed only when the codes change).
+template <typename Fn>
+void for_each_row(const FeatureMatrix& m, const BlockedNeighborIndex& index, unsigned threads, Fn&& fn) {
+    const std::vector<std::uint32_t> rows = rows_by_codes(m);
+    const std::size_t c = m.categorical_dims();
+    parallel_for(rows.size(), kChunk, threads ? threads : default_threads(), [&](std::size_t begin, std::size_t end) {
+        BlockedNeighborIndex::BlockOrder order;
+        const std::uint32_t* order_codes = nullptr;
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::uint32_t r = rows[i];
+            if (order_codes == nullptr || !std::equal(order_codes, order_codes + c, m.codes_row(r))) {
+                order = index.order_for(m.codes_row(r));
+                order_codes = m.codes_row(r);
+            }
+            fn(r, order);
+        }
+    });
+}
+
+// lrd = 1 / (mean reach-dist + 1e-10), reach-dist(p, o) = max(d(p, o), k-dist(o)).
+double local_reachability(const Neighbor* nb, std::size_t k, const std::vector<double>& kdist) {
+    double sum = 0;
+    for (std::size_t j = 0; j < k; ++j) sum += std::max(std::sqrt(nb[j].dist2), kdist[nb[j].index]);
+    return 1.0 / (sum / static_cast<double>(k) + 1e-10);
+}
+
+// -mean(lrd(o) / lrd(p)) over p's neighbours o: scikit-learn's score.
+double negative_outlier_factor(const Neighbor* nb, std::size_t k, const std::vector<double>& lrd, double own_lrd) {
+    double sum = 0;
+    for (std::size_t j = 0; j < k; ++j) sum += lrd[nb[j].index] / own_lrd;
+    return -(sum / static_cast<double>(k));
+}
+
+}  // namespace
+
+double numpy_percentile(std::vector<double> values, double q) {
+    if (values.empty()) throw std::invalid_argument("percentile of no values");
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    const double quantile = q / 100.0;
+    const double virtual_index = static_cast<double>(n - 1) * quantile;
+    if (virtual_index >= static_cast<double>(n - 1)) return values[n - 1];
+    if (virtual_index < 0) return values[0];
+    const double previous = std::floor(virtual_index);
+    const auto lo = static_cast<std::size_t>(previous);
+    const double a = values[lo], b = values[lo + 1];
+    const double t = virtual_index - previous;
+    const double diff = b - a;
+    // numpy's _lerp: a + diff*t, but b - diff*(1-t) for t >= 0.5.
+    return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
+}
+
+LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTrainingResult* result) {
+    const std::size_t n = train.rows();
+    if (n < 2) throw std::invalid_argument("LOF needs at least 2 training rows, got " + std::to_string(n));
+    if (options.neighbors < 1) throw std::invalid_argument("n_neighbors must be at least 1");
+    if (options.contamination && !(*options.contamination > 0.0 && *options.contamination <= 0.5))
+        throw std::invalid_argument("contamination must be in (0, 0.5] or auto");
+
+    LofModel m;
+    m.k_ = std::max<std::size_t>(1, std::min(options.neighbors, n - 1));
+    m.contamination_ = options.contamination;
+    m.index_ = std::make_unique<BlockedNeighborIndex>(train);
+    const std::size_t k = m.k_;
+
+    // Each training row's k nearest other rows (its own row excluded, which is
+    // what scikit-learn's kneighbors() without X returns, duplicates included).
+    std::vector<Neighbor> nbrs(n * k);
+    for_each_row(train, *m.index_, options.threads, [&](std::uint32_t r, const auto& order) {
+        m.index_->knn(train.numeric_row(r), order, k, r, &nbrs[std::size_t{r} * k]);
+    });
+    m.kdist_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) m.kdist_[i] = std::sqrt(nbrs[i * k + k - 1].dist2);
+    m.lrd_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) m.lrd_[i] = local_reachability(&nbrs[i * k], k, m.kdist_);
+    std::vector<double> nof(n);
+    for (std::size_t i = 0; i < n; ++i) nof[i] = negative_outlier_factor(&nbrs[i * k], k, m.lrd_, m.lrd_[i]);
+    m.offset_ = options.contamination ? numpy_percentile(nof, 100.0 * *options.contamination) : -1.5;
+
+    if (result != nullptr) {
+        result->neighbors_used = k;
+        result->lof.resize(n);
+        result->anomaly.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            result->lof[i] = -nof[i];
+            result->anomaly[i] = nof[i] < m.offset_;
+        }
+        if (options.neighbors > n - 1)
+            result->warnings.push_back("n_neighbors (" + std::to_string(options.neighbors) +
+                                       ") is not below the number of training rows (" + std::to_string(n) +
+                                       "); using " + std::to_string(k));
+    }
+    m.train_ = std::move(train);
+    return m;
+}
+
+LofModel LofModel::from_parts(FeatureMatrix train, std::size_t neighbors, std::optional<double> contamination,
+                              double offset, std::vector<double> k_distance, std::vector<double> lrd) {
+    const std::size_t n = train.rows();
+    if (n < 2 || neighbors < 1 || neighbors > n - 1) throw std::invalid_argument("neighbour count does not fit the rows");
+    if (k_distance.size() != n || lrd.size() != n) throw std::invalid_argument("per-row state does not match the rows");
+    if (train.codes.size() != n * train.categorical_dims()) throw std::invalid_argument("category codes do not match the rows");
+    for (std::size_t i = 0; i < train.codes.size(); ++i)
+        if (train.codes[i] >= train.category_counts[i % train.categorical_dims()])
+            throw std::invalid_argument("a training category code is out of range");
+    for (std::size_t i = 0; i < n; ++i)
+        if (!(k_distance[i] >= 0 && std::isfinite(k_distance[i]) && lrd[i] > 0 && std::isfinite(lrd[i])))
+            throw std::invalid_argument("a k-distance or density is not a positive finite number");
+    if (!train.numeric.allFinite()) throw std::invalid_argument("a training feature is not finite");
+    if (!std::isfinite(offset)) throw std::invalid_argument("the offset is not finite");
+    LofModel m;
+    m.k_ = neighbors;
+    m.contamination_ = contamination;
+    m.offset_ = offset;
+    m.kdist_ = std::move(k_distance);
+    m.lrd_ = std::move(lrd);
+    m.index_ = std::make_unique<BlockedNeighborIndex>(train);
+    m.train_ = std::move(train);
+    return m;
+}
+
+void LofModel::score(const FeatureMatrix& queries, std::span<LofScore> out, unsigned threads) const {
+    if (queries.numeric_dims() != train_.numeric_dims() || queries.category_counts != train_.category_counts)
+        throw std::invalid_argument("query features do not match the model's");
+    if (out.size() < queries.rows()) throw std::invalid_argument("score output too small");
+    for_each_row(queries, *index_, threads, [&](std::uint32_t r, const auto& order) {
+        thread_local std::vector<Neighbor> nb;
+        nb.resize(k_);
+        index_->knn(queries.numeric_row(r), order, k_, BlockedNeighborIndex::kNoSkip, nb.data());
+        const double own = local_reachability(nb.data(), k_, kdist_);
+        const double score = negative_outlier_factor(nb.data(), k_, lrd_, own);
+        out[r] = {-score, score < offset_};
+    });
+}
+
+std::vector<Neighbor> LofModel::neighbors_of(const FeatureMatrix& queries, std::size_t row) const {
+    std::vector<Neighbor> nb(k_);
+    index_->knn(queries.numeric_row(row), index_->order_for(queries.codes_row(row)), k_, BlockedNeighborIndex::kNoSkip,
+                nb.data());
+    return nb;
+}
+
+}  // namespace netlof

@@ -1,0 +1,221 @@
+#include "model/model_file.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <zlib.h>
+
+#include "model/connection_columns.hpp"
+#include "model/diagnostic.hpp"
+
+namespace netlof {
+
+namespace {
+
+constexpr char kMagic[8] = {'N', 'E', 'T', 'L', 'O', 'F', 'M', 'D'};
+constexpr std::size_t kHeaderSize = 32;
+
+class Writer {
+public:
+    template <typename T>
+    void put(T v) {
+        static_assert(std::is_arithmetic_v<T>);
+        char b[sizeof(T)];
+        std::memcpy(b, &v, sizeof(T));  // x86-64 and arm64 are little-endian
+        out.append(b, sizeof(T));
+    }
+    void str(std::string_view s) {
+        put<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
+        out.append(s);
+    }
+    template <typename T>
+    void array(const T* p, std::size_t n) {
+        out.append(reinterpret_cast<const char*>(p), n * sizeof(T));
+    }
+    std::string out;
+};
+
+class Reader {
+public:
+    Reader(std::string_view data, std::size_t base, const std::string& file) : data_(data), base_(base), file_(file) {}
+
+    [[noreturn]] void fail(std::string_view field, const std::string& message) const {
+        Diagnostic d;
+        d.file = file_;
+        d.field = std::string(field);
+        d.message = "corrupted model: " + message + " (at byte " + std::to_string(base_ + pos_) + ")";
+        throw InputError(std::move(d));
+    }
+    void need(std::size_t bytes, std::string_view field) const {
+        if (bytes > data_.size() - pos_)
+            fail(field, "needs " + std::to_string(bytes) + " more bytes, only " + std::to_string(data_.size() - pos_) +
+                            " left");
+    }
+    template <typename T>
+    T get(std::string_view field) {
+        need(sizeof(T), field);
+        T v;
+        std::memcpy(&v, data_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+    std::string str(std::string_view field) {
+        const auto len = get<std::uint32_t>(field);
+        need(len, field);
+        std::string s(data_.substr(pos_, len));
+        pos_ += len;
+        return s;
+    }
+    // Reads count elements; the size is checked before anything is allocated,
+    // so a corrupted count cannot ask for gigabytes.
+    template <typename T>
+    void array(T* out, std::size_t count, std::string_view field) {
+        if (count > (data_.size() - pos_) / sizeof(T)) need(data_.size() + 1, field);
+        std::memcpy(out, data_.data() + pos_, count * sizeof(T));
+        pos_ += count * sizeof(T);
+    }
+    std::size_t count(std::string_view field, std::size_t max) {
+        const auto n = get<std::uint64_t>(field);
+        if (n > max) fail(field, "count " + std::to_string(n) + " is impossible here");
+        return static_cast<std::size_t>(n);
+    }
+    bool done() const { return pos_ == data_.size(); }
+
+private:
+    std::string_view data_;
+    std::size_t base_;
+    std::size_t pos_ = 0;
+    const std::string& file_;
+};
+
+}  // namespace
+
+std::string serialize_model(const TrainedModel& model) {
+    Writer w;
+    w.str(model.pipeline_file);
+    const auto& num = model.pipeline.numeric();
+    w.put<std::uint64_t>(num.size());
+    for (const NumericFeature& f : num) {
+        w.str(f.column);
+        w.put<std::uint8_t>(static_cast<std::uint8_t>(f.transform));
+        w.put(f.mean);
+        w.put(f.scale);
+    }
+    const auto& cat = model.pipeline.categorical();
+    w.put<std::uint64_t>(cat.size());
+    for (const CategoricalFeature& f : cat) {
+        w.str(f.column);
+        w.put<std::uint64_t>(f.categories.size());
+        for (const std::string& c : f.categories) w.str(c);
+    }
+    const LofModel& lof = model.lof;
+    const FeatureMatrix& t = lof.training();
+    w.put<std::uint64_t>(t.rows());
+    w.put<std::uint64_t>(lof.neighbors());
+    w.put<std::uint8_t>(lof.contamination() ? 0 : 1);  // 1: "auto"
+    w.put<double>(lof.contamination().value_or(0.0));
+    w.put<double>(lof.offset());
+    w.array(t.numeric.data(), static_cast<std::size_t>(t.numeric.size()));
+    w.array(t.codes.data(), t.codes.size());
+    w.array(lof.k_distance().data(), lof.k_distance().size());
+    w.array(lof.lrd().data(), lof.lrd().size());
+
+    std::string out(kMagic, sizeof kMagic);
+    Writer h;
+    h.put<std::uint32_t>(kModelFormatVersion);
+    h.put<std::uint32_t>(kHeaderSize);
+    h.put<std::uint64_t>(w.out.size());
+    h.put<std::uint32_t>(static_cast<std::uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(w.out.data()), static_cast<uInt>(w.out.size()))));
+    h.put<std::uint32_t>(0);
+    out += h.out;
+    out += w.out;
+    return out;
+}
+
+TrainedModel deserialize_model(std::string_view bytes, const std::string& file) {
+    auto fail = [&](std::string field, std::string message) -> InputError {
+        Diagnostic d;
+        d.file = file;
+        d.field = std::move(field);
+        d.message = std::move(message);
+        return InputError(std::move(d));
+    };
+    if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+        throw fail("magic", "not a netlof model file (it does not start with NETLOFMD)");
+    Reader header(bytes.substr(sizeof kMagic), sizeof kMagic, file);
+    const auto version = header.get<std::uint32_t>("version");
+    if (version != kModelFormatVersion)
+        throw fail("version", "model format version " + std::to_string(version) + " is not supported (this netlof reads " +
+                                  std::to_string(kModelFormatVersion) + "): retrain it with `netlof train`");
+    const auto header_size = header.get<std::uint32_t>("header_size");
+    const auto payload_size = header.get<std::uint64_t>("payload_size");
+    const auto checksum = header.get<std::uint32_t>("checksum");
+    if (header_size != kHeaderSize) throw fail("header_size", "unexpected header size " + std::to_string(header_size));
+    if (bytes.size() < kHeaderSize || payload_size != bytes.size() - kHeaderSize)
+        throw fail("payload_size", "file is truncated or has trailing data: header says " + std::to_string(payload_size) +
+                                       " payload bytes, file has " +
+                                       std::to_string(bytes.size() < kHeaderSize ? 0 : bytes.size() - kHeaderSize));
+    const std::string_view payload = bytes.substr(kHeaderSize);
+    const auto actual = static_cast<std::uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+    if (actual != checksum) throw fail("checksum", "checksum mismatch: the file is corrupted");
+
+    // The checksum guards against accidents; the checks below still refuse a
+    // well-formed file with impossible contents.
+    Reader r(payload, kHeaderSize, file);
+    const std::size_t max_items = payload.size();
+    std::string pipeline_file = r.str("pipeline_file");
+    std::vector<NumericFeature> numeric(r.count("numeric_features", max_items));
+    for (NumericFeature& f : numeric) {
+        f.column = r.str("numeric_features.column");
+        const auto t = r.get<std::uint8_t>("numeric_features.transform");
+        if (t != static_cast<std::uint8_t>(Transform::Standard) && t != static_cast<std::uint8_t>(Transform::LogStandard))
+            r.fail("numeric_features.transform", "unknown numeric transform " + std::to_string(t));
+        f.transform = static_cast<Transform>(t);
+        f.mean = r.get<double>("numeric_features.mean");
+        f.scale = r.get<double>("numeric_features.scale");
+        if (find_connection_column(f.column) == nullptr) r.fail("numeric_features.column", "unknown column '" + f.column + "'");
+        if (!std::isfinite(f.mean) || !(f.scale > 0) || !std::isfinite(f.scale))
+            r.fail("numeric_features.scale", "scaler of '" + f.column + "' is not finite and positive");
+    }
+    std::vector<CategoricalFeature> categorical(r.count("categorical_features", max_items));
+    for (CategoricalFeature& f : categorical) {
+        f.column = r.str("categorical_features.column");
+        if (find_connection_column(f.column) == nullptr)
+            r.fail("categorical_features.column", "unknown column '" + f.column + "'");
+        f.categories.resize(r.count("categorical_features.categories", max_items));
+        for (std::string& c : f.categories) c = r.str("categorical_features.categories");
+        for (std::size_t i = 1; i < f.categories.size(); ++i)
+            if (!(f.categories[i - 1] < f.categories[i]))
+                r.fail("categorical_features.categories", "categories of '" + f.column + "' are not sorted and unique");
+    }
+    const std::size_t rows = r.count("lof.rows", max_items);
+    const std::size_t k = r.count("lof.neighbors", max_items);
+    const bool auto_contamination = r.get<std::uint8_t>("lof.contamination_auto") != 0;
+    const double contamination = r.get<double>("lof.contamination");
+    const double offset = r.get<double>("lof.offset");
+    if (!auto_contamination && !(contamination > 0 && contamination <= 0.5))
+        r.fail("lof.contamination", "contamination is outside (0, 0.5]");
+
+    FeatureMatrix train;
+    train.numeric.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(numeric.size()));
+    r.array(train.numeric.data(), rows * numeric.size(), "lof.training_numeric");
+    train.codes.resize(rows * categorical.size());
+    r.array(train.codes.data(), train.codes.size(), "lof.training_codes");
+    for (const CategoricalFeature& f : categorical) train.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+    std::vector<double> kdist(rows), lrd(rows);
+    r.array(kdist.data(), rows, "lof.k_distance");
+    r.array(lrd.data(), rows, "lof.lrd");
+    if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
+    try {
+        return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
+                            LofModel::from_parts(std::move(train), k,
+                                                 auto_contamination ? std::nullopt : std::optional<double>(contamination),
+                                                 offset, std::move(kdist), std::move(lrd))};
+    } catch (const std::invalid_argument& e) {
+        throw fail("lof", std::string("corrupted model: ") + e.what());
+    }
+}
+
+}  // namespace netlof

@@ -1,0 +1,88 @@
+#include "userspace/file_io.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/diagnostic.hpp"
+
+namespace netlof {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
+    Diagnostic d;
+    d.file = path;
+    d.message = what + ": " + std::strerror(err);
+    throw InputError(std::move(d));
+}
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string read_input_file(const std::string& path) {
+    const bool is_stdin = path == "-";
+    const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(path, "cannot open", errno);
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        fail(path, "cannot read", EISDIR);
+    }
+    std::string out;
+    if (S_ISREG(st.st_mode)) out.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            if (!is_stdin) ::close(fd);
+            fail(path, "cannot read", err);
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!is_stdin) ::close(fd);
+    return out;
+}
+
+void write_output_file(const std::string& path, std::string_view data, unsigned mode) {
+    if (path == "-") {
+        std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+        std::cout.flush();
+        if (!std::cout) fail(path, "cannot write to standard output", EIO);
+        return;
+    }
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) fail(path, "cannot create " + tmp, errno);
+    if (!write_all(fd, data) || ::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        fail(path, "cannot write", err);
+    }
+    if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(path, "cannot replace", err);
+    }
+}
+
+}  // namespace netlof

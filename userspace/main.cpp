@@ -1,0 +1,69 @@
+// netlof: one binary, subcommands. Bad input anywhere is thrown once as an
+// InputError, printed here through the one diagnostic emitter, and turned
+// into exit status 2.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <iostream>
+
+#include "model/diagnostic.hpp"
+#include "userspace/model_commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace netlof;
+    CLI::App app{"netlof: which process just talked to somewhere it shouldn't, and why we think so"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    SynthCommand synth;
+    CLI::App* synth_cmd = app.add_subcommand("synth", "Write the notebook's synthetic connections as CSV");
+    synth_cmd->add_option("--seed", synth.seed, "np.random.seed value")->required();
+    synth_cmd->add_option("--out", synth.out, "Output CSV ('-' for stdout)")->required();
+    synth_cmd->add_option("--normal", synth.sizes.normal, "Rows per normal process")->capture_default_str();
+    synth_cmd->add_option("--anomalous-legit", synth.sizes.anomalous_legit, "svchost.exe rows to an unusual host")
+        ->capture_default_str();
+    synth_cmd->add_option("--anomalous-unknown", synth.sizes.anomalous_unknown, "unknown_process.exe rows")
+        ->capture_default_str();
+
+    TrainCommand train;
+    CLI::App* train_cmd = app.add_subcommand("train", "Fit the feature pipeline and LOF on connection rows");
+    train_cmd->add_option("--pipeline", train.pipeline, "Pipeline YAML")->required();
+    train_cmd->add_option("--in", train.in, "Training CSV ('-' for stdin)")->required();
+    train_cmd->add_option("--out", train.out, "Model file to write")->required();
+    train_cmd->add_option("--neighbors", train.neighbors, "k, the number of neighbours")->capture_default_str();
+    train_cmd->add_option("--contamination", train.contamination, "Fraction in (0, 0.5] or auto")->capture_default_str();
+    train_cmd->add_option("--labels-out", train.labels_out, "Write lof,anomaly for every training row");
+    train_cmd->add_option("--threads", train.threads, "Worker threads (0: every core)")->capture_default_str();
+    train_cmd->add_flag("--timings", train.timings, "Print phase timings to stderr");
+
+    ScoreCommand score;
+    CLI::App* score_cmd = app.add_subcommand("score", "Score new rows against a trained model (no refit)");
+    score_cmd->add_option("--model", score.model, "Model file from `netlof train`")->required();
+    score_cmd->add_option("--in", score.in, "CSV of rows to score ('-' for stdin)")->required();
+    score_cmd->add_option("--out", score.out, "Output CSV: the input columns, lof, anomaly")->capture_default_str();
+    score_cmd->add_option("--threads", score.threads, "Worker threads (0: every core)")->capture_default_str();
+    score_cmd->add_flag("--timings", score.timings, "Print phase timings to stderr");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;  // usage errors are bad input too
+    }
+
+    try {
+        if (*synth_cmd) return run_synth(synth);
+        if (*train_cmd) return run_train(train);
+        if (*score_cmd) return run_score(score);
+    } catch (const InputError& e) {
+        std::cerr << format_diagnostic(e.diagnostic()) << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "netlof: error: {}\n", e.what());
+        return 1;
+    }
+    return 2;
+}

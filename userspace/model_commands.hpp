@@ -1,0 +1,41 @@
+// The offline subcommands: synth, train and score. Each returns the process
+// exit status; bad input is thrown as InputError and reported by main().
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/synth.hpp"
+
+namespace netlof {
+
+struct SynthCommand {
+    std::uint32_t seed = 42;
+    std::string out = "-";
+    SynthSizes sizes;
+};
+
+struct TrainCommand {
+    std::string pipeline;
+    std::string in;
+    std::string out;
+    std::size_t neighbors = 20;
+    std::string contamination = "0.1";  // a fraction in (0, 0.5] or "auto"
+    std::string labels_out;
+    unsigned threads = 0;
+    bool timings = false;
+};
+
+struct ScoreCommand {
+    std::string model;
+    std::string in;
+    std::string out = "-";
+    unsigned threads = 0;
+    bool timings = false;
+};
+
+int run_synth(const SynthCommand& cmd);
+int run_train(const TrainCommand& cmd);
+int run_score(const ScoreCommand& cmd);
+
+}  // namespace netlof
