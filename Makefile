@@ -8,10 +8,11 @@ PYTHON  ?= /usr/bin/python3
 Q       := $(if $(filter 1,$(V)),,@)
 msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
 
-CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++20 -Wall -Wextra -pthread
-CPPFLAGS += -I. -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
-LDLIBS   += -lyaml-cpp -lfmt -lz -pthread
+# CXXFLAGS is the user's (make CXXFLAGS=...); what netlof needs lives apart.
+CXXFLAGS   ?= -O2 -g
+NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread
+NL_CPPFLAGS := -I. -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
+NL_LDLIBS   := -lyaml-cpp -lfmt -lz -pthread
 
 # Every Debian package the build, the tests and the benchmarks use.
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -45,13 +46,13 @@ deps:
 $(BUILD)/%.o: %.cpp
 	$(call msg,CXX,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(NL_CPPFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(NL_CXXFLAGS) $(NL_OPT) -c $< -o $@
 
 # The model's hot loops gain from -O3 and inlining across nanoflann.
-$(BUILD)/model/%.o: CXXFLAGS += -O3
+$(BUILD)/model/%.o: NL_OPT := -O3
 
 # Tests find the binary and the fixtures through these paths.
-$(BUILD)/tests/%.o: CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"'
+$(BUILD)/tests/%.o: NL_CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"'
 
 $(MODEL_LIB): $(MODEL_OBJS)
 	$(call msg,AR,$@)
@@ -59,11 +60,11 @@ $(MODEL_LIB): $(MODEL_OBJS)
 
 $(NETLOF): $(BUILD)/userspace/main.o $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
 
 $(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
 
 # Runs every test; the last line is "N passed, N failed".
 test: deps

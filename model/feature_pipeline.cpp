@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "model/connection_columns.hpp"
 #include "model/diagnostic.hpp"
+#include "model/parallel.hpp"
 #include "model/yaml_schema.hpp"
 
 namespace netlof {
@@ -81,47 +84,120 @@ double raw_value(const CsvTable& t, std::size_t row, std::size_t col, Transform 
 
 }  // namespace
 
-FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& table) {
+namespace {
+
+// Runs task(i) for i in [0, n) on both cores. Bad cells in several columns
+// would otherwise race to be reported: the earliest (line, column) wins, so
+// the diagnostic is the same on every run.
+template <typename Task>
+void for_each_column(std::size_t n, Task&& task) {
+    std::vector<std::optional<InputError>> errors(n);
+    parallel_for(n, 1, default_threads(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            try {
+                task(i);
+            } catch (const InputError& e) {
+                errors[i] = e;
+            }
+        }
+    });
+    const InputError* first = nullptr;
+    for (const auto& e : errors) {
+        if (!e) continue;
+        const Diagnostic& d = e->diagnostic();
+        if (first == nullptr || std::pair(d.line, d.column) < std::pair(first->diagnostic().line, first->diagnostic().column))
+            first = &*e;
+    }
+    if (first != nullptr) throw *first;
+}
+
+// StandardScaler as scikit-learn computes it: mean, then the variance of the
+// centred values with its correction term; Neumaier sums keep the result
+// within an ulp or so of numpy's.
+NumericFeature fit_scaler(const FeatureSpec& f, const std::vector<double>& x) {
+    auto sum = [&x](auto&& fn) {
+        double s = 0, c = 0;
+        for (double v0 : x) {
+            const double v = fn(v0);
+            const double t = s + v;
+            c += std::abs(s) >= std::abs(v) ? (s - t) + v : (v - t) + s;
+            s = t;
+        }
+        return s + c;
+    };
+    const double dn = static_cast<double>(x.size());
+    const double mean = sum([](double v) { return v; }) / dn;
+    const double correction = sum([&](double v) { return v - mean; });
+    const double var = (sum([&](double v) { return (v - mean) * (v - mean); }) - correction * correction / dn) / dn;
+    const double eps = std::numeric_limits<double>::epsilon();
+    const bool constant = var <= dn * eps * var + (dn * mean * eps) * (dn * mean * eps);
+    return {f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var)};
+}
+
+// Sorted distinct values of a text column, as OneHotEncoder's categories_.
+std::vector<std::string> fit_categories(const CsvTable& table, std::size_t col) {
+    std::unordered_set<std::string_view> distinct;  // rows repeat a few values: hash, then sort once
+    for (std::size_t r = 0; r < table.rows(); ++r) {
+        std::string_view v = table.cell(r, col);
+        if (v.empty()) table.fail(r, col, "empty value");
+        distinct.insert(v);
+    }
+    std::vector<std::string> cats(distinct.begin(), distinct.end());
+    std::sort(cats.begin(), cats.end());
+    return cats;
+}
+
+}  // namespace
+
+FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& table, FeatureMatrix* transformed) {
     const std::string needed_by = "pipeline " + spec.file;
     const std::size_t n = table.rows();
-    std::vector<NumericFeature> numeric;
-    std::vector<CategoricalFeature> categorical;
+    std::vector<const FeatureSpec*> num_specs, cat_specs;
     for (const FeatureSpec& f : spec.features) {
-        const std::size_t col = table.require_column(f.column, needed_by);
-        if (f.transform == Transform::OneHot) {
-            std::set<std::string_view> cats;
-            for (std::size_t r = 0; r < n; ++r) {
-                std::string_view v = table.cell(r, col);
-                if (v.empty()) table.fail(r, col, "empty value");
-                cats.insert(v);
-            }
-            categorical.push_back({f.column, std::vector<std::string>(cats.begin(), cats.end())});
-            continue;
-        }
-        // StandardScaler as scikit-learn computes it: mean, then the variance of
-        // the centred values with its correction term; Neumaier sums keep the
-        // result within an ulp or so of numpy's.
-        std::vector<double> x(n);
-        for (std::size_t r = 0; r < n; ++r) x[r] = raw_value(table, r, col, f.transform);
-        auto sum = [](const auto& values, auto&& fn) {
-            double s = 0, c = 0;
-            for (double v0 : values) {
-                const double v = fn(v0);
-                const double t = s + v;
-                c += std::abs(s) >= std::abs(v) ? (s - t) + v : (v - t) + s;
-                s = t;
-            }
-            return s + c;
-        };
-        const double dn = static_cast<double>(n);
-        const double mean = sum(x, [](double v) { return v; }) / dn;
-        const double correction = sum(x, [&](double v) { return v - mean; });
-        double var = (sum(x, [&](double v) { return (v - mean) * (v - mean); }) - correction * correction / dn) / dn;
-        const double eps = std::numeric_limits<double>::epsilon();
-        const bool constant = var <= dn * eps * var + (dn * mean * eps) * (dn * mean * eps);
-        numeric.push_back({f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var)});
+        table.require_column(f.column, needed_by);
+        (f.transform == Transform::OneHot ? cat_specs : num_specs).push_back(&f);
     }
-    return FeaturePipeline(std::move(numeric), std::move(categorical));
+    std::vector<NumericFeature> numeric(num_specs.size());
+    std::vector<std::vector<double>> values(num_specs.size());  // raw values, parsed once
+    std::vector<CategoricalFeature> categorical(cat_specs.size());
+    for_each_column(num_specs.size() + cat_specs.size(), [&](std::size_t i) {
+        if (i < num_specs.size()) {
+            const FeatureSpec& f = *num_specs[i];
+            const std::size_t col = *table.column_index(f.column);
+            values[i].resize(n);
+            for (std::size_t r = 0; r < n; ++r) values[i][r] = raw_value(table, r, col, f.transform);
+            numeric[i] = fit_scaler(f, values[i]);
+        } else {
+            const FeatureSpec& f = *cat_specs[i - num_specs.size()];
+            categorical[i - num_specs.size()] = {f.column, fit_categories(table, *table.column_index(f.column))};
+        }
+    });
+    FeaturePipeline p(std::move(numeric), std::move(categorical));
+    if (transformed != nullptr) {
+        FeatureMatrix& m = *transformed;
+        m.numeric.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(p.numeric_.size()));
+        for (std::size_t j = 0; j < p.numeric_.size(); ++j)
+            for (std::size_t r = 0; r < n; ++r)
+                m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
+                    (values[j][r] - p.numeric_[j].mean) / p.numeric_[j].scale;
+        p.encode_categories(table, m);
+    }
+    return p;
+}
+
+void FeaturePipeline::encode_categories(const CsvTable& table, FeatureMatrix& m) const {
+    const std::size_t n = table.rows(), c = categorical_.size();
+    m.codes.resize(n * c);
+    m.category_counts.clear();
+    for (const CategoricalFeature& f : categorical_) m.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+    for_each_column(c, [&](std::size_t j) {
+        const std::size_t col = table.require_column(categorical_[j].column, "the model's pipeline");
+        for (std::size_t r = 0; r < n; ++r) {
+            std::string_view v = table.cell(r, col);
+            if (v.empty()) table.fail(r, col, "empty value");
+            m.codes[r * c + j] = category_code(j, v);
+        }
+    });
 }
 
 std::uint32_t FeaturePipeline::category_code(std::size_t feature, std::string_view value) const {
@@ -133,24 +209,15 @@ FeatureMatrix FeaturePipeline::transform(const CsvTable& table) const {
     const std::size_t n = table.rows();
     FeatureMatrix m;
     m.numeric.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(numeric_.size()));
-    for (std::size_t j = 0; j < numeric_.size(); ++j) {
+    for (const NumericFeature& f : numeric_) table.require_column(f.column, "the model's pipeline");
+    for_each_column(numeric_.size(), [&](std::size_t j) {
         const NumericFeature& f = numeric_[j];
-        const std::size_t col = table.require_column(f.column, "the model's pipeline");
+        const std::size_t col = *table.column_index(f.column);
         for (std::size_t r = 0; r < n; ++r)
             m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
                 (raw_value(table, r, col, f.transform) - f.mean) / f.scale;
-    }
-    const std::size_t c = categorical_.size();
-    m.codes.resize(n * c);
-    for (std::size_t j = 0; j < c; ++j) {
-        m.category_counts.push_back(static_cast<std::uint32_t>(categorical_[j].categories.size()));
-        const std::size_t col = table.require_column(categorical_[j].column, "the model's pipeline");
-        for (std::size_t r = 0; r < n; ++r) {
-            std::string_view v = table.cell(r, col);
-            if (v.empty()) table.fail(r, col, "empty value");
-            m.codes[r * c + j] = category_code(j, v);
-        }
-    }
+    });
+    encode_categories(table, m);
     return m;
 }
 

@@ -74,8 +74,9 @@ public:
     FeaturePipeline(std::vector<NumericFeature> numeric, std::vector<CategoricalFeature> categorical);
 
     // Fits scalers (population std; a constant column gets scale 1) and
-    // category lists on the table. Throws InputError for bad cells.
-    static FeaturePipeline fit(const PipelineSpec& spec, const CsvTable& table);
+    // category lists on the table. Throws InputError for bad cells. When
+    // `transformed` is given it receives transform(table), from the same parse.
+    static FeaturePipeline fit(const PipelineSpec& spec, const CsvTable& table, FeatureMatrix* transformed = nullptr);
     FeatureMatrix transform(const CsvTable& table) const;
 
     const std::vector<NumericFeature>& numeric() const { return numeric_; }
@@ -83,6 +84,9 @@ public:
     std::uint32_t category_code(std::size_t feature, std::string_view value) const;
 
 private:
+    // Fills m.codes and m.category_counts for the table's rows.
+    void encode_categories(const CsvTable& table, FeatureMatrix& m) const;
+
     std::vector<NumericFeature> numeric_;
     std::vector<CategoricalFeature> categorical_;
     struct StringHash {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "model/huge_page_allocator.hpp"
 #include "model/parallel.hpp"
 
 namespace netlof {
@@ -25,11 +26,13 @@ std::vector<std::uint32_t> rows_by_codes(const FeatureMatrix& m) {
     return rows;
 }
 
-// Calls fn(row, order) for every row of m in parallel, with the block order
-// for that row's codes (recomputed only when the codes change).
+// Calls fn(position, row, order) for every row of m = rows[position], in
+// parallel, with the block order for that row's codes (recomputed only when
+// the codes change, so rows should come grouped by codes). Results indexed by
+// position are written sequentially by each chunk.
 template <typename Fn>
-void for_each_row(const FeatureMatrix& m, const BlockedNeighborIndex& index, unsigned threads, Fn&& fn) {
-    const std::vector<std::uint32_t> rows = rows_by_codes(m);
+void for_each_row(const FeatureMatrix& m, const std::vector<std::uint32_t>& rows, const BlockedNeighborIndex& index,
+                  unsigned threads, Fn&& fn) {
     const std::size_t c = m.categorical_dims();
     parallel_for(rows.size(), kChunk, threads ? threads : default_threads(), [&](std::size_t begin, std::size_t end) {
         BlockedNeighborIndex::BlockOrder order;
@@ -40,7 +43,7 @@ void for_each_row(const FeatureMatrix& m, const BlockedNeighborIndex& index, uns
                 order = index.order_for(m.codes_row(r));
                 order_codes = m.codes_row(r);
             }
-            fn(r, order);
+            fn(i, r, order);
         }
     });
 }
@@ -88,21 +91,24 @@ LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTraini
     LofModel m;
     m.k_ = std::max<std::size_t>(1, std::min(options.neighbors, n - 1));
     m.contamination_ = options.contamination;
-    m.index_ = std::make_unique<BlockedNeighborIndex>(train);
+    m.index_ = std::make_unique<BlockedNeighborIndex>(train, options.threads);
     const std::size_t k = m.k_;
 
     // Each training row's k nearest other rows (its own row excluded, which is
     // what scikit-learn's kneighbors() without X returns, duplicates included).
-    std::vector<Neighbor> nbrs(n * k);
-    for_each_row(train, *m.index_, options.threads, [&](std::uint32_t r, const auto& order) {
-        m.index_->knn(train.numeric_row(r), order, k, r, &nbrs[std::size_t{r} * k]);
+    // Neighbour lists are stored by position in the walk (leaf order), not by
+    // row, so the writes stay sequential.
+    const std::vector<std::uint32_t> rows = m.index_->rows_in_block_order();
+    std::vector<Neighbor, HugePageAllocator<Neighbor>> nbrs(n * k);
+    for_each_row(train, rows, *m.index_, options.threads, [&](std::size_t pos, std::uint32_t r, const auto& order) {
+        m.index_->knn(train.numeric_row(r), order, k, r, &nbrs[pos * k]);
     });
     m.kdist_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) m.kdist_[i] = std::sqrt(nbrs[i * k + k - 1].dist2);
+    for (std::size_t p = 0; p < n; ++p) m.kdist_[rows[p]] = std::sqrt(nbrs[p * k + k - 1].dist2);
     m.lrd_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) m.lrd_[i] = local_reachability(&nbrs[i * k], k, m.kdist_);
+    for (std::size_t p = 0; p < n; ++p) m.lrd_[rows[p]] = local_reachability(&nbrs[p * k], k, m.kdist_);
     std::vector<double> nof(n);
-    for (std::size_t i = 0; i < n; ++i) nof[i] = negative_outlier_factor(&nbrs[i * k], k, m.lrd_, m.lrd_[i]);
+    for (std::size_t p = 0; p < n; ++p) nof[rows[p]] = negative_outlier_factor(&nbrs[p * k], k, m.lrd_, m.lrd_[rows[p]]);
     m.offset_ = options.contamination ? numpy_percentile(nof, 100.0 * *options.contamination) : -1.5;
 
     if (result != nullptr) {
@@ -151,7 +157,7 @@ void LofModel::score(const FeatureMatrix& queries, std::span<LofScore> out, unsi
     if (queries.numeric_dims() != train_.numeric_dims() || queries.category_counts != train_.category_counts)
         throw std::invalid_argument("query features do not match the model's");
     if (out.size() < queries.rows()) throw std::invalid_argument("score output too small");
-    for_each_row(queries, *index_, threads, [&](std::uint32_t r, const auto& order) {
+    for_each_row(queries, rows_by_codes(queries), *index_, threads, [&](std::size_t, std::uint32_t r, const auto& order) {
         thread_local std::vector<Neighbor> nb;
         nb.resize(k_);
         index_->knn(queries.numeric_row(r), order, k_, BlockedNeighborIndex::kNoSkip, nb.data());

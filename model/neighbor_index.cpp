@@ -5,6 +5,8 @@
 #include <map>
 #include <nanoflann.hpp>
 
+#include "model/parallel.hpp"
+
 namespace netlof {
 
 namespace {
@@ -20,11 +22,9 @@ struct BlockPoints {
     bool kdtree_get_bbox(BBox&) const { return false; }
 };
 
-using Tree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, BlockPoints, double, std::uint32_t>,
-                                                 BlockPoints, -1, std::uint32_t>;
-
 // Blocks at most this large are scanned directly: cheaper than a tree walk.
 constexpr std::size_t kScanBelow = 48;
+constexpr std::size_t kLeafSize = 32;
 
 // The k best (smallest dist2) seen so far, sorted, in caller-provided storage.
 class KBest {
@@ -66,6 +66,60 @@ struct BlockResultSet {
     }
 };
 
+// A k-d tree over one block's numeric columns. The dimension is a template
+// argument for the common small cases, so nanoflann's distance loops unroll.
+class BlockTree {
+public:
+    virtual ~BlockTree() = default;
+    virtual void search(BlockResultSet& rs, const double* query) const = 0;
+};
+
+template <int Dim>
+class BlockTreeImpl final : public BlockTree {
+public:
+    // Builds the tree, then reorders the block's points and members into the
+    // tree's leaf order and makes its index map the identity: a leaf is then a
+    // contiguous run of memory, and walking members in order walks space.
+    BlockTreeImpl(std::size_t dims, BlockPoints& points, std::vector<double>& data, std::vector<std::uint32_t>& members)
+        : tree_(dims, points, nanoflann::KDTreeSingleIndexAdaptorParams(kLeafSize)) {
+        auto& order = tree_.vAcc;
+        std::vector<double> sorted(data.size());
+        std::vector<std::uint32_t> sorted_members(members.size());
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(order[i] * dims), dims,
+                        sorted.begin() + static_cast<std::ptrdiff_t>(i * dims));
+            sorted_members[i] = members[order[i]];
+            order[i] = static_cast<std::uint32_t>(i);
+        }
+        data.swap(sorted);  // same size: the adaptor's pointer is refreshed below
+        members.swap(sorted_members);
+        points.data = data.data();
+    }
+    void search(BlockResultSet& rs, const double* query) const override {
+        tree_.findNeighbors(rs, query, nanoflann::SearchParams(0, 0.0f, false));
+    }
+
+private:
+    using Tree = nanoflann::KDTreeSingleIndexAdaptor<
+        nanoflann::L2_Simple_Adaptor<double, BlockPoints, double, std::uint32_t>, BlockPoints, Dim, std::uint32_t>;
+    Tree tree_;
+};
+
+std::unique_ptr<BlockTree> make_tree(std::size_t dims, BlockPoints& points, std::vector<double>& data,
+                                     std::vector<std::uint32_t>& members) {
+    switch (dims) {
+        case 1: return std::make_unique<BlockTreeImpl<1>>(dims, points, data, members);
+        case 2: return std::make_unique<BlockTreeImpl<2>>(dims, points, data, members);
+        case 3: return std::make_unique<BlockTreeImpl<3>>(dims, points, data, members);
+        case 4: return std::make_unique<BlockTreeImpl<4>>(dims, points, data, members);
+        case 5: return std::make_unique<BlockTreeImpl<5>>(dims, points, data, members);
+        case 6: return std::make_unique<BlockTreeImpl<6>>(dims, points, data, members);
+        case 7: return std::make_unique<BlockTreeImpl<7>>(dims, points, data, members);
+        case 8: return std::make_unique<BlockTreeImpl<8>>(dims, points, data, members);
+        default: return std::make_unique<BlockTreeImpl<-1>>(dims, points, data, members);
+    }
+}
+
 }  // namespace
 
 struct BlockedNeighborIndex::Block {
@@ -73,10 +127,10 @@ struct BlockedNeighborIndex::Block {
     std::vector<std::uint32_t> members;  // training rows, in block order
     std::vector<double> points;          // members' numeric rows, row-major
     BlockPoints adaptor;
-    std::unique_ptr<Tree> tree;          // null for small blocks or no numeric columns
+    std::unique_ptr<BlockTree> tree;     // null for small blocks or no numeric columns
 };
 
-BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train)
+BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train, unsigned threads)
     : dims_(train.numeric_dims()), categorical_dims_(train.categorical_dims()) {
     std::map<std::vector<std::uint32_t>, std::size_t> by_codes;
     for (std::size_t i = 0; i < train.rows(); ++i) {
@@ -90,12 +144,19 @@ BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train)
         b.members.push_back(static_cast<std::uint32_t>(i));
         b.points.insert(b.points.end(), train.numeric_row(i), train.numeric_row(i) + dims_);
     }
-    for (auto& bp : blocks_) {
-        Block& b = *bp;
-        b.adaptor = BlockPoints{b.points.data(), b.members.size(), dims_};
-        if (dims_ > 0 && b.members.size() > kScanBelow)
-            b.tree = std::make_unique<Tree>(dims_, b.adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(16));
-    }
+    parallel_for(blocks_.size(), 1, threads ? threads : default_threads(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            Block& b = *blocks_[i];
+            b.adaptor = BlockPoints{b.points.data(), b.members.size(), dims_};
+            if (dims_ > 0 && b.members.size() > kScanBelow) b.tree = make_tree(dims_, b.adaptor, b.points, b.members);
+        }
+    });
+}
+
+std::vector<std::uint32_t> BlockedNeighborIndex::rows_in_block_order() const {
+    std::vector<std::uint32_t> rows;
+    for (const auto& b : blocks_) rows.insert(rows.end(), b->members.begin(), b->members.end());
+    return rows;
 }
 
 BlockedNeighborIndex::~BlockedNeighborIndex() = default;
@@ -124,13 +185,12 @@ std::size_t BlockedNeighborIndex::knn(const double* numeric, const BlockOrder& o
                                       std::uint32_t skip, Neighbor* out) const {
     if (k == 0) return 0;
     KBest best(out, k);
-    const nanoflann::SearchParams params(0, 0.0f, false);
     for (const auto& [c2, b] : order) {
         if (best.full() && !(c2 < best.worst())) break;  // nothing in this or later blocks can enter
         const Block& block = *blocks_[b];
         if (block.tree) {
             BlockResultSet rs{best, c2, block.members.data(), skip};
-            block.tree->findNeighbors(rs, numeric, params);
+            block.tree->search(rs, numeric);
             continue;
         }
         const double* p = block.points.data();

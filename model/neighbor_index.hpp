@@ -25,7 +25,8 @@ struct Neighbor {
 
 class BlockedNeighborIndex {
 public:
-    explicit BlockedNeighborIndex(const FeatureMatrix& train);
+    // Builds one tree per block, on up to `threads` threads (0: every core).
+    explicit BlockedNeighborIndex(const FeatureMatrix& train, unsigned threads = 0);
     ~BlockedNeighborIndex();
     BlockedNeighborIndex(const BlockedNeighborIndex&) = delete;
     BlockedNeighborIndex& operator=(const BlockedNeighborIndex&) = delete;
@@ -41,6 +42,10 @@ public:
     // Returns how many were found (k unless the index holds fewer points).
     std::size_t knn(const double* numeric, const BlockOrder& order, std::size_t k, std::uint32_t skip,
                     Neighbor* out) const;
+
+    // Every training row once, block by block, each block in its tree's leaf
+    // order: neighbouring rows in this order are neighbours in space.
+    std::vector<std::uint32_t> rows_in_block_order() const;
 
     std::size_t block_count() const { return blocks_.size(); }
     const std::vector<std::uint32_t>& block_members(std::size_t b) const;

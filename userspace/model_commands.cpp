@@ -73,8 +73,8 @@ int run_train(const TrainCommand& cmd) {
         throw InputError(std::move(d));
     }
     timer.mark("read");
-    FeaturePipeline pipeline = FeaturePipeline::fit(spec, table);
-    FeatureMatrix features = pipeline.transform(table);
+    FeatureMatrix features;
+    FeaturePipeline pipeline = FeaturePipeline::fit(spec, table, &features);
     timer.mark("features");
     LofTrainingResult result;
     LofModel lof = LofModel::fit(std::move(features), options, &result);

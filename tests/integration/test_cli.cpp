@@ -1,0 +1,140 @@
+// The netlof binary end to end: synth -> train -> score as the issue states
+// it, and bad input getting one diagnostic and exit status 2.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+
+#include "tests/test_support.hpp"
+
+using namespace netlof;
+using test::run_netlof;
+
+namespace {
+
+void write(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+// Exit status 2 and a first stderr line "file[:line[:col]]: error: ...".
+void check_diagnostic(const test::RunResult& r, const std::string& file, int line = 0) {
+    INFO(r.err);
+    CHECK(r.status == 2);
+    const std::string first = r.err.substr(0, r.err.find('\n'));
+    CHECK(std::regex_search(first, std::regex("^" + std::regex_replace(file, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                                                  (line > 0 ? ":" + std::to_string(line) + "(:[0-9]+)?" : "(:[0-9]+){0,2}") +
+                                                  ": error: ")));
+    CHECK(r.err.find("terminate") == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("notebook end to end: 205 training anomalies and the three verdicts", "[cli]") {
+    const std::string dir = test::temp_dir("cli-notebook");
+    REQUIRE(run_netlof({"synth", "--seed", "42", "--out", dir + "/train.csv"}).status == 0);
+    const auto train = run_netlof({"train", "--pipeline", test::source_path("configs/pipeline-seed.yaml"), "--in",
+                                   dir + "/train.csv", "--out", dir + "/model.bin", "--neighbors", "20",
+                                   "--contamination", "0.1", "--labels-out", dir + "/labels.csv"});
+    INFO(train.err);
+    REQUIRE(train.status == 0);
+    CHECK(train.out == "training anomalies: 205\n");
+    const CsvTable labels = test::read_csv(dir + "/labels.csv");
+    CHECK(labels.columns() == std::vector<std::string>{"lof", "anomaly"});
+    CHECK(labels.rows() == 2050);
+
+    const auto score = run_netlof({"score", "--model", dir + "/model.bin", "--in",
+                                   test::source_path("tests/data/notebook-examples.csv"), "--out", dir + "/scored.csv"});
+    REQUIRE(score.status == 0);
+    const CsvTable scored = test::read_csv(dir + "/scored.csv");
+    REQUIRE(scored.rows() == 3);
+    REQUIRE(scored.columns().size() == 12);
+    CHECK(scored.columns()[10] == "lof");
+    CHECK(scored.cell(0, 1) == "unknown_process.exe");
+    const double want[] = {2.5371372321, 3.4932099283, 1.0140249608};
+    const char* verdict[] = {"1", "1", "0"};
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(scored.number(i, 10) == Approx(want[i]).epsilon(1e-10));
+        CHECK(scored.cell(i, 11) == verdict[i]);
+    }
+}
+
+TEST_CASE("synth writes the notebook's header and sizes to stdout", "[cli]") {
+    const auto r = run_netlof({"synth", "--seed", "1", "--out", "-", "--normal", "2", "--anomalous-legit", "1",
+                               "--anomalous-unknown", "0"});
+    REQUIRE(r.status == 0);
+    const CsvTable t = CsvTable::parse(r.out, "stdout");
+    CHECK(r.out.rfind("pid,process_name,src_ip,src_port,dst_ip,dst_port,duration,bytes_sent,bytes_received,timestamp\n", 0) == 0);
+    CHECK(t.rows() == 9);
+}
+
+TEST_CASE("k above the row count is clipped with a warning", "[cli]") {
+    const std::string dir = test::temp_dir("cli-clip");
+    const std::string tiny = test::source_path("tests/data/lof/tiny_k_clipped/train.csv");
+    const auto r = run_netlof({"train", "--pipeline", test::source_path("configs/pipeline-seed.yaml"), "--in", tiny,
+                               "--out", dir + "/m.bin", "--contamination", "auto"});
+    CHECK(r.status == 0);
+    CHECK(r.err.find("warning") != std::string::npos);
+    CHECK(r.out == "training anomalies: 0\n");
+}
+
+TEST_CASE("bad input: one diagnostic naming file and line, exit status 2", "[cli]") {
+    const std::string dir = test::temp_dir("cli-bad");
+    const std::string pipeline = test::source_path("configs/pipeline-seed.yaml");
+    REQUIRE(run_netlof({"synth", "--seed", "3", "--out", dir + "/good.csv", "--normal", "20"}).status == 0);
+    const std::string good = test::read_text(dir + "/good.csv");
+    auto train = [&](const std::string& in, const std::string& pipe) {
+        return run_netlof({"train", "--pipeline", pipe, "--in", in, "--out", dir + "/m.bin"});
+    };
+
+    SECTION("missing column") {
+        write(dir + "/nocol.csv", "pid,process_name,src_ip,src_port,dst_ip,duration,bytes_sent,bytes_received\n1,a,b,2,c,1,1,1\n1,a,b,2,c,1,1,1\n");
+        const auto r = train(dir + "/nocol.csv", pipeline);
+        check_diagnostic(r, dir + "/nocol.csv", 1);
+        CHECK(r.err.find("dst_port") != std::string::npos);
+    }
+    SECTION("non-numeric and NaN fields") {
+        std::string bad = good;
+        bad.replace(bad.find(",192.168.1.100,", bad.find('\n', bad.find('\n') + 1)) + 15, 1, "x");  // line 3 src_port
+        write(dir + "/nonnum.csv", bad);
+        const auto r = train(dir + "/nonnum.csv", pipeline);
+        check_diagnostic(r, dir + "/nonnum.csv", 3);
+        CHECK(r.err.find("src_port") != std::string::npos);
+        write(dir + "/nan.csv", good.substr(0, good.find('\n') + 1) + "1,a,b,2,c,3,nan,1,1,t\n" + good.substr(good.find('\n') + 1));
+        const auto n = train(dir + "/nan.csv", pipeline);
+        check_diagnostic(n, dir + "/nan.csv", 2);
+        CHECK(n.err.find("duration") != std::string::npos);
+    }
+    SECTION("empty file, header only, missing file") {
+        write(dir + "/empty.csv", "");
+        check_diagnostic(train(dir + "/empty.csv", pipeline), dir + "/empty.csv");
+        write(dir + "/header.csv", good.substr(0, good.find('\n') + 1));
+        check_diagnostic(train(dir + "/header.csv", pipeline), dir + "/header.csv");
+        check_diagnostic(train(dir + "/absent.csv", pipeline), dir + "/absent.csv");
+    }
+    SECTION("pipeline with an unknown transform or column") {
+        write(dir + "/p1.yaml", "features:\n  - {column: duration, transform: minmax}\n");
+        check_diagnostic(train(dir + "/good.csv", dir + "/p1.yaml"), dir + "/p1.yaml", 2);
+        write(dir + "/p2.yaml", "features:\n  - {column: duration, transform: standard}\n  - {column: bytes, transform: standard}\n");
+        check_diagnostic(train(dir + "/good.csv", dir + "/p2.yaml"), dir + "/p2.yaml", 3);
+    }
+    SECTION("truncated, corrupted and foreign model files") {
+        REQUIRE(train(dir + "/good.csv", pipeline).status == 0);
+        const std::string model = test::read_text(dir + "/m.bin");
+        auto score = [&](const std::string& m) { return run_netlof({"score", "--model", m, "--in", dir + "/good.csv"}); };
+        CHECK(score(dir + "/m.bin").status == 0);
+        write(dir + "/trunc.bin", model.substr(0, model.size() / 2));
+        check_diagnostic(score(dir + "/trunc.bin"), dir + "/trunc.bin");
+        std::string corrupt = model;
+        corrupt[corrupt.size() / 2] ^= 1;
+        write(dir + "/corrupt.bin", corrupt);
+        check_diagnostic(score(dir + "/corrupt.bin"), dir + "/corrupt.bin");
+        check_diagnostic(score(dir + "/good.csv"), dir + "/good.csv");
+    }
+    SECTION("bad options") {
+        const auto r = run_netlof({"train", "--pipeline", pipeline, "--in", dir + "/good.csv", "--out", dir + "/m.bin",
+                                   "--contamination", "0.7"});
+        CHECK(r.status == 2);
+        CHECK(r.err.find("--contamination") != std::string::npos);
+        CHECK(run_netlof({"train", "--bogus"}).status == 2);
+        CHECK(run_netlof({}).status == 2);
+    }
+}

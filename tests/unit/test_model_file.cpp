@@ -1,0 +1,98 @@
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <zlib.h>
+
+#include "model/diagnostic.hpp"
+#include "model/model_file.hpp"
+#include "tests/test_support.hpp"
+
+using namespace netlof;
+
+namespace {
+
+TrainedModel small_model() {
+    const std::string dir = test::source_path("tests/data/lof/clusters/");
+    const PipelineSpec spec = parse_pipeline_yaml(test::read_text(dir + "pipeline.yaml"), "pipeline.yaml");
+    const CsvTable train = test::read_csv(dir + "train.csv");
+    FeaturePipeline p = FeaturePipeline::fit(spec, train);
+    LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1});
+    return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof)};
+}
+
+Diagnostic load_error(const std::string& bytes) {
+    try {
+        deserialize_model(bytes, "m.bin");
+    } catch (const InputError& e) {
+        return e.diagnostic();
+    }
+    FAIL("model accepted");
+    return {};
+}
+
+// Rewrites the header's checksum so a deliberately wrong payload gets past it.
+void fix_checksum(std::string& bytes) {
+    const auto crc = static_cast<std::uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + 32), static_cast<uInt>(bytes.size() - 32)));
+    std::memcpy(bytes.data() + 24, &crc, 4);
+}
+
+}  // namespace
+
+TEST_CASE("a saved model scores exactly as the model it was saved from", "[model_file]") {
+    const TrainedModel m = small_model();
+    const std::string bytes = serialize_model(m);
+    const TrainedModel back = deserialize_model(bytes, "m.bin");
+    CHECK(back.pipeline_file == "pipeline.yaml");
+    CHECK(back.lof.neighbors() == m.lof.neighbors());
+    CHECK(back.lof.offset() == m.lof.offset());
+    CHECK(serialize_model(back) == bytes);
+    const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
+    std::vector<LofScore> a(q.rows()), b(q.rows());
+    m.lof.score(m.pipeline.transform(q), a);
+    back.lof.score(back.pipeline.transform(q), b);
+    for (std::size_t i = 0; i < q.rows(); ++i) {
+        CHECK(a[i].lof == b[i].lof);
+        CHECK(a[i].anomaly == b[i].anomaly);
+    }
+}
+
+TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[model_file]") {
+    const std::string good = serialize_model(small_model());
+    SECTION("every truncation") {
+        for (std::size_t len = 0; len < good.size(); len += (len < 64 ? 1 : 97)) {
+            INFO("length " << len);
+            const Diagnostic d = load_error(good.substr(0, len));
+            CHECK(d.file == "m.bin");
+            CHECK_FALSE(d.field.empty());
+        }
+    }
+    SECTION("a flipped bit anywhere in the payload fails the checksum") {
+        for (std::size_t pos = 32; pos < good.size(); pos += 131) {
+            std::string bad = good;
+            bad[pos] ^= 0x10;
+            CHECK(load_error(bad).field == "checksum");
+        }
+    }
+    SECTION("foreign files") {
+        CHECK(load_error("pid,process_name\n1,x\n").field == "magic");
+        CHECK(load_error("").field == "magic");
+    }
+    SECTION("a newer format version") {
+        std::string bad = good;
+        bad[8] = 2;
+        CHECK(load_error(bad).field == "version");
+    }
+    SECTION("trailing data") { CHECK(load_error(good + "x").field == "payload_size"); }
+    SECTION("impossible contents behind a valid checksum") {
+        // The neighbour count sits right after the row count; make it exceed the rows.
+        std::string bad = good;
+        const std::size_t rows_at = bad.find("10.9.9.9") + 8;  // the last category, then rows (u64), k (u64)
+        std::uint64_t rows = 0;
+        std::memcpy(&rows, bad.data() + rows_at, 8);
+        REQUIRE(rows == 475);
+        const std::uint64_t k = rows + 5;
+        std::memcpy(bad.data() + rows_at + 8, &k, 8);
+        fix_checksum(bad);
+        CHECK(load_error(bad).field == "lof");
+    }
+}
