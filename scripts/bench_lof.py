@@ -123,7 +123,13 @@ def main():
     print('peak memory (MiB): scikit-learn process %.0f (with pandas and the data); netlof train %.0f, score %.0f'
           % (sk_rss, fit_rss, score_rss))
     targets = [('fit >= 50x', sk_fit / nl_fit >= 50), ('score >= 100x', sk_score / nl_score >= 100)]
-    print('targets: ' + ', '.join('%s %s' % (n, 'met' if t else 'MISSED') for n, t in targets))
+    print('targets against scikit-learn measured here: ' +
+          ', '.join('%s %s' % (n, 'met' if t else 'MISSED') for n, t in targets))
+    if args.scale == 50:
+        # Issue 3 states scikit-learn needs 65 s to fit and 42 s to score this size on
+        # this kind of machine; the run above measures it instead, and both are shown.
+        print('against the issue\'s stated scikit-learn times (65 s fit, 42 s score): fit %.0fx, score %.0fx'
+              % (65.0 / nl_fit, 42.0 / nl_score))
     if not ok:
         sys.exit('netlof and scikit-learn disagree')
 
