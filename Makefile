@@ -11,8 +11,18 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
 # CXXFLAGS is the user's (make CXXFLAGS=...); what netlof needs lives apart.
 CXXFLAGS   ?= -O2 -g
 NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread
-NL_CPPFLAGS := -I. -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
-NL_LDLIBS   := -lyaml-cpp -lfmt -lz -pthread
+NL_CPPFLAGS := -I. -I$(BUILD)/bpf -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
+NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -pthread
+
+# BPF: bpf/name.bpf.c -> build/bpf/name.bpf.o (clang -target bpf) -> name.skel.h
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_H := $(BUILD)/bpf/vmlinux.h
+BPF_OBJ   := $(BUILD)/bpf/netlof.bpf.o
+BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
+.SECONDARY: $(BPF_OBJ) $(VMLINUX_H)
 
 # Every Debian package the build, the tests and the benchmarks use.
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -43,10 +53,28 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	else echo "deps: all $(words $(DEB_PACKAGES)) packages present"; fi
 
+# vmlinux.h comes from the running kernel's BTF, so CO-RE relocations match it.
+$(VMLINUX_H):
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "failed to generate $@: $(VMLINUX_BTF) missing (kernel without CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/events.h $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/bpf -Ibpf -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
+
 $(BUILD)/%.o: %.cpp
 	$(call msg,CXX,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(NL_CPPFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(NL_CXXFLAGS) $(NL_OPT) -c $< -o $@
+
+# User-space objects may include the skeleton; -MMD tracks it after the first build.
+$(USER_OBJS) $(BUILD)/userspace/main.o $(TEST_OBJS): | $(BPF_SKEL)
 
 # The model's hot loops gain from -O3 and inlining across nanoflann.
 $(BUILD)/model/%.o: NL_OPT := -O3

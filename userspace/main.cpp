@@ -7,6 +7,7 @@
 
 #include "model/diagnostic.hpp"
 #include "userspace/model_commands.hpp"
+#include "userspace/record_command.hpp"
 
 int main(int argc, char** argv) {
     using namespace netlof;
@@ -43,6 +44,24 @@ int main(int argc, char** argv) {
     score_cmd->add_option("--threads", score.threads, "Worker threads (0: every core)")->capture_default_str();
     score_cmd->add_flag("--timings", score.timings, "Print phase timings to stderr");
 
+    RecordCommand record;
+    CLI::App* record_cmd = app.add_subcommand("record", "Record outbound connections with eBPF (root)");
+    record_cmd->add_option("--duration", record.duration_s, "Seconds to record (0: until SIGINT/SIGTERM)")
+        ->capture_default_str();
+    record_cmd->add_option("--out", record.out, "Output file ('-' for stdout)")->capture_default_str();
+    record_cmd->add_option("--format", record.format, "jsonl or csv")->capture_default_str();
+    record_cmd->add_option("--udp-idle", record.udp_idle_s, "Seconds without a datagram that end a UDP flow")
+        ->capture_default_str();
+    record_cmd->add_option("--flush-interval", record.flush_interval_s,
+                           "Seconds between counts of a long-lived connection")->capture_default_str();
+    record_cmd->add_option("--max-sockets", record.sensor.max_sockets, "TCP connections tracked at once (kernel map)")
+        ->capture_default_str();
+    record_cmd->add_option("--max-udp-flows", record.sensor.max_udp_flows, "UDP flows tracked at once (kernel map)")
+        ->capture_default_str();
+    record_cmd->add_option("--ringbuf-kib", record.ringbuf_kib, "Ring buffer size in KiB (power of two)")
+        ->capture_default_str();
+    record_cmd->add_flag("--verbose", record.sensor.verbose, "Print libbpf's debug output");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -58,6 +77,7 @@ int main(int argc, char** argv) {
         if (*synth_cmd) return run_synth(synth);
         if (*train_cmd) return run_train(train);
         if (*score_cmd) return run_score(score);
+        if (*record_cmd) return run_record(record);
     } catch (const InputError& e) {
         std::cerr << format_diagnostic(e.diagnostic()) << '\n';
         return 2;

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netlof's sensor: per-connection byte counts and owners for outbound TCP
+ * connections and UDP flows, from tracepoints only.
+ *
+ * TCP: a connection is tracked from its CLOSE -> SYN_SENT transition, which
+ * runs inside connect() in the connecting process, so the owner (pid, comm,
+ * uid, cgroup) is read there; later transitions may run in softirq context
+ * where the current task is someone else's. Bytes are summed in the
+ * "sockets" map per send/receive and leave the kernel in three records: when
+ * the connection is established, every flush interval while it lives, and
+ * when it closes.
+ * UDP: flows are keyed by socket and destination. The destination of an
+ * unconnected send is in the sendto/sendmsg/sendmmsg arguments, remembered at
+ * syscall entry and read when sock_send_length fires inside the call; user
+ * space ends idle flows by reading and deleting them from "udp_flows".
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Load-time settings, written by user space between open and load. */
+const volatile __u32 self_tgid = 0;                         /* the sensor itself: never traced */
+const volatile __u64 flush_interval_ns = 30ULL * 1000000000ULL; /* 0: no flush records */
+
+#define ERR_CONNREFUSED 111
+#define ERR_INPROGRESS 115
+#define ERR_ALREADY 114
+#define ERR_ISCONN 106
+#define ERR_BADF 9
+#define ERR_NOTSOCK 88
+#define ERR_EXIST 17
+#define FLAG_MSG_PEEK 2
+
+/* Sizes are set by user space with bpf_map__set_max_entries() before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* socket address */
+	__type(value, struct netlof_conn);
+} sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct netlof_udp_key);
+	__type(value, struct netlof_conn);
+} udp_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NETLOF_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* A connect() in progress, by thread: its arguments until it returns. */
+struct pending_connect {
+	__u64 uservaddr;
+	__u32 fd;
+	__u32 reached_tcp; /* set when the socket entered SYN_SENT during the call */
+};
+
+enum send_kind { SEND_TO = 1, SEND_MSG = 2, SEND_MMSG = 3 };
+
+/* A sendto/sendmsg/sendmmsg in progress, by thread. */
+struct pending_send {
+	__u64 uptr;  /* sockaddr (sendto), user_msghdr (sendmsg) or mmsghdr array (sendmmsg) */
+	__u32 kind;
+	__u32 index; /* sendmmsg: the datagram the next sock_send_length belongs to */
+};
+
+/* LRU: a thread killed inside the syscall never reaches sys_exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} connects SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct pending_send);
+} sends SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	if (v)
+		*v += 1; /* per-CPU slot: no other writer */
+}
+
+static __always_inline bool is_self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+/* The current process as the connection's owner. */
+static __always_inline void fill_owner(struct netlof_conn *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	c->tgid = id >> 32;
+	c->pid = (__u32)id;
+	c->uid = (__u32)bpf_get_current_uid_gid();
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&c->comm, leader, comm);
+}
+
+static __always_inline void emit(const struct netlof_conn *c, __u32 type)
+{
+	struct netlof_conn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(NETLOF_STAT_RINGBUF_FULL);
+		return;
+	}
+	e->hdr.ktime_ns = bpf_ktime_get_ns();
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+	bpf_ringbuf_submit(e, 0);
+	count(NETLOF_STAT_EVENTS);
+}
+
+static __always_inline void touch(struct netlof_conn *c)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	c->last_seen_ns = now;
+	if (flush_interval_ns && now - c->last_flush_ns >= flush_interval_ns) {
+		c->last_flush_ns = now;
+		emit(c, NETLOF_EV_TCP_FLUSH);
+	}
+}
+
+/* ---- TCP lifecycle ----------------------------------------------------- */
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	int newstate = ctx->newstate;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+
+	if (newstate == TCP_SYN_SENT) {
+		/* Inside connect(): the current task owns the socket. */
+		struct netlof_conn c = {};
+		__u64 id = bpf_get_current_pid_tgid();
+		struct pending_connect *p;
+
+		if (is_self())
+			return 0;
+		c.sock_id = sk;
+		fill_owner(&c);
+		c.ts_start_ns = c.last_seen_ns = c.last_flush_ns = bpf_ktime_get_ns();
+		c.family = ctx->family;
+		c.proto = IPPROTO_TCP;
+		c.dport = ctx->dport;
+		c.outcome = NETLOF_OUTCOME_FAILED; /* until established */
+		/* ctx may only be read at constant offsets: copy arrays with a helper. */
+		if (ctx->family == NETLOF_AF_INET)
+			bpf_probe_read_kernel(c.daddr, 4, ctx->daddr);
+		else
+			bpf_probe_read_kernel(c.daddr, 16, ctx->daddr_v6);
+		if (bpf_map_update_elem(&sockets, &sk, &c, BPF_ANY))
+			count(NETLOF_STAT_SOCKETS_FULL);
+		p = bpf_map_lookup_elem(&connects, &id);
+		if (p)
+			p->reached_tcp = 1;
+		return 0;
+	}
+
+	struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
+	if (!c)
+		return 0;
+	c->last_seen_ns = bpf_ktime_get_ns();
+	if (newstate == TCP_ESTABLISHED && ctx->oldstate == TCP_SYN_SENT) {
+		/* The source address and port are chosen by now. */
+		c->sport = ctx->sport;
+		if (ctx->family == NETLOF_AF_INET)
+			bpf_probe_read_kernel(c->saddr, 4, ctx->saddr);
+		else
+			bpf_probe_read_kernel(c->saddr, 16, ctx->saddr_v6);
+		c->outcome = NETLOF_OUTCOME_ACTIVE;
+		emit(c, NETLOF_EV_TCP_OPEN);
+	} else if (newstate == TCP_CLOSE) {
+		struct sock *s = (struct sock *)ctx->skaddr;
+		int err = BPF_CORE_READ(s, sk_err);
+
+		c->error = err;
+		if (c->outcome == NETLOF_OUTCOME_ACTIVE)
+			c->outcome = NETLOF_OUTCOME_CLOSED;
+		else if (err == ERR_CONNREFUSED)
+			c->outcome = NETLOF_OUTCOME_REFUSED;
+		emit(c, NETLOF_EV_TCP_CLOSE);
+		bpf_map_delete_elem(&sockets, &sk);
+	}
+	return 0;
+}
+
+/* ---- connect(): failures that never reach the TCP state machine --------- */
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int handle_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_connect p = {};
+
+	if (is_self())
+		return 0;
+	p.fd = (__u32)ctx->args[0];
+	p.uservaddr = ctx->args[1];
+	bpf_map_update_elem(&connects, &id, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline __u8 protocol_of_fd(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	struct socket *sock;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	return (__u8)BPF_CORE_READ(sock, sk, sk_protocol);
+}
+
+/* Reads an AF_INET/AF_INET6 sockaddr from user memory into c; false otherwise. */
+static __always_inline bool read_sockaddr(__u64 uptr, __u16 *family, __u8 *addr, __u16 *port)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!uptr || bpf_probe_read_user(&sa, sizeof(sa), (void *)uptr)) {
+		if (uptr)
+			count(NETLOF_STAT_USER_READ_FAILED);
+		return false;
+	}
+	if (sa.sin6_family == NETLOF_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		__builtin_memcpy(addr, &in->sin_addr, 4);
+	} else if (sa.sin6_family == NETLOF_AF_INET6) {
+		__builtin_memcpy(addr, &sa.sin6_addr, 16);
+	} else {
+		return false;
+	}
+	*family = sa.sin6_family;
+	*port = bpf_ntohs(sa.sin6_port);
+	return true;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_connect *p = bpf_map_lookup_elem(&connects, &id);
+	long ret = ctx->ret;
+
+	if (!p)
+		return 0;
+	if (ret < 0 && !p->reached_tcp && ret != -ERR_INPROGRESS && ret != -ERR_ALREADY &&
+	    ret != -ERR_ISCONN && ret != -ERR_BADF && ret != -ERR_NOTSOCK) {
+		struct netlof_conn c = {};
+
+		if (read_sockaddr(p->uservaddr, &c.family, c.daddr, &c.dport)) {
+			fill_owner(&c);
+			c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();
+			c.proto = protocol_of_fd(p->fd);
+			c.outcome = NETLOF_OUTCOME_FAILED;
+			c.error = (__s32)-ret;
+			emit(&c, NETLOF_EV_CONNECT_FAILED);
+		}
+	}
+	bpf_map_delete_elem(&connects, &id);
+	return 0;
+}
+
+/* ---- UDP destinations from the send syscalls ---------------------------- */
+
+static __always_inline int remember_send(__u64 uptr, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_send p = {.uptr = uptr, .kind = kind};
+
+	if (!uptr || is_self())
+		return 0;
+	bpf_map_update_elem(&sends, &id, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int forget_send(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&sends, &id);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int handle_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_send(ctx->args[4], SEND_TO); /* NULL on connected sockets */
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int handle_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_send(ctx->args[1], SEND_MSG);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int handle_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_send(ctx->args[1], SEND_MMSG);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int handle_exit_sendto(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int handle_exit_sendmsg(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
+
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int handle_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
+
+/* The peer of a connected socket; false when it has none. */
+static __always_inline bool socket_peer(struct sock *sk, struct netlof_udp_key *key)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	key->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	key->family = family;
+	if (family == NETLOF_AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(key->daddr, &a, 4);
+		return a != 0;
+	}
+	BPF_CORE_READ_INTO(&key->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	return key->dport != 0;
+}
+
+/* The destination of the datagram whose sock_send_length is firing. */
+static __always_inline bool send_destination(struct sock *sk, struct netlof_udp_key *key)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_send *p = bpf_map_lookup_elem(&sends, &id);
+	__u64 uaddr = 0;
+
+	if (p) {
+		if (p->kind == SEND_TO) {
+			uaddr = p->uptr;
+		} else if (p->kind == SEND_MSG) {
+			struct user_msghdr m = {};
+
+			if (!bpf_probe_read_user(&m, sizeof(m), (void *)p->uptr))
+				uaddr = (__u64)m.msg_name;
+		} else {
+			struct mmsghdr mm = {};
+			__u32 i = p->index;
+
+			if (i < 1024 &&
+			    !bpf_probe_read_user(&mm, sizeof(mm), (void *)(p->uptr + (__u64)i * sizeof(struct mmsghdr))))
+				uaddr = (__u64)mm.msg_hdr.msg_name;
+			p->index = i + 1;
+		}
+	}
+	if (uaddr && read_sockaddr(uaddr, &key->family, key->daddr, &key->dport))
+		return true;
+	return socket_peer(sk, key);
+}
+
+static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *key, __u64 bytes, bool sent)
+{
+	struct netlof_conn *c = bpf_map_lookup_elem(&udp_flows, key);
+
+	if (!c) {
+		struct netlof_conn n = {};
+		__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		long err;
+
+		n.sock_id = key->sock_id;
+		fill_owner(&n);
+		n.ts_start_ns = n.last_seen_ns = n.last_flush_ns = bpf_ktime_get_ns();
+		n.family = key->family;
+		n.proto = IPPROTO_UDP;
+		n.dport = key->dport;
+		n.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		n.outcome = NETLOF_OUTCOME_ACTIVE;
+		__builtin_memcpy(n.daddr, key->daddr, 16);
+		if (family == NETLOF_AF_INET) {
+			__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+			__builtin_memcpy(n.saddr, &a, 4);
+		} else {
+			BPF_CORE_READ_INTO(&n.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		}
+		err = bpf_map_update_elem(&udp_flows, key, &n, BPF_NOEXIST);
+		if (err && err != -ERR_EXIST) {
+			count(NETLOF_STAT_UDP_FLOWS_FULL);
+			return;
+		}
+		c = bpf_map_lookup_elem(&udp_flows, key);
+		if (!c)
+			return;
+	}
+	__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, bytes);
+	c->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* ---- bytes ------------------------------------------------------------- */
+
+SEC("tracepoint/sock/sock_send_length")
+int handle_send_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	__u64 sk = (__u64)ctx->sk;
+	struct netlof_udp_key key = {};
+
+	if (ctx->ret <= 0)
+		return 0;
+	if (ctx->protocol == IPPROTO_TCP) {
+		struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
+
+		if (c) {
+			__sync_fetch_and_add(&c->bytes_sent, (__u64)ctx->ret);
+			touch(c);
+		}
+		return 0;
+	}
+	if (ctx->protocol != IPPROTO_UDP ||
+	    (ctx->family != NETLOF_AF_INET && ctx->family != NETLOF_AF_INET6) || is_self())
+		return 0;
+	key.sock_id = sk;
+	if (send_destination((struct sock *)ctx->sk, &key))
+		udp_account((struct sock *)ctx->sk, &key, (__u64)ctx->ret, true);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int handle_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	__u64 sk = (__u64)ctx->sk;
+	struct netlof_udp_key key = {};
+
+	/* MSG_PEEK leaves the data queued: it is counted when really read. */
+	if (ctx->ret <= 0 || (ctx->flags & FLAG_MSG_PEEK))
+		return 0;
+	if (ctx->protocol == IPPROTO_TCP) {
+		struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
+
+		if (c) {
+			__sync_fetch_and_add(&c->bytes_received, (__u64)ctx->ret);
+			touch(c);
+		}
+		return 0;
+	}
+	/* UDP: only connected sockets name their peer here. */
+	if (ctx->protocol != IPPROTO_UDP ||
+	    (ctx->family != NETLOF_AF_INET && ctx->family != NETLOF_AF_INET6) || is_self())
+		return 0;
+	key.sock_id = sk;
+	if (socket_peer((struct sock *)ctx->sk, &key))
+		udp_account((struct sock *)ctx->sk, &key, (__u64)ctx->ret, false);
+	return 0;
+}

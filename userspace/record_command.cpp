@@ -1,0 +1,90 @@
+#include "userspace/record_command.hpp"
+
+#include <csignal>
+#include <fmt/core.h>
+
+#include "model/diagnostic.hpp"
+#include "userspace/connection_table.hpp"
+
+namespace netlof {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop_signal(int) { g_stop = 1; }
+
+void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
+
+[[noreturn]] void option_error(const std::string& option, const std::string& message) {
+    Diagnostic d;
+    d.file = "netlof";
+    d.field = option;
+    d.message = message;
+    throw InputError(std::move(d));
+}
+
+}  // namespace
+
+int run_record(RecordCommand cmd) {
+    RecordFormat format = RecordFormat::Jsonl;
+    if (cmd.format == "csv") format = RecordFormat::Csv;
+    else if (cmd.format != "jsonl") option_error("--format", "'" + cmd.format + "' is not jsonl or csv");
+    if (cmd.ringbuf_kib < 4 || (cmd.ringbuf_kib & (cmd.ringbuf_kib - 1)) != 0)
+        option_error("--ringbuf-kib", "must be a power of two, at least 4");
+    if (!(cmd.udp_idle_s > 0)) option_error("--udp-idle", "must be positive");
+    cmd.sensor.ringbuf_bytes = cmd.ringbuf_kib * 1024u;
+    cmd.sensor.flush_interval_ns = static_cast<std::uint64_t>(cmd.flush_interval_s * 1e9);
+
+    std::unique_ptr<RecordWriter> writer = open_record_writer(cmd.out, format);
+    ConnectionTable table(KernelClock(), cmd.max_open, cmd.max_processes,
+                          [&](const ConnectionRecord& r) { writer->write(r); });
+
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;  // no SA_RESTART: the poll returns at once
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
+    std::unique_ptr<Sensor> sensor = Sensor::start(
+        cmd.sensor, [&](const netlof_conn_event& e) { table.on_event(e); }, log_line);
+    log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));
+
+    const std::uint64_t start = KernelClock::now_ktime();
+    const auto udp_idle_ns = static_cast<std::uint64_t>(cmd.udp_idle_s * 1e9);
+    std::uint64_t next_scan = start + 1000000000ULL;
+    std::uint64_t write_failures = 0;
+    while (!g_stop) {
+        const std::uint64_t now = KernelClock::now_ktime();
+        if (cmd.duration_s > 0 && now - start >= static_cast<std::uint64_t>(cmd.duration_s * 1e9)) break;
+        sensor->poll(100);
+        if (now >= next_scan) {
+            for (const netlof_conn& c : sensor->take_udp_flows(now - udp_idle_ns))
+                table.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
+            next_scan = now + 1000000000ULL;
+        }
+        if (!writer->flush()) ++write_failures;
+    }
+
+    // Everything the kernel still holds is reported: queued records first,
+    // then connections and flows that are still open.
+    while (sensor->poll(0) > 0) {
+    }
+    const std::uint64_t end = KernelClock::now_ktime();
+    for (const netlof_conn& c : sensor->open_tcp_connections()) table.finish(c, end, NETLOF_OUTCOME_ACTIVE);
+    for (const netlof_conn& c : sensor->take_udp_flows(UINT64_MAX)) table.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    if (!writer->flush()) ++write_failures;
+
+    const auto k = sensor->kernel_stats();
+    const TableStats& t = table.stats();
+    log_line(fmt::format(
+        "stats: events {}, records {}, drops {} (ring buffer full {}, sockets map full {}, udp map full {}), "
+        "malformed {}, evictions {} (open table {}, exe cache {}), exe unknown {}, sockaddr unreadable {}, "
+        "write failures {}",
+        k[NETLOF_STAT_EVENTS], t.records,
+        k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
+        k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
+        sensor->malformed_records(), t.open_evictions + table.exe_cache().evictions(), t.open_evictions,
+        table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));
+    return write_failures == 0 ? 0 : 1;
+}
+
+}  // namespace netlof

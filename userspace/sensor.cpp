@@ -1,0 +1,160 @@
+#include "userspace/sensor.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/diagnostic.hpp"
+#include "netlof.skel.h"
+#include "userspace/event_decoder.hpp"
+
+namespace netlof {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, int err) {
+    Diagnostic d;
+    d.file = "netlof";
+    d.message = "failed to " + what + (err != 0 ? std::string(": ") + std::strerror(err) : std::string());
+    throw InputError(std::move(d));
+}
+
+bool is_dir(const char* path) {
+    struct stat st {};
+    return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+SensorLog* g_libbpf_log = nullptr;
+bool g_libbpf_verbose = false;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG && !g_libbpf_verbose) return 0;
+    char buf[1024];
+    const int n = std::vsnprintf(buf, sizeof buf, format, args);
+    if (g_libbpf_log != nullptr && *g_libbpf_log) {
+        std::string line(buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1) : 0);
+        while (!line.empty() && line.back() == '\n') line.pop_back();
+        (*g_libbpf_log)("libbpf: " + line);
+    }
+    return 0;
+}
+
+}  // namespace
+
+bool ensure_tracefs() {
+    if (is_dir("/sys/kernel/tracing/events") || is_dir("/sys/kernel/debug/tracing/events")) return false;
+    if (::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+        fail("mount tracefs at /sys/kernel/tracing (tracepoints need it)", errno);
+    return true;
+}
+
+std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler handler, SensorLog log) {
+    if (::geteuid() != 0) fail("load the sensor: netlof record and run need root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)", 0);
+    if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        fail("find kernel BTF at /sys/kernel/btf/vmlinux (the kernel needs CONFIG_DEBUG_INFO_BTF for CO-RE)", errno);
+    if (ensure_tracefs() && log) log("mounted tracefs at /sys/kernel/tracing: it was not mounted");
+
+    static SensorLog libbpf_log;
+    libbpf_log = log;
+    g_libbpf_log = &libbpf_log;
+    g_libbpf_verbose = options.verbose;
+    libbpf_set_print(libbpf_print);
+
+    std::unique_ptr<Sensor> s(new Sensor());
+    s->handler_ = std::move(handler);
+    s->skel_ = netlof_bpf__open();
+    if (s->skel_ == nullptr) fail("open the BPF object", errno);
+    s->skel_->rodata->self_tgid = static_cast<__u32>(::getpid());
+    s->skel_->rodata->flush_interval_ns = options.flush_interval_ns;
+    int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
+    if (err) fail("size the BPF maps (ring buffer must be a power of two of pages)", -err);
+    err = netlof_bpf__load(s->skel_);
+    if (err)
+        fail("load the BPF programs (netlof needs Linux 5.8+ with BPF ring buffers, tracepoint programs and BTF; "
+             "rerun with --verbose for the verifier log)", -err);
+    // Attach one by one so a missing tracepoint is named.
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, s->skel_->obj) {
+        bpf_link* link = bpf_program__attach(prog);
+        if (link == nullptr)
+            fail(std::string("attach ") + bpf_program__name(prog) + " to " + bpf_program__section_name(prog), errno);
+        // The skeleton owns links it created; keep ours alive in the object's lifetime.
+        s->links_.push_back(link);
+    }
+    s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), on_sample, s.get(), nullptr);
+    if (s->ring_ == nullptr) fail("create the ring buffer reader", errno);
+    return s;
+}
+
+Sensor::~Sensor() {
+    if (ring_ != nullptr) ring_buffer__free(ring_);
+    for (bpf_link* l : links_) bpf_link__destroy(l);
+    if (skel_ != nullptr) netlof_bpf__destroy(skel_);
+}
+
+int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
+    auto* self = static_cast<Sensor*>(ctx);
+    if (auto e = decode_event(data, size)) self->handler_(*e);
+    else ++self->malformed_;
+    return 0;
+}
+
+int Sensor::poll(int timeout_ms) {
+    const int n = ring_buffer__poll(ring_, timeout_ms);
+    return n == -EINTR ? 0 : n;
+}
+
+std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime) {
+    const int fd = bpf_map__fd(skel_->maps.udp_flows);
+    std::vector<netlof_udp_key> keys;
+    netlof_udp_key key{}, next{};
+    const void* cur = nullptr;
+    while (bpf_map_get_next_key(fd, cur, &next) == 0) {
+        keys.push_back(next);
+        key = next;
+        cur = &key;
+    }
+    std::vector<netlof_conn> out;
+    for (const netlof_udp_key& k : keys) {
+        netlof_conn c{};
+        if (bpf_map_lookup_elem(fd, &k, &c) != 0 || c.last_seen_ns >= idle_before_ktime) continue;
+        // Atomic take: a datagram racing with us starts a new flow instead of being lost.
+        if (bpf_map_lookup_and_delete_elem(fd, &k, &c) == 0) out.push_back(c);
+    }
+    return out;
+}
+
+std::vector<netlof_conn> Sensor::open_tcp_connections() const {
+    const int fd = bpf_map__fd(skel_->maps.sockets);
+    std::vector<netlof_conn> out;
+    __u64 key = 0, next = 0;
+    const void* cur = nullptr;
+    while (bpf_map_get_next_key(fd, cur, &next) == 0) {
+        netlof_conn c{};
+        if (bpf_map_lookup_elem(fd, &next, &c) == 0) out.push_back(c);
+        key = next;
+        cur = &key;
+    }
+    return out;
+}
+
+std::array<std::uint64_t, NETLOF_STAT_COUNT> Sensor::kernel_stats() const {
+    std::array<std::uint64_t, NETLOF_STAT_COUNT> total{};
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return total;
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus));
+    const int fd = bpf_map__fd(skel_->maps.stats);
+    for (__u32 i = 0; i < NETLOF_STAT_COUNT; ++i)
+        if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) == 0)
+            for (std::uint64_t v : per_cpu) total[i] += v;
+    return total;
+}
+
+}  // namespace netlof

@@ -1,0 +1,71 @@
+// The kernel half's user-space handle: loads and attaches bpf/netlof.bpf.c,
+// delivers its ring-buffer records, and reads what the maps still hold.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bpf/events.h"
+
+struct netlof_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+namespace netlof {
+
+struct SensorOptions {
+    std::uint32_t max_sockets = 65536;    // TCP connections tracked at once
+    std::uint32_t max_udp_flows = 16384;  // (socket, destination) UDP flows at once
+    std::uint32_t ringbuf_bytes = 4u << 20;
+    std::uint64_t flush_interval_ns = 30ULL * 1000000000ULL;  // counts of long-lived connections
+    bool verbose = false;                  // libbpf's debug output
+};
+
+using SensorLog = std::function<void(const std::string&)>;
+
+class Sensor {
+public:
+    using EventHandler = std::function<void(const netlof_conn_event&)>;
+
+    // Checks privileges and kernel support, mounts tracefs if it is missing
+    // (and says so through log), then opens, sizes, loads and attaches the
+    // programs. Throws InputError ("failed to X: reason", exit status 2).
+    static std::unique_ptr<Sensor> start(const SensorOptions& options, EventHandler handler, SensorLog log);
+    ~Sensor();
+    Sensor(const Sensor&) = delete;
+    Sensor& operator=(const Sensor&) = delete;
+
+    // Delivers pending records to the handler; waits up to timeout_ms for
+    // the first. Returns how many were delivered (malformed ones are counted
+    // and skipped).
+    int poll(int timeout_ms);
+
+    // Removes and returns UDP flows whose last activity is before
+    // idle_before_ktime (every flow for UINT64_MAX).
+    std::vector<netlof_conn> take_udp_flows(std::uint64_t idle_before_ktime);
+    // The TCP connections the kernel is tracking now.
+    std::vector<netlof_conn> open_tcp_connections() const;
+
+    std::array<std::uint64_t, NETLOF_STAT_COUNT> kernel_stats() const;  // summed over CPUs
+    std::uint64_t malformed_records() const { return malformed_; }
+
+private:
+    Sensor() = default;
+    static int on_sample(void* ctx, void* data, std::size_t size);
+
+    netlof_bpf* skel_ = nullptr;
+    ring_buffer* ring_ = nullptr;
+    std::vector<struct bpf_link*> links_;
+    EventHandler handler_;
+    std::uint64_t malformed_ = 0;
+};
+
+// Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
+// under debugfs. Returns true when it mounted it. Throws InputError on failure.
+bool ensure_tracefs();
+
+}  // namespace netlof
