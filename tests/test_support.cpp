@@ -23,7 +23,9 @@ std::string temp_dir(const std::string& name) {
     return p.string();
 }
 
-RunResult run_netlof(const std::vector<std::string>& args) {
+namespace {
+
+RunResult run_command(std::vector<std::string> argv_s) {
     const std::string dir = temp_dir("run");
     const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
     posix_spawn_file_actions_t fa;
@@ -31,8 +33,6 @@ RunResult run_netlof(const std::vector<std::string>& args) {
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> argv_s{NETLOF_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -48,6 +48,21 @@ RunResult run_netlof(const std::vector<std::string>& args) {
     r.err = read_text(err_path);
     std::filesystem::remove_all(dir);
     return r;
+}
+
+}  // namespace
+
+RunResult run_netlof(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{NETLOF_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(std::move(argv));
+}
+
+RunResult run_netlof_as_nobody(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  "--inh-caps=-all", "--bounding-set=-all", NETLOF_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(std::move(argv));
 }
 
 }  // namespace netlof::test

@@ -22,6 +22,8 @@ struct RunResult {
 };
 // Runs build/netlof with args (no shell), capturing both streams.
 RunResult run_netlof(const std::vector<std::string>& args);
+// The same as user nobody, through setpriv (for privilege checks).
+RunResult run_netlof_as_nobody(const std::vector<std::string>& args);
 
 // |a - b| <= rel * max(|a|, |b|), the fixtures' tolerance.
 inline bool close_rel(double a, double b, double rel = 1e-9) {

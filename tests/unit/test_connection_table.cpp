@@ -1,0 +1,107 @@
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+
+#include "tests/test_support.hpp"
+#include "userspace/connection_table.hpp"
+
+using namespace netlof;
+
+namespace {
+netlof_conn tcp_conn(std::uint32_t tgid, const char* comm, std::uint64_t sock) {
+    netlof_conn c{};
+    c.sock_id = sock;
+    c.tgid = c.pid = tgid;
+    c.family = NETLOF_AF_INET;
+    c.proto = IPPROTO_TCP;
+    c.ts_start_ns = 1000000000;
+    c.last_seen_ns = 3500000000;
+    inet_pton(AF_INET, "10.0.0.1", c.saddr);
+    inet_pton(AF_INET, "192.0.2.7", c.daddr);
+    c.sport = 40000;
+    c.dport = 443;
+    c.bytes_sent = 10;
+    c.bytes_received = 20;
+    std::strncpy(c.comm, comm, sizeof c.comm - 1);
+    return c;
+}
+}  // namespace
+
+TEST_CASE("records from kernel connections: addresses, times, outcome", "[connection_table]") {
+    const KernelClock clock(1700000000LL * 1000000000LL);
+    netlof_conn c = tcp_conn(42, "curl", 1);
+    c.outcome = NETLOF_OUTCOME_CLOSED;
+    ConnectionRecord r = make_record(c, c.last_seen_ns, clock);
+    CHECK(r.src_ip == "10.0.0.1");
+    CHECK(r.dst_ip == "192.0.2.7");
+    CHECK(r.family == 4);
+    CHECK(r.duration == Approx(2.5));
+    CHECK(r.ts_start == Approx(1700000001.0));
+    CHECK(r.outcome == "closed");
+    CHECK(r.proto == "tcp");
+    CHECK(format_timestamp(r.ts_start) == "2023-11-14 22:13:21");
+
+    c.family = NETLOF_AF_INET6;
+    inet_pton(AF_INET6, "::ffff:198.51.100.2", c.daddr);
+    r = make_record(c, c.last_seen_ns, clock);
+    CHECK(r.dst_ip == "198.51.100.2");
+    CHECK(r.family == 4);
+    inet_pton(AF_INET6, "2001:db8::1", c.daddr);
+    r = make_record(c, c.last_seen_ns, clock);
+    CHECK(r.dst_ip == "2001:db8::1");
+    CHECK(r.family == 6);
+}
+
+TEST_CASE("the exe cache reads each process once, rereads a reused pid, and counts evictions", "[connection_table]") {
+    const std::string root = test::temp_dir("proc");
+    auto fake = [&](int pid, const std::string& exe) {
+        std::filesystem::create_directories(root + "/" + std::to_string(pid));
+        std::filesystem::remove(root + "/" + std::to_string(pid) + "/exe");
+        std::filesystem::create_symlink(exe, root + "/" + std::to_string(pid) + "/exe");
+    };
+    fake(1, "/usr/bin/curl");
+    fake(2, "/usr/bin/wget");
+    ExeCache cache(1, root);
+    CHECK(cache.lookup(1, "curl") == "/usr/bin/curl");
+    fake(1, "/usr/bin/changed");
+    CHECK(cache.lookup(1, "curl") == "/usr/bin/curl");      // cached
+    CHECK(cache.lookup(1, "python3") == "/usr/bin/changed");  // same pid, another process
+    CHECK(cache.lookup(2, "wget") == "/usr/bin/wget");
+    CHECK(cache.evictions() == 1);
+    CHECK(cache.size() == 1);
+    CHECK(cache.lookup(99, "gone").empty());
+    CHECK(cache.unknown() == 1);
+    std::filesystem::remove_all(root);
+}
+
+TEST_CASE("the table reports closes and failures, and bounds open connections", "[connection_table]") {
+    std::vector<ConnectionRecord> out;
+    ConnectionTable table(KernelClock(0), 1, 16, [&](const ConnectionRecord& r) { out.push_back(r); });
+    netlof_conn_event e{};
+    e.hdr.size = sizeof e;
+    e.hdr.type = NETLOF_EV_TCP_OPEN;
+    e.conn = tcp_conn(7, "a", 1);
+    table.on_event(e);
+    e.conn = tcp_conn(8, "b", 2);
+    table.on_event(e);  // table full: counted, and its close is still reported
+    CHECK(table.open_connections() == 1);
+    CHECK(table.stats().open_evictions == 1);
+    e.hdr.type = NETLOF_EV_TCP_CLOSE;
+    e.conn.outcome = NETLOF_OUTCOME_CLOSED;
+    table.on_event(e);
+    e.conn = tcp_conn(7, "a", 1);
+    e.conn.outcome = NETLOF_OUTCOME_CLOSED;
+    table.on_event(e);
+    CHECK(table.open_connections() == 0);
+    e.hdr.type = NETLOF_EV_CONNECT_FAILED;
+    e.conn.outcome = NETLOF_OUTCOME_FAILED;
+    table.on_event(e);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].pid == 8);
+    CHECK(out[2].outcome == "failed");
+    table.finish(tcp_conn(9, "c", 3), 5000000000, NETLOF_OUTCOME_ACTIVE);
+    CHECK(out.back().outcome == "active");
+    CHECK(out.back().duration == Approx(4.0));
+    CHECK(table.stats().records == 4);
+}

@@ -1,0 +1,47 @@
+// The kernel/user boundary's layout, pinned: a change to bpf/events.h that
+// moves a field breaks the build here, not the records at run time.
+#include <catch2/catch.hpp>
+#include <cstddef>
+
+#include "bpf/events.h"
+
+static_assert(sizeof(netlof_event_header) == 16);
+static_assert(offsetof(netlof_event_header, ktime_ns) == 0);
+static_assert(offsetof(netlof_event_header, type) == 8);
+static_assert(offsetof(netlof_event_header, size) == 12);
+
+static_assert(sizeof(netlof_conn) == 136);
+static_assert(sizeof(netlof_conn) % 8 == 0);
+static_assert(offsetof(netlof_conn, sock_id) == 0);
+static_assert(offsetof(netlof_conn, cgroup_id) == 8);
+static_assert(offsetof(netlof_conn, ts_start_ns) == 16);
+static_assert(offsetof(netlof_conn, last_seen_ns) == 24);
+static_assert(offsetof(netlof_conn, last_flush_ns) == 32);
+static_assert(offsetof(netlof_conn, bytes_sent) == 40);
+static_assert(offsetof(netlof_conn, bytes_received) == 48);
+static_assert(offsetof(netlof_conn, tgid) == 56);
+static_assert(offsetof(netlof_conn, pid) == 60);
+static_assert(offsetof(netlof_conn, ppid) == 64);
+static_assert(offsetof(netlof_conn, uid) == 68);
+static_assert(offsetof(netlof_conn, error) == 72);
+static_assert(offsetof(netlof_conn, family) == 76);
+static_assert(offsetof(netlof_conn, sport) == 78);
+static_assert(offsetof(netlof_conn, dport) == 80);
+static_assert(offsetof(netlof_conn, proto) == 82);
+static_assert(offsetof(netlof_conn, outcome) == 83);
+static_assert(offsetof(netlof_conn, saddr) == 84);
+static_assert(offsetof(netlof_conn, daddr) == 100);
+static_assert(offsetof(netlof_conn, comm) == 116);
+static_assert(offsetof(netlof_conn, _pad) == 132);
+
+static_assert(sizeof(netlof_conn_event) == 152);
+static_assert(offsetof(netlof_conn_event, conn) == 16);
+
+static_assert(sizeof(netlof_udp_key) == 32);
+static_assert(offsetof(netlof_udp_key, daddr) == 8);
+static_assert(offsetof(netlof_udp_key, dport) == 24);
+static_assert(offsetof(netlof_udp_key, family) == 26);
+
+TEST_CASE("events.h layout is pinned by static_assert", "[events_layout]") {
+    CHECK(sizeof(netlof_conn_event) == sizeof(netlof_event_header) + sizeof(netlof_conn));
+}
