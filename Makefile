@@ -40,6 +40,7 @@ TEST_OBJS  := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 MODEL_LIB  := $(BUILD)/libnetlof_model.a
 NETLOF     := $(BUILD)/netlof
 TESTS      := $(BUILD)/netlof_tests
+LOADGEN    := $(BUILD)/netlof-loadgen
 
 .PHONY: all deps test run bench clean install
 all: $(NETLOF)
@@ -90,6 +91,10 @@ $(NETLOF): $(BUILD)/userspace/main.o $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
 
+$(LOADGEN): $(BUILD)/bench/loadgen.o
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@
+
 $(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
@@ -105,10 +110,11 @@ run: deps
 	$(Q)scripts/notebook-demo.sh $(NETLOF) $(BUILD)/demo
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(NETLOF)
+	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
+	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d
+-include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d $(BUILD)/bench/loadgen.d

@@ -28,6 +28,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Load-time settings, written by user space between open and load. */
 const volatile __u32 self_tgid = 0;                         /* the sensor itself: never traced */
 const volatile __u64 flush_interval_ns = 30ULL * 1000000000ULL; /* 0: no flush records */
+/* Wake the reader only once this much is queued; it also polls on a short
+ * timer. A wakeup per record cost more than everything else together. */
+const volatile __u64 wakeup_bytes = 64 * 1024;
 
 #define ERR_CONNREFUSED 111
 #define ERR_INPROGRESS 115
@@ -123,7 +126,8 @@ static __always_inline void fill_owner(struct netlof_conn *c)
 	BPF_CORE_READ_STR_INTO(&c->comm, leader, comm);
 }
 
-static __always_inline void emit(const struct netlof_conn *c, __u32 type)
+/* now: a time the caller already read (clock reads are costly in VMs). */
+static __always_inline void emit(const struct netlof_conn *c, __u32 type, __u64 now)
 {
 	struct netlof_conn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -131,14 +135,17 @@ static __always_inline void emit(const struct netlof_conn *c, __u32 type)
 		count(NETLOF_STAT_RINGBUF_FULL);
 		return;
 	}
-	e->hdr.ktime_ns = bpf_ktime_get_ns();
+	e->hdr.ktime_ns = now;
 	e->hdr.type = type;
 	e->hdr.size = sizeof(*e);
 	__builtin_memcpy(&e->conn, c, sizeof(*c));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+											      : BPF_RB_NO_WAKEUP);
 	count(NETLOF_STAT_EVENTS);
 }
 
+/* Per send/receive. (bpf_ktime_get_coarse_ns would be cheaper, but tracing
+ * programs may not call it.) */
 static __always_inline void touch(struct netlof_conn *c)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -146,20 +153,39 @@ static __always_inline void touch(struct netlof_conn *c)
 	c->last_seen_ns = now;
 	if (flush_interval_ns && now - c->last_flush_ns >= flush_interval_ns) {
 		c->last_flush_ns = now;
-		emit(c, NETLOF_EV_TCP_FLUSH);
+		emit(c, NETLOF_EV_TCP_FLUSH, now);
 	}
 }
 
 /* ---- TCP lifecycle ----------------------------------------------------- */
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+/* Source or destination address of sk, by family, into a 16-byte array. */
+static __always_inline void sock_addr(struct sock *sk, __u16 family, __u8 *out, bool source)
 {
-	__u64 sk = (__u64)ctx->skaddr;
-	int newstate = ctx->newstate;
+	if (family == NETLOF_AF_INET) {
+		__u32 a = source ? BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr) : BPF_CORE_READ(sk, __sk_common.skc_daddr);
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
+		__builtin_memcpy(out, &a, 4);
+	} else if (source) {
+		BPF_CORE_READ_INTO((__u8(*)[16])out, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u8(*)[16])out, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/*
+ * Raw tracepoints: the classic tracepoint builds its whole record (both
+ * addresses in two forms) for every transition of every socket before the
+ * program runs; here the program reads the socket only when it matters.
+ * inet_sock_set_state(const struct sock *sk, int oldstate, int newstate)
+ */
+SEC("raw_tracepoint/inet_sock_set_state")
+int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int oldstate = (int)ctx->args[1];
+	int newstate = (int)ctx->args[2];
+	__u64 key = (__u64)sk;
 
 	if (newstate == TCP_SYN_SENT) {
 		/* Inside connect(): the current task owns the socket. */
@@ -167,21 +193,17 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		__u64 id = bpf_get_current_pid_tgid();
 		struct pending_connect *p;
 
-		if (is_self())
+		if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || is_self())
 			return 0;
-		c.sock_id = sk;
+		c.sock_id = key;
 		fill_owner(&c);
 		c.ts_start_ns = c.last_seen_ns = c.last_flush_ns = bpf_ktime_get_ns();
-		c.family = ctx->family;
+		c.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		c.proto = IPPROTO_TCP;
-		c.dport = ctx->dport;
+		c.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		c.outcome = NETLOF_OUTCOME_FAILED; /* until established */
-		/* ctx may only be read at constant offsets: copy arrays with a helper. */
-		if (ctx->family == NETLOF_AF_INET)
-			bpf_probe_read_kernel(c.daddr, 4, ctx->daddr);
-		else
-			bpf_probe_read_kernel(c.daddr, 16, ctx->daddr_v6);
-		if (bpf_map_update_elem(&sockets, &sk, &c, BPF_ANY))
+		sock_addr(sk, c.family, c.daddr, false);
+		if (bpf_map_update_elem(&sockets, &key, &c, BPF_ANY))
 			count(NETLOF_STAT_SOCKETS_FULL);
 		p = bpf_map_lookup_elem(&connects, &id);
 		if (p)
@@ -189,30 +211,32 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	}
 
-	struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
+	/* A connection fires ~10 transitions on both ends; only two more matter,
+	 * so the rest leave before the map lookup. */
+	bool established = newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT;
+	if (!established && newstate != TCP_CLOSE)
+		return 0;
+	struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &key);
 	if (!c)
 		return 0;
-	c->last_seen_ns = bpf_ktime_get_ns();
-	if (newstate == TCP_ESTABLISHED && ctx->oldstate == TCP_SYN_SENT) {
+	__u64 now = bpf_ktime_get_ns();
+	c->last_seen_ns = now;
+	if (established) {
 		/* The source address and port are chosen by now. */
-		c->sport = ctx->sport;
-		if (ctx->family == NETLOF_AF_INET)
-			bpf_probe_read_kernel(c->saddr, 4, ctx->saddr);
-		else
-			bpf_probe_read_kernel(c->saddr, 16, ctx->saddr_v6);
+		c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		sock_addr(sk, c->family, c->saddr, true);
 		c->outcome = NETLOF_OUTCOME_ACTIVE;
-		emit(c, NETLOF_EV_TCP_OPEN);
-	} else if (newstate == TCP_CLOSE) {
-		struct sock *s = (struct sock *)ctx->skaddr;
-		int err = BPF_CORE_READ(s, sk_err);
+		emit(c, NETLOF_EV_TCP_OPEN, now);
+	} else {
+		int err = BPF_CORE_READ(sk, sk_err);
 
 		c->error = err;
 		if (c->outcome == NETLOF_OUTCOME_ACTIVE)
 			c->outcome = NETLOF_OUTCOME_CLOSED;
 		else if (err == ERR_CONNREFUSED)
 			c->outcome = NETLOF_OUTCOME_REFUSED;
-		emit(c, NETLOF_EV_TCP_CLOSE);
-		bpf_map_delete_elem(&sockets, &sk);
+		emit(c, NETLOF_EV_TCP_CLOSE, now);
+		bpf_map_delete_elem(&sockets, &key);
 	}
 	return 0;
 }
@@ -293,7 +317,7 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 			c.proto = protocol_of_fd(p->fd);
 			c.outcome = NETLOF_OUTCOME_FAILED;
 			c.error = (__s32)-ret;
-			emit(&c, NETLOF_EV_CONNECT_FAILED);
+			emit(&c, NETLOF_EV_CONNECT_FAILED, c.ts_start_ns);
 		}
 	}
 	bpf_map_delete_elem(&connects, &id);
@@ -435,56 +459,50 @@ static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *
 
 /* ---- bytes ------------------------------------------------------------- */
 
-SEC("tracepoint/sock/sock_send_length")
-int handle_send_length(struct trace_event_raw_sock_msg_length *ctx)
+/*
+ * sock_send_length / sock_recv_length(struct sock *sk, int ret, int flags),
+ * as raw tracepoints. A tracked TCP socket is found by one lookup; only a
+ * miss pays for reading the socket's protocol and family.
+ */
+static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sent)
 {
-	__u64 sk = (__u64)ctx->sk;
-	struct netlof_udp_key key = {};
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int ret = (int)ctx->args[1];
+	int flags = (int)ctx->args[2];
+	__u64 key = (__u64)sk;
+	struct netlof_udp_key ukey = {};
+	struct netlof_conn *c;
+	__u16 family;
 
-	if (ctx->ret <= 0)
+	/* MSG_PEEK leaves the data queued: it is counted when really read. */
+	if (ret <= 0 || (!sent && (flags & FLAG_MSG_PEEK)))
 		return 0;
-	if (ctx->protocol == IPPROTO_TCP) {
-		struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
-
-		if (c) {
-			__sync_fetch_and_add(&c->bytes_sent, (__u64)ctx->ret);
-			touch(c);
-		}
+	c = bpf_map_lookup_elem(&sockets, &key);
+	if (c) {
+		__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, (__u64)ret);
+		touch(c);
 		return 0;
 	}
-	if (ctx->protocol != IPPROTO_UDP ||
-	    (ctx->family != NETLOF_AF_INET && ctx->family != NETLOF_AF_INET6) || is_self())
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
 		return 0;
-	key.sock_id = sk;
-	if (send_destination((struct sock *)ctx->sk, &key))
-		udp_account((struct sock *)ctx->sk, &key, (__u64)ctx->ret, true);
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || is_self())
+		return 0;
+	ukey.sock_id = key;
+	/* Received datagrams name their peer only on connected sockets. */
+	if (sent ? send_destination(sk, &ukey) : socket_peer(sk, &ukey))
+		udp_account(sk, &ukey, (__u64)ret, sent);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int handle_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+SEC("raw_tracepoint/sock_send_length")
+int handle_send_length(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 sk = (__u64)ctx->sk;
-	struct netlof_udp_key key = {};
+	return account(ctx, true);
+}
 
-	/* MSG_PEEK leaves the data queued: it is counted when really read. */
-	if (ctx->ret <= 0 || (ctx->flags & FLAG_MSG_PEEK))
-		return 0;
-	if (ctx->protocol == IPPROTO_TCP) {
-		struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &sk);
-
-		if (c) {
-			__sync_fetch_and_add(&c->bytes_received, (__u64)ctx->ret);
-			touch(c);
-		}
-		return 0;
-	}
-	/* UDP: only connected sockets name their peer here. */
-	if (ctx->protocol != IPPROTO_UDP ||
-	    (ctx->family != NETLOF_AF_INET && ctx->family != NETLOF_AF_INET6) || is_self())
-		return 0;
-	key.sock_id = sk;
-	if (socket_peer((struct sock *)ctx->sk, &key))
-		udp_account((struct sock *)ctx->sk, &key, (__u64)ctx->ret, false);
-	return 0;
+SEC("raw_tracepoint/sock_recv_length")
+int handle_recv_length(struct bpf_raw_tracepoint_args *ctx)
+{
+	return account(ctx, false);
 }

@@ -11,6 +11,9 @@ namespace netlof {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+// The kernel wakes us only when records pile up; otherwise we collect them
+// every kPollMs, which bounds how late a record can be.
+constexpr int kPollMs = 10;
 void on_stop_signal(int) { g_stop = 1; }
 
 void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
@@ -55,7 +58,7 @@ int run_record(RecordCommand cmd) {
     while (!g_stop) {
         const std::uint64_t now = KernelClock::now_ktime();
         if (cmd.duration_s > 0 && now - start >= static_cast<std::uint64_t>(cmd.duration_s * 1e9)) break;
-        sensor->poll(100);
+        sensor->poll(kPollMs);
         if (now >= next_scan) {
             for (const netlof_conn& c : sensor->take_udp_flows(now - udp_idle_ns))
                 table.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
@@ -64,8 +67,9 @@ int run_record(RecordCommand cmd) {
         if (!writer->flush()) ++write_failures;
     }
 
-    // Everything the kernel still holds is reported: queued records first,
-    // then connections and flows that are still open.
+    // Everything the kernel still holds is reported: stop tracing so nothing
+    // changes underneath, then queued records, then what is still open.
+    sensor->stop_tracing();
     while (sensor->poll(0) > 0) {
     }
     const std::uint64_t end = KernelClock::now_ktime();

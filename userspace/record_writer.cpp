@@ -2,36 +2,42 @@
 
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "model/csv_table.hpp"
 #include "model/diagnostic.hpp"
+#include "userspace/json_line.hpp"
 
 namespace netlof {
 
+void append_record_json(std::string& out, const ConnectionRecord& r) {
+    JsonLine j(out);
+    j.field("ts_start", r.ts_start)
+        .field("ts_end", r.ts_end)
+        .field("duration", r.duration)
+        .field("pid", r.pid)
+        .field("ppid", r.ppid)
+        .field("uid", r.uid)
+        .field("process_name", r.process_name)
+        .field("exe", r.exe)
+        .field("cgroup_id", r.cgroup_id)
+        .field("family", r.family)
+        .field("proto", r.proto)
+        .field("src_ip", r.src_ip)
+        .field("src_port", r.src_port)
+        .field("dst_ip", r.dst_ip)
+        .field("dst_port", r.dst_port)
+        .field("bytes_sent", r.bytes_sent)
+        .field("bytes_received", r.bytes_received)
+        .field("outcome", r.outcome);
+    if (r.error != 0) j.field("error", std::strerror(r.error));
+    j.end();
+}
+
 std::string record_to_json(const ConnectionRecord& r) {
-    nlohmann::ordered_json j;
-    j["ts_start"] = r.ts_start;
-    j["ts_end"] = r.ts_end;
-    j["duration"] = r.duration;
-    j["pid"] = r.pid;
-    j["ppid"] = r.ppid;
-    j["uid"] = r.uid;
-    j["process_name"] = r.process_name;
-    j["exe"] = r.exe;
-    j["cgroup_id"] = r.cgroup_id;
-    j["family"] = r.family;
-    j["proto"] = r.proto;
-    j["src_ip"] = r.src_ip;
-    j["src_port"] = r.src_port;
-    j["dst_ip"] = r.dst_ip;
-    j["dst_port"] = r.dst_port;
-    j["bytes_sent"] = r.bytes_sent;
-    j["bytes_received"] = r.bytes_received;
-    j["outcome"] = r.outcome;
-    if (r.error != 0) j["error"] = std::strerror(r.error);
-    // Comm and paths are bytes, not always UTF-8: replace what is invalid.
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string s;
+    append_record_json(s, r);
+    s.pop_back();  // the newline
+    return s;
 }
 
 std::string record_csv_header() {
@@ -40,7 +46,14 @@ std::string record_csv_header() {
 }
 
 std::string record_to_csv(const ConnectionRecord& r) {
-    std::string s = std::to_string(r.pid) + ',';
+    std::string s;
+    append_record_csv(s, r);
+    return s;
+}
+
+void append_record_csv(std::string& s, const ConnectionRecord& r) {
+    s += std::to_string(r.pid);
+    s += ',';
     append_csv_field(s, r.process_name);
     s += ',' + r.src_ip + ',' + std::to_string(r.src_port) + ',' + r.dst_ip + ',' + std::to_string(r.dst_port) + ',';
     append_double(s, r.duration);
@@ -52,7 +65,6 @@ std::string record_to_csv(const ConnectionRecord& r) {
     s += ',';
     append_double(s, r.ts_end);
     s += '\n';
-    return s;
 }
 
 namespace {
@@ -67,8 +79,10 @@ public:
         else std::fflush(f_);
     }
     void write(const ConnectionRecord& r) override {
-        const std::string line = format_ == RecordFormat::Csv ? record_to_csv(r) : record_to_json(r) + '\n';
-        std::fwrite(line.data(), 1, line.size(), f_);
+        line_.clear();  // reused: no allocation per record once it has grown
+        if (format_ == RecordFormat::Csv) append_record_csv(line_, r);
+        else append_record_json(line_, r);
+        std::fwrite(line_.data(), 1, line_.size(), f_);
     }
     bool flush() override { return std::fflush(f_) == 0 && !std::ferror(f_); }
 
@@ -76,6 +90,7 @@ private:
     std::FILE* f_;
     bool owned_;
     RecordFormat format_;
+    std::string line_;
 };
 
 }  // namespace

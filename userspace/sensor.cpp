@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -34,13 +35,18 @@ bool g_libbpf_verbose = false;
 
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
     if (level == LIBBPF_DEBUG && !g_libbpf_verbose) return 0;
-    char buf[1024];
-    const int n = std::vsnprintf(buf, sizeof buf, format, args);
-    if (g_libbpf_log != nullptr && *g_libbpf_log) {
-        std::string line(buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1) : 0);
-        while (!line.empty() && line.back() == '\n') line.pop_back();
-        (*g_libbpf_log)("libbpf: " + line);
-    }
+    if (g_libbpf_log == nullptr || !*g_libbpf_log) return 0;
+    // A verifier log arrives as one message of many kilobytes: size it first.
+    va_list copy;
+    va_copy(copy, args);
+    const int n = std::vsnprintf(nullptr, 0, format, copy);
+    va_end(copy);
+    if (n <= 0) return 0;
+    std::string text(static_cast<std::size_t>(n) + 1, '\0');
+    std::vsnprintf(text.data(), text.size(), format, args);
+    text.resize(static_cast<std::size_t>(n));
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    (*g_libbpf_log)(text);
     return 0;
 }
 
@@ -71,6 +77,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     if (s->skel_ == nullptr) fail("open the BPF object", errno);
     s->skel_->rodata->self_tgid = static_cast<__u32>(::getpid());
     s->skel_->rodata->flush_interval_ns = options.flush_interval_ns;
+    s->skel_->rodata->wakeup_bytes = std::min<std::uint64_t>(options.wakeup_bytes, options.ringbuf_bytes / 4);
     int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
@@ -107,8 +114,16 @@ int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
 }
 
 int Sensor::poll(int timeout_ms) {
-    const int n = ring_buffer__poll(ring_, timeout_ms);
-    return n == -EINTR ? 0 : n;
+    // The kernel wakes us only past a watermark, so a timeout does not mean
+    // the ring is empty: always consume what is there after waiting.
+    const int woken = ring_buffer__poll(ring_, timeout_ms);
+    const int rest = ring_buffer__consume(ring_);
+    return std::max(0, woken) + std::max(0, rest);
+}
+
+void Sensor::stop_tracing() {
+    for (bpf_link* l : links_) bpf_link__destroy(l);
+    links_.clear();
 }
 
 std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime) {

@@ -22,6 +22,7 @@ struct SensorOptions {
     std::uint32_t max_udp_flows = 16384;  // (socket, destination) UDP flows at once
     std::uint32_t ringbuf_bytes = 4u << 20;
     std::uint64_t flush_interval_ns = 30ULL * 1000000000ULL;  // counts of long-lived connections
+    std::uint64_t wakeup_bytes = 64 * 1024;  // the kernel wakes the reader once this much is queued
     bool verbose = false;                  // libbpf's debug output
 };
 
@@ -43,6 +44,10 @@ public:
     // the first. Returns how many were delivered (malformed ones are counted
     // and skipped).
     int poll(int timeout_ms);
+
+    // Detaches every program: no record is made after this, so a final
+    // poll() and the map readers below see one consistent state.
+    void stop_tracing();
 
     // Removes and returns UDP flows whose last activity is before
     // idle_before_ktime (every flow for UINT64_MAX).

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""The sensor's cost, measured side by side: a loopback workload with netlof record off and on.
+
+    /usr/bin/python3 scripts/bench_sensor.py --netlof build/netlof --loadgen build/netlof-loadgen
+
+Each round runs the same workload (connect, send 4 KiB, receive a reply, close, as fast as
+the machine allows) once without and once with `netlof record` running, alternating so
+drift hits both alike; it reports the median wall times, their ratio, connections/s,
+events/s, drops and the sensor's own CPU. A second part paces the workload at 10,000
+connections/s and reports the sensor's CPU there.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def loadgen(args, connections, rate=0):
+    cmd = [args.loadgen, '--connections', str(connections), '--threads', str(args.threads), '--payload', '4096']
+    if rate:
+        cmd += ['--rate', str(rate)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+class Sensor:
+    def __init__(self, netlof):
+        self.err = tempfile.NamedTemporaryFile(mode='w+', prefix='netlof-bench-')
+        self.proc = subprocess.Popen([netlof, 'record', '--out', '/dev/null'], stderr=self.err)
+        for _ in range(200):
+            time.sleep(0.025)
+            self.err.seek(0)
+            if 'recording' in self.err.read():
+                return
+            if self.proc.poll() is not None:
+                break
+        self.err.seek(0)
+        sys.exit('netlof record did not start:\n' + self.err.read())
+
+    def cpu(self):
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait()
+        self.err.seek(0)
+        text = self.err.read()
+        stats = {k: int(v) for k, v in re.findall(r'(events|records|drops) (\d+)', text)}
+        return stats, text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--netlof', default='build/netlof')
+    ap.add_argument('--loadgen', default='build/netlof-loadgen')
+    ap.add_argument('--connections', type=int, default=int(os.environ.get('BENCH_CONNECTIONS', '30000')))
+    ap.add_argument('--rounds', type=int, default=int(os.environ.get('BENCH_ROUNDS', '11')))
+    ap.add_argument('--threads', type=int, default=2)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit('bench_sensor needs root (it loads the sensor)')
+
+    loadgen(args, 2000)  # warm up
+    off, on, sensor_cpu, events, drops, records = [], [], [], 0, 0, 0
+    for _ in range(args.rounds):
+        off.append(loadgen(args, args.connections)['seconds'])
+        s = Sensor(args.netlof)
+        c0 = s.cpu()
+        r = loadgen(args, args.connections)
+        sensor_cpu.append((s.cpu() - c0) / r['seconds'])
+        stats, _ = s.stop()
+        on.append(r['seconds'])
+        events += stats.get('events', 0)
+        drops += stats.get('drops', 0)
+        records += stats.get('records', 0)
+    t_off, t_on = statistics.median(off), statistics.median(on)
+    # Each round's on/off pair ran back to back: their ratio cancels slow drift.
+    ratios = sorted(b / a for a, b in zip(off, on))
+    ratio = statistics.median(ratios)
+    n = args.connections
+    print('sensor overhead: %d rounds of %d loopback connections (4 KiB out, 64 B back), %d client threads'
+          % (args.rounds, n, args.threads))
+    print('  sensor off: median %.3f s  (%.0f connections/s)' % (t_off, n / t_off))
+    print('  sensor on:  median %.3f s  (%.0f connections/s)' % (t_on, n / t_on))
+    print('  added wall time: %+.1f%% (median of %d paired on/off ratios; they ranged %+.1f%% .. %+.1f%%)'
+          % (100 * (ratio - 1), len(ratios), 100 * (ratios[0] - 1), 100 * (ratios[-1] - 1)))
+    print('  records %d of %d connections, events %.0f/s, drops %d'
+          % (records, n * args.rounds, events / sum(on), drops))
+    print('  sensor CPU while loaded: %.1f%% of one core (median)' % (100 * statistics.median(sensor_cpu)))
+
+    s = Sensor(args.netlof)
+    c0 = s.cpu()
+    r = loadgen(args, 50000, rate=10000)
+    cpu10k = (s.cpu() - c0) / r['seconds']
+    stats, _ = s.stop()
+    print('  at %.0f connections/s (paced): sensor CPU %.1f%% of one core, drops %d, records %d of 50000'
+          % (r['rate'], 100 * cpu10k, stats.get('drops', 0), stats.get('records', 0)))
+    met = [('<= 5% added wall time', ratio - 1 <= 0.05), ('zero drops', drops == 0 and stats.get('drops', 0) == 0),
+           ('< 10% of a core at 10k/s', cpu10k < 0.10)]
+    print('targets: ' + ', '.join('%s %s' % (name, 'met' if ok else 'MISSED') for name, ok in met))
+
+
+if __name__ == '__main__':
+    main()
