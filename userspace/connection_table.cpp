@@ -44,8 +44,14 @@ void ConnectionTable::on_event(const netlof_conn_event& e) {
     switch (e.hdr.type) {
         case NETLOF_EV_TCP_OPEN:
         case NETLOF_EV_TCP_FLUSH: {
-            // Read the executable while the process surely still exists.
-            exes_.lookup(c.tgid, std::string(c.comm, strnlen(c.comm, NETLOF_COMM_LEN)));
+            if (e.hdr.type == NETLOF_EV_TCP_FLUSH) {
+                // A long-lived connection is reported every flush interval with
+                // outcome "active" and its counts so far; its close record follows.
+                emit(c, e.hdr.ktime_ns);
+            } else {
+                // Read the executable while the process surely still exists.
+                exes_.lookup(c.tgid, std::string(c.comm, strnlen(c.comm, NETLOF_COMM_LEN)));
+            }
             auto it = open_.find(key);
             if (it != open_.end()) {
                 it->second = c;

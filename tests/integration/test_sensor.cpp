@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -577,4 +578,58 @@ TEST_CASE("sensor: not root is a clear error with exit status 2", "[sensor]") {
     const auto r = netlof::test::run_netlof_as_nobody({"record", "--duration", "1", "--out", "/dev/null"});
     CHECK(r.status == 2);
     CHECK(r.err.find("root") != std::string::npos);
+}
+
+TEST_CASE("sensor: a long-lived connection is reported active every flush interval, then closed", "[sensor]") {
+    Recorder rec({"--flush-interval", "0.3"});
+    if (!sensor_available(rec)) return;
+    TcpServer server(AF_INET, 0, 0);
+    const pid_t pid = run_child("nl-long", [&](std::vector<std::uint16_t>&) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        socklen_t l;
+        sockaddr_storage a = loopback(AF_INET, server.port, &l);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0) return 1;
+        for (int i = 0; i < 12; ++i) {  // 100 bytes every 100 ms for 1.2 s
+            if (!write_exact(fd, 100)) return 2;
+            std::this_thread::sleep_for(100ms);
+        }
+        ::close(fd);
+        return 0;
+    });
+    while (server.served.load() < 1) std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(200ms);
+    const std::vector<json> mine = records_of(rec.stop(), pid);
+    REQUIRE(mine.size() >= 3);
+    std::uint64_t last = 0;
+    for (std::size_t i = 0; i + 1 < mine.size(); ++i) {
+        CHECK(mine[i]["outcome"] == "active");
+        CHECK(mine[i]["bytes_sent"].get<std::uint64_t>() >= last);
+        last = mine[i]["bytes_sent"];
+    }
+    CHECK(last < 1200);
+    CHECK(mine.back()["outcome"] == "closed");
+    CHECK(mine.back()["bytes_sent"] == 1200);
+}
+
+TEST_CASE("sensor: tracefs is mounted when missing, and the log says so", "[sensor]") {
+    if (::geteuid() != 0) {
+        WARN("SKIPPED: needs root to unmount tracefs");
+        return;
+    }
+    // Unmount every tracefs mount at the usual place; busy means someone else
+    // uses it, and then this test cannot run.
+    while (::access("/sys/kernel/tracing/events", F_OK) == 0)
+        if (::umount2("/sys/kernel/tracing", 0) != 0) {
+            WARN("SKIPPED: tracefs is busy: " << std::strerror(errno));
+            return;
+        }
+    if (::access("/sys/kernel/debug/tracing/events", F_OK) == 0) {
+        WARN("SKIPPED: tracefs is reachable under debugfs");
+        return;
+    }
+    Recorder rec;
+    if (!sensor_available(rec)) return;
+    CHECK(rec.stderr_text().find("mounted tracefs at /sys/kernel/tracing") != std::string::npos);
+    CHECK(::access("/sys/kernel/tracing/events/sock", F_OK) == 0);
+    rec.stop();
 }
