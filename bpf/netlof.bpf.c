@@ -84,18 +84,22 @@ struct pending_send {
 	__u32 index; /* sendmmsg: the datagram the next sock_send_length belongs to */
 };
 
-/* LRU: a thread killed inside the syscall never reaches sys_exit. */
+/*
+ * Per-thread storage: no hashing on every connect() and send syscall, no
+ * eviction of a call in flight, and freed with the thread (one killed inside
+ * the syscall never reaches sys_exit). An entry with a zero pointer is idle.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_connect);
 } connects SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_send);
 } sends SEC(".maps");
 
@@ -190,7 +194,6 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 	if (newstate == TCP_SYN_SENT) {
 		/* Inside connect(): the current task owns the socket. */
 		struct netlof_conn c = {};
-		__u64 id = bpf_get_current_pid_tgid();
 		struct pending_connect *p;
 
 		if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || is_self())
@@ -205,8 +208,8 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		sock_addr(sk, c.family, c.daddr, false);
 		if (bpf_map_update_elem(&sockets, &key, &c, BPF_ANY))
 			count(NETLOF_STAT_SOCKETS_FULL);
-		p = bpf_map_lookup_elem(&connects, &id);
-		if (p)
+		p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, 0);
+		if (p && p->uservaddr)
 			p->reached_tcp = 1;
 		return 0;
 	}
@@ -246,14 +249,16 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int handle_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_connect p = {};
+	struct pending_connect *p;
 
 	if (is_self())
 		return 0;
-	p.fd = (__u32)ctx->args[0];
-	p.uservaddr = ctx->args[1];
-	bpf_map_update_elem(&connects, &id, &p, BPF_ANY);
+	p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	p->fd = (__u32)ctx->args[0];
+	p->uservaddr = ctx->args[1];
+	p->reached_tcp = 0;
 	return 0;
 }
 
@@ -301,11 +306,10 @@ static __always_inline bool read_sockaddr(__u64 uptr, __u16 *family, __u8 *addr,
 SEC("tracepoint/syscalls/sys_exit_connect")
 int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_connect *p = bpf_map_lookup_elem(&connects, &id);
+	struct pending_connect *p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, 0);
 	long ret = ctx->ret;
 
-	if (!p)
+	if (!p || !p->uservaddr)
 		return 0;
 	if (ret < 0 && !p->reached_tcp && ret != -ERR_INPROGRESS && ret != -ERR_ALREADY &&
 	    ret != -ERR_ISCONN && ret != -ERR_BADF && ret != -ERR_NOTSOCK) {
@@ -320,7 +324,7 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 			emit(&c, NETLOF_EV_CONNECT_FAILED, c.ts_start_ns);
 		}
 	}
-	bpf_map_delete_elem(&connects, &id);
+	p->uservaddr = 0;
 	return 0;
 }
 
@@ -328,20 +332,25 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 
 static __always_inline int remember_send(__u64 uptr, __u32 kind)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_send p = {.uptr = uptr, .kind = kind};
+	struct pending_send *p;
 
 	if (!uptr || is_self())
 		return 0;
-	bpf_map_update_elem(&sends, &id, &p, BPF_ANY);
+	p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p) {
+		p->uptr = uptr;
+		p->kind = kind;
+		p->index = 0;
+	}
 	return 0;
 }
 
 static __always_inline int forget_send(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_send *p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, 0);
 
-	bpf_map_delete_elem(&sends, &id);
+	if (p)
+		p->uptr = 0;
 	return 0;
 }
 
@@ -392,11 +401,10 @@ static __always_inline bool socket_peer(struct sock *sk, struct netlof_udp_key *
 /* The destination of the datagram whose sock_send_length is firing. */
 static __always_inline bool send_destination(struct sock *sk, struct netlof_udp_key *key)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_send *p = bpf_map_lookup_elem(&sends, &id);
+	struct pending_send *p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, 0);
 	__u64 uaddr = 0;
 
-	if (p) {
+	if (p && p->uptr) {
 		if (p->kind == SEND_TO) {
 			uaddr = p->uptr;
 		} else if (p->kind == SEND_MSG) {
