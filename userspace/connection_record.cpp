@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <netinet/in.h>
@@ -33,16 +34,28 @@ std::uint64_t KernelClock::now_ktime() {
 
 namespace {
 
+// Dotted quad without inet_ntop, which formats through sprintf (it was a
+// tenth of the sensor's CPU).
+std::string ipv4_text(const std::uint8_t* a) {
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+        if (i > 0) *p++ = '.';
+        p = std::to_chars(p, buf + sizeof buf, a[i]).ptr;
+    }
+    return std::string(buf, p);
+}
+
 // Address text; an IPv4-mapped IPv6 address is shown (and counted) as IPv4.
 std::string address_text(std::uint16_t family, const std::uint8_t* addr, int& out_family) {
     char buf[INET6_ADDRSTRLEN] = {};
     static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (family == NETLOF_AF_INET) {
         out_family = 4;
-        inet_ntop(AF_INET, addr, buf, sizeof buf);
+        return ipv4_text(addr);
     } else if (std::memcmp(addr, kMapped, sizeof kMapped) == 0) {
         out_family = 4;
-        inet_ntop(AF_INET, addr + 12, buf, sizeof buf);
+        return ipv4_text(addr + 12);
     } else {
         out_family = 6;
         inet_ntop(AF_INET6, addr, buf, sizeof buf);

@@ -36,6 +36,16 @@ void append_json_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
+        // Runs of printable ASCII, the common case, are copied in one go.
+        std::size_t j = i;
+        while (j < s.size()) {
+            const unsigned char c = static_cast<unsigned char>(s[j]);
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+            ++j;
+        }
+        out.append(s.data() + i, j - i);
+        i = j;
+        if (i == s.size()) break;
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') {
             out += '\\';
@@ -58,10 +68,11 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void JsonLine::key(std::string_view k) {
-    if (!first_) out_ += ',';
+    // Keys are names in netlof's code, plain ASCII: no escaping needed.
+    out_ += first_ ? "\"" : ",\"";
     first_ = false;
-    append_json_string(out_, k);
-    out_ += ':';
+    out_ += k;
+    out_ += "\":";
 }
 
 JsonLine& JsonLine::field(std::string_view k, std::string_view value) {

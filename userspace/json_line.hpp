@@ -10,6 +10,8 @@
 
 namespace netlof {
 
+// Keys must be plain ASCII names (they are written as they are); values are
+// escaped.
 class JsonLine {
 public:
     explicit JsonLine(std::string& out) : out_(out) { out_ += '{'; }
