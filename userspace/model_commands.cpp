@@ -8,6 +8,7 @@
 
 #include "model/csv_table.hpp"
 #include "model/diagnostic.hpp"
+#include "userspace/option_error.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 #include "model/model_file.hpp"
@@ -31,14 +32,6 @@ private:
     bool enabled_;
     std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
-
-[[noreturn]] void option_error(const std::string& option, const std::string& message) {
-    Diagnostic d;
-    d.file = "netlof";
-    d.field = option;
-    d.message = message;
-    throw InputError(std::move(d));
-}
 
 std::optional<double> parse_contamination(const std::string& text) {
     if (text == "auto") return std::nullopt;

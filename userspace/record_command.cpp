@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "model/diagnostic.hpp"
+#include "userspace/option_error.hpp"
 #include "userspace/connection_table.hpp"
 
 namespace netlof {
@@ -17,14 +18,6 @@ constexpr int kPollMs = 10;
 void on_stop_signal(int) { g_stop = 1; }
 
 void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
-
-[[noreturn]] void option_error(const std::string& option, const std::string& message) {
-    Diagnostic d;
-    d.file = "netlof";
-    d.field = option;
-    d.message = message;
-    throw InputError(std::move(d));
-}
 
 }  // namespace
 
