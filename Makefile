@@ -30,7 +30,8 @@ DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-
 	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
 	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux
 
-MODEL_SRCS := $(wildcard model/*.cpp)
+# The engine: model/ (features, LOF) and rules/ (allowlists), no I/O, no BPF.
+MODEL_SRCS := $(wildcard model/*.cpp rules/*.cpp)
 USER_SRCS  := $(filter-out userspace/main.cpp,$(wildcard userspace/*.cpp))
 TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp)
 

@@ -78,6 +78,16 @@ void YamlDocument::check_map(const YAML::Node& node, std::string_view what,
     }
 }
 
+void YamlDocument::check_unique_keys(const YAML::Node& node, std::string_view what) const {
+    if (!node.IsMap()) throw error(node, std::string(what), "expected a mapping of names to values");
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) throw error(kv.first, std::string(what), "keys must be plain names");
+        if (!seen.insert(kv.first.Scalar()).second)
+            throw error(kv.first, kv.first.Scalar(), "duplicate key in " + std::string(what));
+    }
+}
+
 YAML::Node YamlDocument::require(const YAML::Node& map, std::string_view key, std::string_view what) const {
     YAML::Node v = map[std::string(key)];
     if (!v.IsDefined() || v.IsNull()) throw error(map, std::string(key), "missing required key in " + std::string(what));

@@ -25,6 +25,8 @@ public:
 
     // Requires a mapping whose keys are all in allowed and none repeated.
     void check_map(const YAML::Node& node, std::string_view what, std::initializer_list<std::string_view> allowed) const;
+    // Requires a mapping with plain, unique keys (names chosen by the user).
+    void check_unique_keys(const YAML::Node& node, std::string_view what) const;
     // Requires node[key] to exist (it must be a map checked by check_map).
     YAML::Node require(const YAML::Node& map, std::string_view key, std::string_view what) const;
     std::string scalar(const YAML::Node& node, std::string_view field) const;
