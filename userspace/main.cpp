@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "model/diagnostic.hpp"
+#include "userspace/daemon_config.hpp"
 #include "userspace/model_commands.hpp"
 #include "userspace/record_command.hpp"
 
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     record_cmd->add_flag("--verbose", record.sensor.verbose, "Print libbpf's debug output");
 
+    std::string check_config_file;
+    CLI::App* check_cmd = app.add_subcommand("check-config", "Check a daemon config and the allowlists and pipeline it names");
+    check_cmd->add_option("file", check_config_file, "Config YAML")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -78,6 +83,13 @@ int main(int argc, char** argv) {
         if (*train_cmd) return run_train(train);
         if (*score_cmd) return run_score(score);
         if (*record_cmd) return run_record(record);
+        if (*check_cmd) {
+            const LoadedConfig c = load_daemon_config(check_config_file);
+            fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",
+                       check_config_file, c.allowlist.rules().size(), c.allowlist.mutes().size(),
+                       c.config.allowlists.size(), c.config.model.pipeline, c.pipeline.features.size());
+            return 0;
+        }
     } catch (const InputError& e) {
         std::cerr << format_diagnostic(e.diagnostic()) << '\n';
         return 2;

@@ -138,3 +138,18 @@ TEST_CASE("bad input: one diagnostic naming file and line, exit status 2", "[cli
         CHECK(run_netlof({}).status == 2);
     }
 }
+
+TEST_CASE("check-config: ok with counts, or the broken file's diagnostic and exit status 2", "[cli]") {
+    const std::string dir = test::temp_dir("cli-config");
+    write(dir + "/allow.yaml", "processes:\n  curl: [10.0.0.0/8]\n  wget: [300.1.1.1]\n");
+    write(dir + "/netlof.yaml", "model:\n  path: m.bin\n  pipeline: " + test::source_path("configs/pipeline-seed.yaml") +
+                                    "\n  learn: {records: 100}\nallowlist: [allow.yaml]\nalerts: {path: a.jsonl}\n");
+    check_diagnostic(run_netlof({"check-config", dir + "/netlof.yaml"}), dir + "/allow.yaml", 3);
+    write(dir + "/allow.yaml", "processes:\n  curl: [10.0.0.0/8]\n");
+    const auto good = run_netlof({"check-config", dir + "/netlof.yaml"});
+    CHECK(good.status == 0);
+    CHECK(good.out.find("ok: 1 allowlist rule(s)") != std::string::npos);
+    check_diagnostic(run_netlof({"check-config", dir + "/missing.yaml"}), dir + "/missing.yaml");
+    write(dir + "/netlof.yaml", "model: {path: m}\n");
+    check_diagnostic(run_netlof({"check-config", dir + "/netlof.yaml"}), dir + "/netlof.yaml", 1);
+}
