@@ -17,8 +17,10 @@ echo "== netlof train (configs/pipeline-seed.yaml, k=20, contamination=0.1)"
     --out "$out/model.bin" --neighbors 20 --contamination 0.1 --labels-out "$out/labels.csv"
 
 echo "== netlof score: the notebook's three example connections"
-"$netlof" score --model "$out/model.bin" --in "$here/tests/data/notebook-examples.csv" --out "$out/examples-scored.csv"
-# process, destination, lof and verdict of each scored example
-awk -F, 'NR > 1 { printf "%-20s -> %-15s lof %.10f  %s\n", $2, $5, $11, ($12 == 1 ? "Anomaly" : "Normal") }' \
-    "$out/examples-scored.csv"
+"$netlof" score --model "$out/model.bin" --in "$here/tests/data/notebook-examples.csv" --out "$out/examples-scored.csv" \
+    --explain
+# process, destination, lof, verdict and why of each scored example
+awk -F, 'NR > 1 { why = $13; for (i = 14; i <= NF; i++) why = why "," $i; gsub(/"/, "", why)
+                  printf "%-20s -> %-15s lof %.10f  %s\n", $2, $5, $11, ($12 == 1 ? "Anomaly" : "Normal")
+                  if (why != "") printf "    why: %s\n", why }' "$out/examples-scored.csv"
 echo "files in $out/"

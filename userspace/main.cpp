@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     score_cmd->add_option("--out", score.out, "Output CSV: the input columns, lof, anomaly")->capture_default_str();
     score_cmd->add_option("--threads", score.threads, "Worker threads (0: every core)")->capture_default_str();
     score_cmd->add_flag("--timings", score.timings, "Print phase timings to stderr");
+    score_cmd->add_flag("--explain", score.explain, "Add a `why` column: what sets each anomaly apart from its neighbours");
 
     RecordCommand record;
     CLI::App* record_cmd = app.add_subcommand("record", "Record outbound connections with eBPF (root)");

@@ -8,6 +8,7 @@
 
 #include "model/csv_table.hpp"
 #include "model/diagnostic.hpp"
+#include "model/explanation.hpp"
 #include "userspace/option_error.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
@@ -108,7 +109,7 @@ int run_score(const ScoreCommand& cmd) {
         append_csv_field(csv, table.columns()[c]);
         csv += ',';
     }
-    csv += "lof,anomaly\n";
+    csv += cmd.explain ? "lof,anomaly,why\n" : "lof,anomaly\n";
     std::size_t anomalies = 0;
     for (std::size_t r = 0; r < table.rows(); ++r) {
         for (std::size_t c = 0; c < table.columns().size(); ++c) {
@@ -116,7 +117,16 @@ int run_score(const ScoreCommand& cmd) {
             csv += ',';
         }
         append_double(csv, scores[r].lof);
-        csv += scores[r].anomaly ? ",1\n" : ",0\n";
+        csv += scores[r].anomaly ? ",1" : ",0";
+        if (cmd.explain) {
+            std::string why;
+            if (scores[r].anomaly)
+                for (const FeatureReason& reason : explain_row(model.pipeline, model.lof, table, features, r))
+                    why += (why.empty() ? "" : "; ") + reason.text;
+            csv += ',';
+            append_csv_field(csv, why);
+        }
+        csv += '\n';
         anomalies += scores[r].anomaly;
     }
     write_output_file(cmd.out, csv);

@@ -32,6 +32,7 @@ struct ScoreCommand {
     std::string out = "-";
     unsigned threads = 0;
     bool timings = false;
+    bool explain = false;  // add a `why` column for anomalous rows
 };
 
 int run_synth(const SynthCommand& cmd);

@@ -57,6 +57,21 @@ TEST_CASE("notebook end to end: 205 training anomalies and the three verdicts", 
     }
 }
 
+TEST_CASE("score --explain adds why for anomalies only", "[cli]") {
+    const std::string dir = test::temp_dir("cli-explain");
+    REQUIRE(run_netlof({"synth", "--seed", "42", "--out", dir + "/train.csv"}).status == 0);
+    REQUIRE(run_netlof({"train", "--pipeline", test::source_path("configs/pipeline-seed.yaml"), "--in", dir + "/train.csv",
+                        "--out", dir + "/model.bin"}).status == 0);
+    const auto r = run_netlof({"score", "--model", dir + "/model.bin", "--in",
+                               test::source_path("tests/data/notebook-examples.csv"), "--explain"});
+    REQUIRE(r.status == 0);
+    const CsvTable t = CsvTable::parse(r.out, "stdout");
+    REQUIRE(t.columns().back() == "why");
+    CHECK(t.cell(0, 12).find("bytes_sent 50000 against a neighbour median of") != std::string::npos);
+    CHECK(t.cell(1, 12) == "dst_ip '198.51.100.2' shared by 0 of 20 neighbours");
+    CHECK(t.cell(2, 12).empty());
+}
+
 TEST_CASE("synth writes the notebook's header and sizes to stdout", "[cli]") {
     const auto r = run_netlof({"synth", "--seed", "1", "--out", "-", "--normal", "2", "--anomalous-legit", "1",
                                "--anomalous-unknown", "0"});

@@ -1,0 +1,36 @@
+// Why a record scored as it did: the features that set it apart from its k
+// nearest training neighbours, largest share of the distance first.
+//
+//   bytes_sent 50000 against a neighbour median of 10873.2
+//   process_name 'curl' never seen in training
+//   dst_ip '203.0.113.9' shared by 0 of 20 neighbours
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/csv_table.hpp"
+#include "model/feature_pipeline.hpp"
+#include "model/lof_model.hpp"
+
+namespace netlof {
+
+struct FeatureReason {
+    std::string column;
+    std::string value;        // the record's value, as text
+    double share = 0;         // this feature's part of the mean squared distance to the neighbours
+    bool numeric = false;
+    double neighbour_median = 0;  // numeric: the neighbours' median, in the column's own units
+    bool unseen = false;          // categorical: a value never seen in training
+    std::size_t neighbours_sharing = 0;  // categorical: neighbours with the same value
+    std::size_t neighbours = 0;
+    std::string text;  // one human line
+};
+
+// Reasons for row `row` of the table `queries` was made from (transformed
+// with `pipeline`), at most `top`, each with a share of at least min_share.
+std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const LofModel& lof, const CsvTable& table,
+                                       const FeatureMatrix& queries, std::size_t row, std::size_t top = 3,
+                                       double min_share = 0.05);
+
+}  // namespace netlof
