@@ -1,0 +1,129 @@
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "model/diagnostic.hpp"
+#include "tests/test_support.hpp"
+#include "userspace/alerts.hpp"
+
+using namespace netlof;
+
+namespace {
+Alert violation(double t, const char* process = "curl", const char* dst = "203.0.113.9", std::uint16_t port = 443) {
+    Alert a;
+    a.time = t;
+    a.rule = "allowlist_violation";
+    a.priority = "Warning";
+    a.record.process_name = process;
+    a.record.pid = 77;
+    a.record.exe = "/usr/bin/curl";
+    a.record.dst_ip = dst;
+    a.record.dst_port = port;
+    a.record.proto = "tcp";
+    a.record.bytes_sent = 50000;
+    a.record.duration = 1.5;
+    a.record.outcome = "closed";
+    return a;
+}
+}  // namespace
+
+TEST_CASE("alerts keep Falco's shape and carry record, lof, threshold, why and count", "[alerts]") {
+    Alert a = violation(1700000000.5);
+    a.rule = "lof_anomaly";
+    a.lof = 3.2;
+    a.threshold = 1.36;
+    a.why = {"bytes_sent 50000 against a neighbour median of 480", "dst_ip '203.0.113.9' never seen in training"};
+    const std::string line = format_alert(a, "web-1");
+    REQUIRE(line.back() == '\n');
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["time"] == "2023-11-14T22:13:20.500000Z");
+    CHECK(j["rule"] == "lof_anomaly");
+    CHECK(j["priority"] == "Warning");
+    CHECK(j["source"] == "netlof");
+    CHECK(j["hostname"] == "web-1");
+    CHECK(j["output_fields"]["proc.name"] == "curl");
+    CHECK(j["output_fields"]["fd.sip"] == "203.0.113.9");
+    CHECK(j["output_fields"]["fd.sport"] == 443);
+    CHECK(j["record"]["bytes_sent"] == 50000);
+    CHECK(j["lof"] == 3.2);
+    CHECK(j["threshold"] == 1.36);
+    CHECK(j["why"].size() == 2);
+    CHECK(j["count"] == 1);
+    const std::string out = j["output"];
+    for (const char* part : {"curl", "pid 77", "/usr/bin/curl", "203.0.113.9:443", "50000 bytes sent", "1.500 s", "lof 3.2",
+                             "threshold 1.36", "neighbour median of 480"})
+        CHECK(out.find(part) != std::string::npos);
+}
+
+TEST_CASE("a burst of identical alerts is folded into one more alert with its count", "[alerts]") {
+    AlertFolder f(60);
+    std::size_t written = 0;
+    for (int i = 0; i < 100; ++i) written += f.admit(violation(1000 + i * 0.01));
+    CHECK(written == 1);
+    CHECK(f.folded() == 99);
+    CHECK(f.expire(1030).empty());  // window still open
+    auto s = f.expire(1061);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].count == 99);
+    CHECK(format_alert(s[0], "h").find("\"count\":99") != std::string::npos);
+    // Different destination, port or rule: separate windows.
+    CHECK(f.admit(violation(2000)));
+    CHECK(f.admit(violation(2000, "curl", "203.0.113.9", 80)));
+    CHECK(f.admit(violation(2000, "wget")));
+    CHECK_FALSE(f.admit(violation(2001)));
+    // A new window after the old one ends reports the old repeats first.
+    CHECK(f.admit(violation(2100)));
+    auto early = f.expire(2100);
+    REQUIRE(early.size() == 1);
+    CHECK(early[0].count == 1);
+    // Shutdown: everything pending comes out.
+    CHECK_FALSE(f.admit(violation(2101)));
+    CHECK(f.expire(2101, true).size() == 1);
+}
+
+TEST_CASE("a full fold table ends its oldest window early instead of losing repeats", "[alerts]") {
+    AlertFolder f(60, 2);
+    CHECK(f.admit(violation(1, "a")));
+    CHECK_FALSE(f.admit(violation(2, "a")));
+    CHECK(f.admit(violation(3, "b")));
+    CHECK(f.admit(violation(4, "c")));  // evicts a's window
+    CHECK(f.early_ends() == 1);
+    auto s = f.expire(5);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].record.process_name == "a");
+    CHECK(s[0].count == 1);
+}
+
+TEST_CASE("the alert file is appended 0640 and follows a rename after reopen", "[alerts]") {
+    const std::string dir = test::temp_dir("alerts");
+    FileAlertSink sink(dir + "/alerts.jsonl");
+    struct stat st {};
+    REQUIRE(::stat((dir + "/alerts.jsonl").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0640);
+    CHECK(sink.write("one\n"));
+    std::filesystem::rename(dir + "/alerts.jsonl", dir + "/alerts.jsonl.1");
+    CHECK(sink.write("two\n"));  // still the renamed file, as logrotate expects until told
+    CHECK(sink.reopen());
+    CHECK(sink.write("three\n"));
+    CHECK(test::read_text(dir + "/alerts.jsonl.1") == "one\ntwo\n");
+    CHECK(test::read_text(dir + "/alerts.jsonl") == "three\n");
+    CHECK(sink.failed_writes() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a full disk is counted, not fatal", "[alerts]") {
+    if (::access("/dev/full", W_OK) != 0) {
+        WARN("SKIPPED: no /dev/full");
+        return;
+    }
+    FileAlertSink sink("/dev/full");
+    CHECK_FALSE(sink.write("x\n"));
+    CHECK_FALSE(sink.write("y\n"));
+    CHECK(sink.failed_writes() == 2);
+}
+
+TEST_CASE("an alert log that cannot be opened is a diagnostic", "[alerts]") {
+    CHECK_THROWS_AS(FileAlertSink("/nonexistent-dir/alerts.jsonl"), InputError);
+}

@@ -1,0 +1,198 @@
+#include "userspace/alerts.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include "model/diagnostic.hpp"
+#include "userspace/json_line.hpp"
+
+namespace netlof {
+
+std::string iso8601_utc(double unix_seconds) {
+    const double whole = std::floor(unix_seconds);
+    const std::time_t t = static_cast<std::time_t>(whole);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    const int micros = std::min(999999, static_cast<int>((unix_seconds - whole) * 1e6));
+    return std::string(buf, n) + fmt::format(".{:06d}Z", micros);
+}
+
+std::string alert_output(const Alert& a) {
+    const ConnectionRecord& r = a.record;
+    std::string s = fmt::format("{} (pid {}, exe {}) {} {}:{} over {}: {} bytes sent, {} received in {:.3f} s",
+                                r.process_name, r.pid, r.exe.empty() ? "unknown" : r.exe,
+                                r.outcome == "refused" || r.outcome == "failed" ? "tried to reach" : "talked to",
+                                r.family == 6 ? "[" + r.dst_ip + "]" : r.dst_ip, r.dst_port, r.proto.empty() ? "?" : r.proto,
+                                r.bytes_sent, r.bytes_received, r.duration);
+    if (a.rule == "allowlist_violation") s += "; no allowlist rule for this process allows that destination";
+    if (a.lof) s += fmt::format("; lof {:.4g} above threshold {:.4g}", *a.lof, a.threshold.value_or(0));
+    if (!a.why.empty()) {
+        s += "; why: " + a.why.front();
+        for (std::size_t i = 1; i < a.why.size(); ++i) s += ", " + a.why[i];
+    }
+    if (a.count > 1) s += fmt::format(" (x{} within {:g} s)", a.count, a.fold_window_s);
+    return s;
+}
+
+std::string format_alert(const Alert& a, std::string_view hostname) {
+    const ConnectionRecord& r = a.record;
+    std::string fields;
+    JsonLine f(fields);
+    // Falco's field names where one exists, netlof.* for the rest.
+    f.field("evt.time", iso8601_utc(r.ts_end))
+        .field("proc.name", r.process_name)
+        .field("proc.pid", r.pid)
+        .field("proc.ppid", r.ppid)
+        .field("proc.exepath", r.exe)
+        .field("user.uid", r.uid)
+        .field("fd.l4proto", r.proto)
+        .field("fd.cip", r.src_ip)
+        .field("fd.cport", r.src_port)
+        .field("fd.sip", r.dst_ip)
+        .field("fd.sport", r.dst_port)
+        .field("netlof.bytes_sent", r.bytes_sent)
+        .field("netlof.bytes_received", r.bytes_received)
+        .field("netlof.duration", r.duration)
+        .field("netlof.count", a.count);
+    if (a.lof) f.field("netlof.lof", *a.lof);
+    f.end();
+    fields.pop_back();  // newline
+
+    std::string record;
+    JsonLine rec(record);
+    rec.field("ts_start", r.ts_start)
+        .field("ts_end", r.ts_end)
+        .field("duration", r.duration)
+        .field("pid", r.pid)
+        .field("ppid", r.ppid)
+        .field("uid", r.uid)
+        .field("process_name", r.process_name)
+        .field("exe", r.exe)
+        .field("cgroup_id", r.cgroup_id)
+        .field("family", r.family)
+        .field("proto", r.proto)
+        .field("src_ip", r.src_ip)
+        .field("src_port", r.src_port)
+        .field("dst_ip", r.dst_ip)
+        .field("dst_port", r.dst_port)
+        .field("bytes_sent", r.bytes_sent)
+        .field("bytes_received", r.bytes_received)
+        .field("outcome", r.outcome);
+    rec.end();
+    record.pop_back();
+
+    std::string why = "[";
+    for (std::size_t i = 0; i < a.why.size(); ++i) {
+        if (i > 0) why += ',';
+        append_json_string(why, a.why[i]);
+    }
+    why += ']';
+
+    std::string out;
+    JsonLine j(out);
+    j.field("time", iso8601_utc(a.time))
+        .field("rule", a.rule)
+        .field("priority", a.priority)
+        .field("source", "netlof")
+        .field("hostname", hostname)
+        .field("output", alert_output(a))
+        .raw("output_fields", fields)
+        .raw("record", record);
+    if (a.lof) j.field("lof", *a.lof);
+    if (a.threshold) j.field("threshold", *a.threshold);
+    j.raw("why", why).field("count", a.count);
+    j.end();
+    return out;
+}
+
+FileAlertSink::FileAlertSink(std::string path) : path_(std::move(path)) {
+    if (!reopen()) {
+        Diagnostic d;
+        d.file = path_;
+        d.message = std::string("cannot open the alert log for appending: ") + std::strerror(errno);
+        throw InputError(std::move(d));
+    }
+}
+
+FileAlertSink::~FileAlertSink() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool FileAlertSink::reopen() {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return false;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+    return true;
+}
+
+bool FileAlertSink::write(std::string_view line) {
+    // One write(2) per line on an O_APPEND file: readers never see half a line.
+    while (!line.empty()) {
+        const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, line.data(), line.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ++failed_writes_;
+            return false;
+        }
+        line.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void AlertFolder::close_window(const Window& w, std::vector<Alert>& out) const {
+    if (w.repeats == 0) return;  // nothing was folded into it
+    Alert s = w.last;
+    s.count = w.repeats;
+    s.fold_window_s = window_s_;
+    out.push_back(std::move(s));
+}
+
+bool AlertFolder::admit(const Alert& a) {
+    const Key key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
+    auto it = windows_.find(key);
+    if (it != windows_.end() && a.time - it->second.start < window_s_) {
+        it->second.last = a;
+        ++it->second.repeats;
+        ++folded_;
+        return false;
+    }
+    if (it != windows_.end()) {  // its window ended: report its repeats first
+        close_window(it->second, early_);
+        windows_.erase(it);
+    }
+    if (windows_.size() >= max_keys_) {
+        // Full: end the oldest window now rather than forget its repeats.
+        auto oldest = std::min_element(windows_.begin(), windows_.end(),
+                                       [](const auto& x, const auto& y) { return x.second.start < y.second.start; });
+        close_window(oldest->second, early_);
+        windows_.erase(oldest);
+        ++early_ends_;
+    }
+    windows_.emplace(key, Window{a.time, a, 0});
+    return true;
+}
+
+std::vector<Alert> AlertFolder::expire(double now, bool force) {
+    std::vector<Alert> out = std::move(early_);
+    early_.clear();
+    for (auto it = windows_.begin(); it != windows_.end();) {
+        if (!force && now - it->second.start < window_s_) {
+            ++it;
+            continue;
+        }
+        close_window(it->second, out);
+        it = windows_.erase(it);
+    }
+    return out;
+}
+
+}  // namespace netlof

@@ -1,0 +1,91 @@
+// Alerts: what the operator tailing the log reads. One JSON object a line in
+// Falco's shape (time, rule, priority, source, hostname, output,
+// output_fields) so tools built for Falco can read it, plus the full record,
+// lof, threshold, why and count.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "userspace/connection_record.hpp"
+
+namespace netlof {
+
+struct Alert {
+    double time = 0;        // unix seconds
+    std::string rule;       // allowlist_violation, lof_anomaly, ...
+    std::string priority;   // Falco's: Emergency .. Debug
+    ConnectionRecord record;
+    std::optional<double> lof, threshold;
+    std::vector<std::string> why;
+    std::uint64_t count = 1;      // >1: a fold of repeats
+    double fold_window_s = 0;     // the window the repeats fell in
+};
+
+// The human sentence: process, pid, exe, destination, bytes, duration, LOF.
+std::string alert_output(const Alert& a);
+// One JSON line (with its newline) for the alert log.
+std::string format_alert(const Alert& a, std::string_view hostname);
+// "2026-11-25T22:21:00.123456Z"
+std::string iso8601_utc(double unix_seconds);
+
+// Where alerts go. write() appends a whole line and flushes it, so `tail -f`
+// shows it at once; reopen() follows a rotated or removed file.
+class AlertSink {
+public:
+    virtual ~AlertSink() = default;
+    virtual bool write(std::string_view line) = 0;
+    virtual bool reopen() = 0;
+};
+
+class FileAlertSink : public AlertSink {
+public:
+    // Opens path for appending (created 0640). Throws InputError if it cannot.
+    explicit FileAlertSink(std::string path);
+    ~FileAlertSink() override;
+    bool write(std::string_view line) override;
+    bool reopen() override;
+    std::uint64_t failed_writes() const { return failed_writes_; }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    std::uint64_t failed_writes_ = 0;
+};
+
+// Folds repeats of the same (process, destination, rule) inside a window: the
+// first is let through at once, the rest are counted, and when the window
+// ends one more alert carries their count. Nothing is dropped silently; the
+// table is bounded, and a full table ends the oldest window early.
+class AlertFolder {
+public:
+    AlertFolder(double window_s, std::size_t max_keys = 4096) : window_s_(window_s), max_keys_(max_keys) {}
+    // True: write this alert now. False: counted into its window.
+    bool admit(const Alert& a);
+    // Summary alerts for windows that ended by `now` (or, with force, all).
+    std::vector<Alert> expire(double now, bool force = false);
+    std::uint64_t folded() const { return folded_; }
+    std::uint64_t early_ends() const { return early_ends_; }
+
+private:
+    using Key = std::tuple<std::string, std::string, std::uint16_t, std::string>;
+    struct Window {
+        double start = 0;
+        Alert last;        // the latest repeat, reported with the count
+        std::uint64_t repeats = 0;
+    };
+    // Appends the summary of a window's repeats, if it folded any.
+    void close_window(const Window& w, std::vector<Alert>& out) const;
+
+    double window_s_;
+    std::size_t max_keys_;
+    std::map<Key, Window> windows_;
+    std::vector<Alert> early_;  // summaries of windows ended early by a full table
+    std::uint64_t folded_ = 0, early_ends_ = 0;
+};
+
+}  // namespace netlof
