@@ -11,6 +11,7 @@
 
 #include "model/diagnostic.hpp"
 #include "userspace/json_line.hpp"
+#include "userspace/record_writer.hpp"
 
 namespace netlof {
 
@@ -66,28 +67,10 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
     f.end();
     fields.pop_back();  // newline
 
+    // The same record object as the record log's lines.
     std::string record;
-    JsonLine rec(record);
-    rec.field("ts_start", r.ts_start)
-        .field("ts_end", r.ts_end)
-        .field("duration", r.duration)
-        .field("pid", r.pid)
-        .field("ppid", r.ppid)
-        .field("uid", r.uid)
-        .field("process_name", r.process_name)
-        .field("exe", r.exe)
-        .field("cgroup_id", r.cgroup_id)
-        .field("family", r.family)
-        .field("proto", r.proto)
-        .field("src_ip", r.src_ip)
-        .field("src_port", r.src_port)
-        .field("dst_ip", r.dst_ip)
-        .field("dst_port", r.dst_port)
-        .field("bytes_sent", r.bytes_sent)
-        .field("bytes_received", r.bytes_received)
-        .field("outcome", r.outcome);
-    rec.end();
-    record.pop_back();
+    append_record_json(record, r);
+    record.pop_back();  // newline
 
     std::string why = "[";
     for (std::size_t i = 0; i < a.why.size(); ++i) {
