@@ -84,7 +84,17 @@ public:
     std::vector<json> stop(int signal = SIGINT) {
         int st = 0;
         ::kill(pid_, signal);
-        ::waitpid(pid_, &st, 0);
+        // A recorder that does not stop within 15 s is a failure, not a hung CI run.
+        bool exited = false;
+        for (int i = 0; i < 1500 && !exited; ++i) {
+            exited = ::waitpid(pid_, &st, WNOHANG) == pid_;
+            if (!exited) std::this_thread::sleep_for(10ms);
+        }
+        if (!exited) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &st, 0);
+        }
+        CHECK(exited);
         pid_ = -1;
         exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         std::vector<json> out;
