@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "model/csv_table.hpp"
+#include "model/diagnostic.hpp"
 
 namespace netlof::test {
 
@@ -24,6 +27,18 @@ struct RunResult {
 RunResult run_netlof(const std::vector<std::string>& args);
 // The same as user nobody, through setpriv (for privilege checks).
 RunResult run_netlof_as_nobody(const std::vector<std::string>& args);
+
+// The Diagnostic of the InputError fn throws; a test failure if it throws none.
+template <typename Fn>
+Diagnostic diagnostic_of(Fn&& fn) {
+    try {
+        fn();
+    } catch (const InputError& e) {
+        return e.diagnostic();
+    }
+    FAIL("no InputError was thrown");
+    return {};
+}
 
 // |a - b| <= rel * max(|a|, |b|), the fixtures' tolerance.
 inline bool close_rel(double a, double b, double rel = 1e-9) {

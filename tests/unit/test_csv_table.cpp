@@ -2,19 +2,13 @@
 
 #include "model/csv_table.hpp"
 #include "model/diagnostic.hpp"
+#include "tests/test_support.hpp"
 
 using namespace netlof;
 
 namespace {
-Diagnostic diag_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const InputError& e) {
-        return e.diagnostic();
-    }
-    FAIL("no InputError thrown");
-    return {};
-}
+template <typename Fn>
+Diagnostic diag_of(Fn&& fn) { return test::diagnostic_of(fn); }
 }  // namespace
 
 TEST_CASE("CSV cells, quotes, CRLF and blank lines", "[csv_table]") {
