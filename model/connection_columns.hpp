@@ -29,8 +29,6 @@ inline constexpr ColumnInfo kConnectionColumns[] = {
     {"ts_end", ColumnKind::Number},
 };
 
-inline constexpr std::size_t kNotebookColumnCount = 10;
-
 inline const ColumnInfo* find_connection_column(std::string_view name) {
     for (const ColumnInfo& c : kConnectionColumns)
         if (c.name == name) return &c;

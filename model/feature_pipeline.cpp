@@ -39,8 +39,6 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
         const YAML::Node tr = doc.require(f, "transform", "feature");
         FeatureSpec fs;
         fs.column = doc.scalar(col, "column");
-        fs.line = static_cast<std::size_t>(col.Mark().line) + 1;
-        fs.col = static_cast<std::size_t>(col.Mark().column) + 1;
         const ColumnInfo* info = find_connection_column(fs.column);
         if (info == nullptr) {
             std::string known;

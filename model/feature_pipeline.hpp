@@ -24,7 +24,6 @@ std::string_view transform_name(Transform t);
 struct FeatureSpec {
     std::string column;
     Transform transform = Transform::Standard;
-    std::size_t line = 0, col = 0;  // where the YAML names it
 };
 
 struct PipelineSpec {

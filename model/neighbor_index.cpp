@@ -161,8 +161,6 @@ std::vector<std::uint32_t> BlockedNeighborIndex::rows_in_block_order() const {
 
 BlockedNeighborIndex::~BlockedNeighborIndex() = default;
 
-const std::vector<std::uint32_t>& BlockedNeighborIndex::block_members(std::size_t b) const { return blocks_[b]->members; }
-const std::uint32_t* BlockedNeighborIndex::block_codes(std::size_t b) const { return blocks_[b]->codes.data(); }
 
 BlockedNeighborIndex::BlockOrder BlockedNeighborIndex::order_for(const std::uint32_t* codes) const {
     BlockOrder order;

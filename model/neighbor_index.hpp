@@ -48,8 +48,6 @@ public:
     std::vector<std::uint32_t> rows_in_block_order() const;
 
     std::size_t block_count() const { return blocks_.size(); }
-    const std::vector<std::uint32_t>& block_members(std::size_t b) const;
-    const std::uint32_t* block_codes(std::size_t b) const;
 
 private:
     struct Block;

@@ -189,13 +189,6 @@ void Allowlist::merge(const Allowlist& other) {
     mutes_.insert(mutes_.end(), other.mutes_.begin(), other.mutes_.end());
 }
 
-std::vector<const AllowRule*> Allowlist::rules_for(std::string_view process_name, std::string_view exe) const {
-    std::vector<const AllowRule*> out;
-    for (const AllowRule& r : rules_)
-        if (subject_matches(r.subject, r.by_executable, process_name, exe)) out.push_back(&r);
-    return out;
-}
-
 AllowVerdict Allowlist::check(std::string_view process_name, std::string_view exe, const Endpoint& dst) const {
     bool named = false;
     for (const AllowRule& r : rules_) {

@@ -71,8 +71,6 @@ public:
     // Adds another file's rules (a config may name several).
     void merge(const Allowlist& other);
 
-    // The rules that name this process (by name or executable); empty when none.
-    std::vector<const AllowRule*> rules_for(std::string_view process_name, std::string_view exe) const;
     AllowVerdict check(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
     bool lof_muted(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
 

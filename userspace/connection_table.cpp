@@ -38,7 +38,6 @@ void ConnectionTable::emit(const netlof_conn& c, std::uint64_t end_ktime) {
 }
 
 void ConnectionTable::on_event(const netlof_conn_event& e) {
-    ++stats_.events;
     const netlof_conn& c = e.conn;
     const OpenKey key{c.sock_id, c.ts_start_ns};
     switch (e.hdr.type) {

@@ -38,7 +38,6 @@ private:
 };
 
 struct TableStats {
-    std::uint64_t events = 0;
     std::uint64_t records = 0;
     std::uint64_t open_evictions = 0;  // open connections dropped from the table (still reported at close)
 };

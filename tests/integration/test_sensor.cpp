@@ -251,6 +251,20 @@ sockaddr_storage loopback(int family, std::uint16_t port, socklen_t* len, bool v
     return ss;
 }
 
+// A TCP socket connected to the loopback server on port, or -1 with errno
+// from socket() or connect().
+int connect_tcp(int family, std::uint16_t port, bool v4_mapped = false) {
+    const int fd = ::socket(family, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    socklen_t len;
+    sockaddr_storage ss = loopback(family, port, &len, v4_mapped);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) return fd;
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+}
+
 std::uint16_t local_port(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -307,10 +321,8 @@ TEST_CASE("sensor: one exact record per TCP connection, IPv4, IPv6 and v4-mapped
         run.server_port = server.port;
         std::vector<std::uint16_t> ports;
         run.pid = run_child(run.name, [&](std::vector<std::uint16_t>& out) {
-            const int fd = ::socket(run.family, SOCK_STREAM, 0);
-            socklen_t len;
-            sockaddr_storage ss = loopback(run.family, run.server_port, &len, run.mapped);
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return 1;
+            const int fd = connect_tcp(run.family, run.server_port, run.mapped);
+            if (fd < 0) return 1;
             out.push_back(local_port(fd));
             if (!send_mixed(fd) || !read_exact(fd, kReply)) return 2;
             std::this_thread::sleep_for(kWait);
@@ -358,10 +370,7 @@ TEST_CASE("sensor: a refused connection", "[sensor]") {
     const std::uint16_t port = local_port(probe);
     ::close(probe);
     const pid_t pid = run_child("nl-refused", [&](std::vector<std::uint16_t>&) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        socklen_t l;
-        sockaddr_storage a = loopback(AF_INET, port, &l);
-        return ::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0 && errno == ECONNREFUSED ? 0 : 1;
+        return connect_tcp(AF_INET, port) < 0 && errno == ECONNREFUSED ? 0 : 1;
     });
     std::this_thread::sleep_for(200ms);
     const std::vector<json> mine = records_of(rec.stop(), pid);
@@ -465,11 +474,8 @@ TEST_CASE("sensor: 2,000 connections from 8 threads, totals exact", "[sensor]") 
         for (int t = 0; t < kThreads; ++t)
             threads.emplace_back([&] {
                 for (int i = 0; i < kEach; ++i) {
-                    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-                    socklen_t l;
-                    sockaddr_storage a = loopback(AF_INET, server.port, &l);
-                    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0 || !write_exact(fd, kSend) ||
-                        !read_exact(fd, kReply))
+                    const int fd = connect_tcp(AF_INET, server.port);
+                    if (fd < 0 || !write_exact(fd, kSend) || !read_exact(fd, kReply))
                         failures.fetch_add(1);
                     ::close(fd);
                 }
@@ -498,10 +504,8 @@ TEST_CASE("sensor: a process that exits with its connection open", "[sensor]") {
     if (!sensor_available(rec)) return;
     TcpServer server(AF_INET, 500, 20);
     const pid_t pid = run_child("nl-exit", [&](std::vector<std::uint16_t>&) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        socklen_t l;
-        sockaddr_storage a = loopback(AF_INET, server.port, &l);
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0 || !write_exact(fd, 500) || !read_exact(fd, 20)) return 1;
+        const int fd = connect_tcp(AF_INET, server.port);
+        if (fd < 0 || !write_exact(fd, 500) || !read_exact(fd, 20)) return 1;
         std::this_thread::sleep_for(100ms);
         return 0;  // _exit with the socket open: the kernel closes it
     });
@@ -525,10 +529,8 @@ TEST_CASE("sensor: connections still open when recording stops are flushed as ac
     const pid_t child = ::fork();
     if (child == 0) {
         ::prctl(PR_SET_NAME, "nl-active");
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        socklen_t l;
-        sockaddr_storage a = loopback(AF_INET, server.port, &l);
-        const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), l) == 0 && write_exact(fd, 123) && read_exact(fd, 45);
+        const int fd = connect_tcp(AF_INET, server.port);
+        const bool ok = fd >= 0 && write_exact(fd, 123) && read_exact(fd, 45);
         (void)!::write(ready[1], ok ? "1" : "0", 1);
         char c;
         (void)!::read(release[0], &c, 1);  // hold the connection until the recorder has stopped
@@ -555,10 +557,8 @@ TEST_CASE("sensor: recorded CSV trains a model as is (record, then train, then s
     TcpServer server(AF_INET, 100, 10);
     run_child("nl-csv", [&](std::vector<std::uint16_t>&) {
         for (int i = 0; i < 30; ++i) {
-            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            socklen_t l;
-            sockaddr_storage a = loopback(AF_INET, server.port, &l);
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0 || !write_exact(fd, 100) || !read_exact(fd, 10)) return 1;
+            const int fd = connect_tcp(AF_INET, server.port);
+            if (fd < 0 || !write_exact(fd, 100) || !read_exact(fd, 10)) return 1;
             ::close(fd);
         }
         return 0;
@@ -595,10 +595,8 @@ TEST_CASE("sensor: a long-lived connection is reported active every flush interv
     if (!sensor_available(rec)) return;
     TcpServer server(AF_INET, 0, 0);
     const pid_t pid = run_child("nl-long", [&](std::vector<std::uint16_t>&) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        socklen_t l;
-        sockaddr_storage a = loopback(AF_INET, server.port, &l);
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), l) != 0) return 1;
+        const int fd = connect_tcp(AF_INET, server.port);
+        if (fd < 0) return 1;
         for (int i = 0; i < 12; ++i) {  // 100 bytes every 100 ms for 1.2 s
             if (!write_exact(fd, 100)) return 2;
             std::this_thread::sleep_for(100ms);
