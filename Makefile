@@ -12,7 +12,7 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
 CXXFLAGS   ?= -O2 -g
 NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread
 NL_CPPFLAGS := -I. -I$(BUILD)/bpf -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
-NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -pthread
+NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -lsystemd -pthread
 
 # BPF: bpf/name.bpf.c -> build/bpf/name.bpf.o (clang -target bpf) -> name.skel.h
 CLANG     ?= clang

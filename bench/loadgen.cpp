@@ -1,15 +1,27 @@
-// A loopback TCP workload for `make bench`: each connection connects, sends
-// a payload, reads a reply and closes, as fast as the machine allows or at a
-// fixed rate. Prints one JSON line with what it did.
+// A loopback TCP workload for `make bench`, the daemon tests and `make run`'s
+// demo: each connection connects, sends a payload, reads a reply and closes,
+// as fast as the machine allows or at a fixed rate. Prints one JSON line.
 //   netlof-loadgen --connections N [--threads T] [--rate R] [--payload B] [--reply B]
+//                  [--name COMM] [--dst 127.0.0.X] [--port P]
+//                  [--payload-max B] [--reply-max B] [--hold-ms-max MS] [--seed S]
+// With the -max options each connection draws its payload, reply and how
+// long it stays open uniformly up to the maximum (the client says how big a
+// reply it wants in its first 4 bytes), which makes realistic training data.
+// --name sets the process name the sensor reports; --dst and --port choose the
+// loopback address and port the server listens on (port 0: any).
 #include <arpa/inet.h>
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
+#include <random>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -36,10 +48,15 @@ bool write_exact(int fd, const char* buf, std::size_t n) {
     return true;
 }
 
-long arg(int argc, char** argv, const char* name, long fallback) {
+const char* text_arg(int argc, char** argv, const char* name, const char* fallback) {
     for (int i = 1; i + 1 < argc; ++i)
-        if (std::strcmp(argv[i], name) == 0) return std::strtol(argv[i + 1], nullptr, 10);
+        if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
     return fallback;
+}
+
+long arg(int argc, char** argv, const char* name, long fallback) {
+    const char* v = text_arg(argc, argv, name, nullptr);
+    return v == nullptr ? fallback : std::strtol(v, nullptr, 10);
 }
 
 }  // namespace
@@ -50,14 +67,29 @@ int main(int argc, char** argv) {
     const long rate = arg(argc, argv, "--rate", 0);  // connections per second, 0: unlimited
     const std::size_t payload = static_cast<std::size_t>(arg(argc, argv, "--payload", 4096));
     const std::size_t reply = static_cast<std::size_t>(arg(argc, argv, "--reply", 64));
+    const std::size_t payload_max = std::max(payload, static_cast<std::size_t>(arg(argc, argv, "--payload-max", 0)));
+    const std::size_t reply_max = std::max(reply, static_cast<std::size_t>(arg(argc, argv, "--reply-max", 0)));
+    const long hold_ms_max = arg(argc, argv, "--hold-ms-max", 0);
+    const unsigned long seed = static_cast<unsigned long>(arg(argc, argv, "--seed", 1));
+    const bool varied = payload_max > payload || reply_max > reply;
+    const char* dst = text_arg(argc, argv, "--dst", "127.0.0.1");
+    const long port = arg(argc, argv, "--port", 0);
+    // Threads inherit the name, so every connection is reported under it.
+    if (const char* name = text_arg(argc, argv, "--name", nullptr)) ::prctl(PR_SET_NAME, name);
 
     const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
     socklen_t len = sizeof addr;
+    if (::inet_pton(AF_INET, dst, &addr.sin_addr) != 1 || (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+        std::fprintf(stderr, "failed to use --dst %s: loopback (127.0.0.0/8) addresses only\n", dst);
+        return 2;
+    }
     if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(lfd, 4096) != 0) {
-        std::perror("failed to listen on 127.0.0.1");
+        std::fprintf(stderr, "failed to listen on %s:%ld: %s\n", dst, port, std::strerror(errno));
         return 2;
     }
     ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -65,11 +97,14 @@ int main(int argc, char** argv) {
     std::vector<std::thread> servers;
     for (long t = 0; t < threads; ++t)
         servers.emplace_back([&] {
-            std::vector<char> buf(std::max(payload, reply));
+            std::vector<char> buf(std::max(payload_max, reply_max) + 8);
             for (;;) {
                 const int c = ::accept(lfd, nullptr, nullptr);
                 if (c < 0) return;
-                if (read_exact(c, buf.data(), payload)) write_exact(c, buf.data(), reply);
+                // Varied: the client's first 8 bytes say how much it sends and wants back.
+                std::uint32_t sizes[2] = {static_cast<std::uint32_t>(payload), static_cast<std::uint32_t>(reply)};
+                if (!varied || read_exact(c, reinterpret_cast<char*>(sizes), sizeof sizes))
+                    if (read_exact(c, buf.data(), sizes[0])) write_exact(c, buf.data(), sizes[1]);
                 ::close(c);
             }
         });
@@ -79,17 +114,26 @@ int main(int argc, char** argv) {
     std::vector<std::thread> clients;
     for (long t = 0; t < threads; ++t)
         clients.emplace_back([&, t] {
-            std::vector<char> buf(std::max(payload, reply), 'x');
+            std::vector<char> buf(std::max(payload_max, reply_max), 'x');
+            std::mt19937_64 rng(seed * 1000003 + static_cast<unsigned long>(t));
+            auto draw = [&rng](std::size_t lo, std::size_t hi) {
+                return std::uniform_int_distribution<std::size_t>(lo, hi)(rng);
+            };
             const long mine = connections / threads + (t < connections % threads ? 1 : 0);
             for (long i = 0; i < mine; ++i) {
                 if (rate > 0) {  // pace this thread to its share of the rate
                     const auto due = start + std::chrono::nanoseconds(static_cast<long long>(1e9 * i * threads / rate));
                     std::this_thread::sleep_until(due);
                 }
+                const std::uint32_t sizes[2] = {static_cast<std::uint32_t>(draw(payload, payload_max)),
+                                                static_cast<std::uint32_t>(draw(reply, reply_max))};
+                const long hold_ms = hold_ms_max > 0 ? static_cast<long>(draw(0, static_cast<std::size_t>(hold_ms_max))) : 0;
                 const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-                if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-                    !write_exact(fd, buf.data(), payload) || !read_exact(fd, buf.data(), reply))
-                    failures.fetch_add(1);
+                bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+                if (ok && varied) ok = write_exact(fd, reinterpret_cast<const char*>(sizes), sizeof sizes);
+                ok = ok && write_exact(fd, buf.data(), sizes[0]) && read_exact(fd, buf.data(), sizes[1]);
+                if (ok && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+                if (!ok) failures.fetch_add(1);
                 ::close(fd);
             }
         });

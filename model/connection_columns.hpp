@@ -3,6 +3,9 @@
 // typo in a pipeline file is caught when it is read, not when it is trained.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -29,10 +32,27 @@ inline constexpr ColumnInfo kConnectionColumns[] = {
     {"ts_end", ColumnKind::Number},
 };
 
+inline constexpr std::size_t kConnectionColumnCount = std::size(kConnectionColumns);
+
 inline const ColumnInfo* find_connection_column(std::string_view name) {
     for (const ColumnInfo& c : kConnectionColumns)
         if (c.name == name) return &c;
     return nullptr;
 }
+
+// Position of a column in kConnectionColumns.
+constexpr std::optional<std::size_t> connection_column_id(std::string_view name) {
+    for (std::size_t i = 0; i < kConnectionColumnCount; ++i)
+        if (kConnectionColumns[i].name == name) return i;
+    return std::nullopt;
+}
+
+// One record's cells by column id, for records that do not come from a CSV
+// (the daemon's): numbers for Number columns, text for Text columns. The
+// views point into the caller's record and must outlive the use.
+struct RecordCells {
+    std::array<double, kConnectionColumnCount> number{};
+    std::array<std::string_view, kConnectionColumnCount> text{};
+};
 
 }  // namespace netlof

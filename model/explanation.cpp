@@ -22,8 +22,8 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const LofModel& lof, const CsvTable& table,
-                                       const FeatureMatrix& queries, std::size_t row, std::size_t top,
+std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const LofModel& lof, const FeatureMatrix& queries,
+                                       std::size_t row, const ValueText& value_text, std::size_t top,
                                        double min_share) {
     const std::vector<Neighbor> nb = lof.neighbors_of(queries, row);
     const FeatureMatrix& train = lof.training();
@@ -46,7 +46,7 @@ std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const Lo
         }
         r.share /= static_cast<double>(k);
         r.neighbour_median = median(std::move(raw));
-        r.value = std::string(table.cell(row, *table.column_index(f.column)));
+        r.value = value_text(f.column);
         r.text = fmt::format("{} {} against a neighbour median of {:.6g}", f.column, r.value, r.neighbour_median);
         total += r.share;
         reasons.push_back(std::move(r));
@@ -57,7 +57,7 @@ std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const Lo
         FeatureReason r;
         r.column = f.column;
         r.neighbours = k;
-        r.value = std::string(table.cell(row, *table.column_index(f.column)));
+        r.value = value_text(f.column);
         r.unseen = codes[j] == kUnknownCategory;
         for (const Neighbor& n : nb) {
             const bool same = train.codes_row(n.index)[j] == codes[j];
@@ -73,7 +73,8 @@ std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const Lo
     }
     for (FeatureReason& r : reasons) r.share = total > 0 ? r.share / total : 0;
     std::stable_sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) { return a.share > b.share; });
-    std::erase_if(reasons, [&](const FeatureReason& r) { return r.share < min_share; });
+    // A value never seen in training is always worth saying, however small its share.
+    std::erase_if(reasons, [&](const FeatureReason& r) { return r.share < min_share && !r.unseen; });
     if (reasons.size() > top) reasons.resize(top);
     return reasons;
 }

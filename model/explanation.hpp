@@ -6,7 +6,9 @@
 //   dst_ip '203.0.113.9' shared by 0 of 20 neighbours
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/csv_table.hpp"
@@ -27,10 +29,18 @@ struct FeatureReason {
     std::string text;  // one human line
 };
 
-// Reasons for row `row` of the table `queries` was made from (transformed
-// with `pipeline`), at most `top`, each with a share of at least min_share.
-std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const LofModel& lof, const CsvTable& table,
-                                       const FeatureMatrix& queries, std::size_t row, std::size_t top = 3,
+// The record's value of a column as text, for the reasons' wording.
+using ValueText = std::function<std::string(std::string_view column)>;
+inline ValueText csv_row_text(const CsvTable& table, std::size_t row) {
+    return [&table, row](std::string_view column) { return std::string(table.cell(row, *table.column_index(column))); };
+}
+
+// Reasons for row `row` of `queries` (transformed with `pipeline`), at most
+// `top`, each with a share of at least min_share (a value never seen in
+// training is always kept); value_text gives the
+// record's own values as text.
+std::vector<FeatureReason> explain_row(const FeaturePipeline& pipeline, const LofModel& lof, const FeatureMatrix& queries,
+                                       std::size_t row, const ValueText& value_text, std::size_t top = 3,
                                        double min_share = 0.05);
 
 }  // namespace netlof

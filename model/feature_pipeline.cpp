@@ -63,6 +63,9 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
 FeaturePipeline::FeaturePipeline(std::vector<NumericFeature> numeric, std::vector<CategoricalFeature> categorical)
     : numeric_(std::move(numeric)), categorical_(std::move(categorical)) {
     lookup_.resize(categorical_.size());
+    auto id = [](const std::string& column) { return connection_column_id(column).value_or(std::string::npos); };
+    for (const NumericFeature& f : numeric_) numeric_ids_.push_back(id(f.column));
+    for (const CategoricalFeature& f : categorical_) categorical_ids_.push_back(id(f.column));
     for (std::size_t j = 0; j < categorical_.size(); ++j)
         for (std::size_t c = 0; c < categorical_[j].categories.size(); ++c)
             lookup_[j].emplace(categorical_[j].categories[c], static_cast<std::uint32_t>(c));
@@ -217,6 +220,47 @@ FeatureMatrix FeaturePipeline::transform(const CsvTable& table) const {
     });
     encode_categories(table, m);
     return m;
+}
+
+bool FeaturePipeline::reads_connection_columns() const {
+    auto readable = [](std::size_t id, ColumnKind want) {
+        return id != std::string::npos && kConnectionColumns[id].kind == want;
+    };
+    for (std::size_t id : numeric_ids_)
+        if (!readable(id, ColumnKind::Number)) return false;
+    for (std::size_t id : categorical_ids_)
+        if (id == std::string::npos || kConnectionColumns[id].kind == ColumnKind::Time) return false;
+    return true;
+}
+
+void FeaturePipeline::shape(FeatureMatrix& m, std::size_t rows) const {
+    m.numeric.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(numeric_.size()));
+    m.codes.resize(rows * categorical_.size());
+    m.category_counts.resize(categorical_.size());
+    for (std::size_t j = 0; j < categorical_.size(); ++j)
+        m.category_counts[j] = static_cast<std::uint32_t>(categorical_[j].categories.size());
+}
+
+std::string_view FeaturePipeline::transform_record(const RecordCells& cells, FeatureMatrix& m, std::size_t row) const {
+    double* out = m.numeric.data() + row * numeric_.size();
+    for (std::size_t j = 0; j < numeric_.size(); ++j) {
+        const NumericFeature& f = numeric_[j];
+        double v = cells.number[numeric_ids_[j]];
+        if (f.transform == Transform::LogStandard) {
+            if (v <= -1.0) return f.column;
+            v = std::log1p(v);
+        }
+        if (!std::isfinite(v)) return f.column;
+        out[j] = (v - f.mean) / f.scale;
+    }
+    std::uint32_t* codes = m.codes.data() + row * categorical_.size();
+    for (std::size_t j = 0; j < categorical_.size(); ++j) {
+        const std::size_t id = categorical_ids_[j];
+        // A number column one-hot encoded (dst_port, say) is keyed by its text,
+        // as the CSV path reads it; the caller fills text for those too.
+        codes[j] = category_code(j, cells.text[id]);
+    }
+    return {};
 }
 
 Eigen::MatrixXd FeatureMatrix::to_dense() const {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/connection_columns.hpp"
 #include "model/csv_table.hpp"
 
 namespace netlof {
@@ -77,6 +78,16 @@ public:
     // `transformed` is given it receives transform(table), from the same parse.
     static FeaturePipeline fit(const PipelineSpec& spec, const CsvTable& table, FeatureMatrix* transformed = nullptr);
     FeatureMatrix transform(const CsvTable& table) const;
+    // One record into row `row` of m (already sized: rows, numeric_dims and
+    // category_counts as transform() makes them), without allocating. Returns
+    // the name of a column whose value the transform cannot take (a count
+    // below -1 under log_standard, a non-finite number), or an empty view.
+    std::string_view transform_record(const RecordCells& cells, FeatureMatrix& m, std::size_t row) const;
+    // Sizes m for `rows` records of this pipeline.
+    void shape(FeatureMatrix& m, std::size_t rows) const;
+    // True when every column the pipeline reads is a connection column, so
+    // transform_record() can feed it (a model file could name anything).
+    bool reads_connection_columns() const;
 
     const std::vector<NumericFeature>& numeric() const { return numeric_; }
     const std::vector<CategoricalFeature>& categorical() const { return categorical_; }
@@ -88,6 +99,7 @@ private:
 
     std::vector<NumericFeature> numeric_;
     std::vector<CategoricalFeature> categorical_;
+    std::vector<std::size_t> numeric_ids_, categorical_ids_;  // connection column ids; npos if none
     struct StringHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -96,20 +96,20 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
     return out;
 }
 
-FileAlertSink::FileAlertSink(std::string path) : path_(std::move(path)) {
+FileLineSink::FileLineSink(std::string path) : path_(std::move(path)) {
     if (!reopen()) {
         Diagnostic d;
         d.file = path_;
-        d.message = std::string("cannot open the alert log for appending: ") + std::strerror(errno);
+        d.message = std::string("cannot open for appending: ") + std::strerror(errno);
         throw InputError(std::move(d));
     }
 }
 
-FileAlertSink::~FileAlertSink() {
+FileLineSink::~FileLineSink() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-bool FileAlertSink::reopen() {
+bool FileLineSink::reopen() {
     const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) return false;
     if (fd_ >= 0) ::close(fd_);
@@ -117,7 +117,7 @@ bool FileAlertSink::reopen() {
     return true;
 }
 
-bool FileAlertSink::write(std::string_view line) {
+bool FileLineSink::write(std::string_view line) {
     // One write(2) per line on an O_APPEND file: readers never see half a line.
     while (!line.empty()) {
         const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, line.data(), line.size());

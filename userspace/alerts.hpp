@@ -33,23 +33,26 @@ std::string format_alert(const Alert& a, std::string_view hostname);
 // "2026-11-25T22:21:00.123456Z"
 std::string iso8601_utc(double unix_seconds);
 
-// Where alerts go. write() appends a whole line and flushes it, so `tail -f`
-// shows it at once; reopen() follows a rotated or removed file.
-class AlertSink {
+// Where alert lines (and the daemon's record log) go. write() appends whole
+// lines in one write(2) and flushes them, so `tail -f` shows them at once;
+// reopen() follows a rotated or removed file.
+class LineSink {
 public:
-    virtual ~AlertSink() = default;
+    virtual ~LineSink() = default;
     virtual bool write(std::string_view line) = 0;
     virtual bool reopen() = 0;
 };
 
-class FileAlertSink : public AlertSink {
+class FileLineSink : public LineSink {
 public:
     // Opens path for appending (created 0640). Throws InputError if it cannot.
-    explicit FileAlertSink(std::string path);
-    ~FileAlertSink() override;
+    // Failed writes are counted, never fatal: detection goes on.
+    explicit FileLineSink(std::string path);
+    ~FileLineSink() override;
     bool write(std::string_view line) override;
     bool reopen() override;
     std::uint64_t failed_writes() const { return failed_writes_; }
+    const std::string& path() const { return path_; }
 
 private:
     std::string path_;

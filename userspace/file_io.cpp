@@ -83,6 +83,13 @@ void write_output_file(const std::string& path, std::string_view data, unsigned 
         ::unlink(tmp.c_str());
         fail(path, "cannot replace", err);
     }
+    // The rename itself must reach the disk too, or a crash could bring the old file back.
+    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
 }
 
 }  // namespace netlof

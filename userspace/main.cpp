@@ -9,6 +9,7 @@
 #include "userspace/daemon_config.hpp"
 #include "userspace/model_commands.hpp"
 #include "userspace/record_command.hpp"
+#include "userspace/run_command.hpp"
 
 int main(int argc, char** argv) {
     using namespace netlof;
@@ -68,6 +69,11 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = app.add_subcommand("check-config", "Check a daemon config and the allowlists and pipeline it names");
     check_cmd->add_option("file", check_config_file, "Config YAML")->required();
 
+    RunCommand run;
+    CLI::App* run_cmd = app.add_subcommand("run", "The daemon: learn, then alert on allowlist violations and LOF anomalies (root)");
+    run_cmd->add_option("--config", run.config, "Config YAML (see configs/netlof.yaml)")->required();
+    run_cmd->add_flag("--verbose", run.verbose, "Print libbpf's debug output");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -84,6 +90,7 @@ int main(int argc, char** argv) {
         if (*train_cmd) return run_train(train);
         if (*score_cmd) return run_score(score);
         if (*record_cmd) return run_record(record);
+        if (*run_cmd) return run_daemon(run);
         if (*check_cmd) {
             const LoadedConfig c = load_daemon_config(check_config_file);
             fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",

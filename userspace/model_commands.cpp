@@ -121,7 +121,7 @@ int run_score(const ScoreCommand& cmd) {
         if (cmd.explain) {
             std::string why;
             if (scores[r].anomaly)
-                for (const FeatureReason& reason : explain_row(model.pipeline, model.lof, table, features, r))
+                for (const FeatureReason& reason : explain_row(model.pipeline, model.lof, features, r, csv_row_text(table, r)))
                     why += (why.empty() ? "" : "; ") + reason.text;
             csv += ',';
             append_csv_field(csv, why);

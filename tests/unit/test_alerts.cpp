@@ -98,7 +98,7 @@ TEST_CASE("a full fold table ends its oldest window early instead of losing repe
 
 TEST_CASE("the alert file is appended 0640 and follows a rename after reopen", "[alerts]") {
     const std::string dir = test::temp_dir("alerts");
-    FileAlertSink sink(dir + "/alerts.jsonl");
+    FileLineSink sink(dir + "/alerts.jsonl");
     struct stat st {};
     REQUIRE(::stat((dir + "/alerts.jsonl").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0640);
@@ -118,12 +118,12 @@ TEST_CASE("a full disk is counted, not fatal", "[alerts]") {
         WARN("SKIPPED: no /dev/full");
         return;
     }
-    FileAlertSink sink("/dev/full");
+    FileLineSink sink("/dev/full");
     CHECK_FALSE(sink.write("x\n"));
     CHECK_FALSE(sink.write("y\n"));
     CHECK(sink.failed_writes() == 2);
 }
 
 TEST_CASE("an alert log that cannot be opened is a diagnostic", "[alerts]") {
-    CHECK_THROWS_AS(FileAlertSink("/nonexistent-dir/alerts.jsonl"), InputError);
+    CHECK_THROWS_AS(FileLineSink("/nonexistent-dir/alerts.jsonl"), InputError);
 }

@@ -28,7 +28,7 @@ TEST_CASE("explanations name the features that set a record apart, with the neig
 
     for (std::size_t row = 0; row < q.rows(); ++row) {
         INFO("row " << row);
-        const auto reasons = explain_row(pipeline, lof, q, qx, row, 10, 0.0);
+        const auto reasons = explain_row(pipeline, lof, qx, row, csv_row_text(q, row), 10, 0.0);
         REQUIRE(reasons.size() == 7);  // every feature, with top=10 and no floor
         double total = 0;
         for (std::size_t i = 0; i < reasons.size(); ++i) {
@@ -61,12 +61,12 @@ TEST_CASE("explanations name the features that set a record apart, with the neig
         }
     }
     // The unknown process: its name is the top categorical reason, and said as never seen.
-    const auto curl = explain_row(pipeline, lof, q, qx, 3);
+    const auto curl = explain_row(pipeline, lof, qx, 3, csv_row_text(q, 3));
     REQUIRE_FALSE(curl.empty());
     CHECK(curl[0].column == "process_name");
     CHECK(curl[0].unseen);
     CHECK(curl[0].text == "process_name 'curl' never seen in training");
     // The notebook's exfiltration-like example: bytes_sent is among the reasons given.
-    const auto exfil = explain_row(pipeline, lof, q, qx, 0);
+    const auto exfil = explain_row(pipeline, lof, qx, 0, csv_row_text(q, 0));
     CHECK(std::any_of(exfil.begin(), exfil.end(), [](const FeatureReason& r) { return r.column == "bytes_sent"; }));
 }

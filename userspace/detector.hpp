@@ -1,0 +1,104 @@
+// The daemon's judgement, without the sensor or any file: records in, alerts
+// out. It learns (collects records until model.learn is met, then fits the
+// pipeline and LOF), then detects: every record is checked against the
+// allowlists and scored by LOF, and repeats are folded.
+//
+// Records are handled in batches (one per poll of the sensor): the LOF search
+// for a batch runs once, into buffers that are reused between batches.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/model_file.hpp"
+#include "rules/allowlist.hpp"
+#include "userspace/alerts.hpp"
+#include "userspace/record_cells.hpp"
+
+namespace netlof {
+
+struct LearnSettings {
+    std::string pipeline_file;
+    PipelineSpec pipeline;
+    std::size_t neighbors = 20;
+    std::optional<double> contamination = 0.01;
+    std::uint64_t records = 0;   // learning ends at this many records (0: not set)...
+    double duration_s = 0;       // ...or after this long (0: not set), whichever comes first
+    std::uint64_t max_records = 1000000;  // bound on what learning keeps in memory
+};
+
+struct DetectorStats {
+    std::uint64_t records = 0;
+    std::uint64_t scored = 0;
+    std::uint64_t lof_muted = 0;     // not scored: a mute_lof rule matched
+    std::uint64_t unscorable = 0;    // a value the pipeline cannot take
+    std::uint64_t learn_skipped = 0; // not learned: an empty value in a one-hot column
+    std::uint64_t allowlist_violations = 0;  // before folding
+    std::uint64_t lof_anomalies = 0;         // before folding
+    std::uint64_t alerts = 0;                // written to the handler (incl. fold summaries)
+};
+
+class Detector {
+public:
+    using AlertHandler = std::function<void(const Alert&)>;
+
+    Detector(Allowlist allowlist, double fold_window_s, LearnSettings learn, AlertHandler handler);
+
+    // Detect with this model from now on (one from disk, or just learned).
+    // Throws InputError when its pipeline reads columns records do not have.
+    void use_model(TrainedModel model);
+    bool detecting() const { return model_.has_value(); }
+    const TrainedModel* model() const { return model_ ? &*model_ : nullptr; }
+
+    // SIGHUP: new rules and fold window; folds in progress are reported first.
+    void set_rules(Allowlist allowlist, double fold_window_s, double now);
+
+    // Queues a record; process() judges the queue.
+    void add(const ConnectionRecord& r) { pending_.push_back(r); }
+    std::size_t pending() const { return pending_.size(); }
+    // Judges queued records at wall time `now`, learning from them while
+    // learning, and reports fold windows that have ended.
+    void process(double now);
+    // At exit: every fold still open is reported.
+    void flush_folds(double now);
+
+    // Learning: has model.learn been met (with enough rows to fit)?
+    bool learning_done(double now) const;
+    std::uint64_t learned_records() const { return learned_; }
+    // Fits the pipeline and LOF on what was learned. Does not switch to it:
+    // the caller writes it to disk first, then calls use_model().
+    TrainedModel fit_learned(std::vector<std::string>* warnings = nullptr) const;
+
+    std::string state(double now) const;  // "learning 120/1000 records, 35/3600 s" or "detecting"
+    const DetectorStats& stats() const { return stats_; }
+    std::uint64_t folded() const { return folder_.folded(); }
+
+private:
+    bool learnable(const ConnectionRecord& r);
+    void judge_rules(const ConnectionRecord& r, double now);
+    void score_batch(double now);
+    void emit(Alert& a);
+
+    Allowlist allowlist_;
+    AlertFolder folder_;
+    LearnSettings learn_;
+    AlertHandler handler_;
+    std::optional<TrainedModel> model_;
+
+    std::vector<ConnectionRecord> pending_;
+    std::vector<std::size_t> to_score_;  // indexes into pending_
+    FeatureMatrix batch_;
+    std::vector<LofScore> scores_;
+    RecordCellsBuilder cells_;
+
+    double learn_start_ = -1;  // wall time of the first learning batch
+    std::uint64_t learned_ = 0;
+    std::vector<std::size_t> learn_onehot_ids_;  // connection column ids the pipeline one-hot encodes
+    std::string learned_csv_;  // what learning saw, as `netlof train` input
+    DetectorStats stats_;
+};
+
+}  // namespace netlof

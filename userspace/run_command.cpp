@@ -1,0 +1,327 @@
+#include "userspace/run_command.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fmt/core.h>
+#include <map>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "model/diagnostic.hpp"
+#include "userspace/connection_table.hpp"
+#include "userspace/daemon_config.hpp"
+#include "userspace/detector.hpp"
+#include "userspace/file_io.hpp"
+#include "userspace/record_writer.hpp"
+#include "userspace/sensor.hpp"
+
+namespace netlof {
+
+namespace {
+
+// The kernel wakes us only when records pile up; otherwise they are collected
+// every kPollMs, which bounds how late an alert can be.
+constexpr int kPollMs = 10;
+
+void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
+
+double wall_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostname() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+// SIGHUP, SIGUSR1, SIGTERM and SIGINT arrive through a descriptor the loop
+// reads between polls, so no handler runs in the middle of anything.
+class SignalQueue {
+public:
+    SignalQueue() {
+        sigemptyset(&mask_);
+        for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&mask_, s);
+        if (sigprocmask(SIG_BLOCK, &mask_, nullptr) != 0 || (fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+            throw std::runtime_error(std::string("failed to set up signal handling: ") + std::strerror(errno));
+    }
+    ~SignalQueue() {
+        ::close(fd_);
+        sigprocmask(SIG_UNBLOCK, &mask_, nullptr);
+    }
+    // The next pending signal, or 0.
+    int next() {
+        signalfd_siginfo si{};
+        return ::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si) ? static_cast<int>(si.ssi_signo) : 0;
+    }
+
+private:
+    sigset_t mask_;
+    int fd_ = -1;
+};
+
+SensorOptions sensor_options(const DaemonConfig& c, bool verbose) {
+    SensorOptions o;
+    o.max_sockets = c.sensor.max_sockets;
+    o.max_udp_flows = c.sensor.max_udp_flows;
+    o.ringbuf_bytes = c.sensor.ringbuf_kib * 1024u;
+    o.flush_interval_ns = static_cast<std::uint64_t>(c.sensor.flush_interval_s * 1e9);
+    o.verbose = verbose;
+    return o;
+}
+
+LearnSettings learn_settings(const LoadedConfig& l) {
+    LearnSettings s;
+    s.pipeline_file = l.config.model.pipeline;
+    s.pipeline = l.pipeline;
+    s.neighbors = l.config.model.neighbors;
+    s.contamination = l.config.model.contamination;
+    s.records = l.config.model.learn_records;
+    s.duration_s = l.config.model.learn_duration_s;
+    return s;
+}
+
+std::unique_ptr<FileLineSink> open_optional_sink(const std::string& path) {
+    if (path.empty()) return nullptr;
+    return std::make_unique<FileLineSink>(path);
+}
+
+class Daemon {
+public:
+    Daemon(const RunCommand& cmd, LoadedConfig loaded)
+        : cmd_(cmd),
+          config_(std::move(loaded.config)),
+          hostname_(hostname()),
+          alerts_(std::make_unique<FileLineSink>(config_.alerts.path)),
+          records_log_(open_optional_sink(config_.records_path)),
+          detector_(std::move(loaded.allowlist), config_.alerts.fold_window_s, learn_settings(loaded),
+                    [this](const Alert& a) { write_alert(a); }),
+          table_(KernelClock(), config_.sensor.max_sockets, 16384, [this](const ConnectionRecord& r) { on_record(r); }) {
+        load_model_if_present();
+    }
+
+    int run();
+
+private:
+    void load_model_if_present();
+    void on_record(const ConnectionRecord& r);
+    void write_alert(const Alert& a);
+    void finish_learning(double now);
+    void reload(double now);
+    void reopen_logs();
+    void flush_records_log();
+    std::string stats_line(double now) const;
+
+    const RunCommand& cmd_;
+    DaemonConfig config_;
+    std::string hostname_;
+    std::unique_ptr<FileLineSink> alerts_;
+    std::unique_ptr<FileLineSink> records_log_;
+    std::uint64_t records_log_failures_ = 0;
+    std::string records_buf_;  // one write per poll
+    Detector detector_;
+    ConnectionTable table_;
+    std::unique_ptr<Sensor> sensor_;
+    std::map<std::string, std::uint64_t> written_by_rule_;
+    std::uint64_t reloads_ = 0, reloads_refused_ = 0;
+};
+
+void Daemon::load_model_if_present() {
+    std::error_code ec;
+    if (!std::filesystem::exists(config_.model.path, ec)) {
+        std::string until;
+        if (config_.model.learn_records > 0) until = fmt::format("{} records", config_.model.learn_records);
+        if (config_.model.learn_duration_s > 0)
+            until += fmt::format("{}{:g} s", until.empty() ? "" : " or ", config_.model.learn_duration_s);
+        log_line(fmt::format("no model at {}: learning normal traffic for {} with pipeline {}", config_.model.path,
+                             until, config_.model.pipeline));
+        return;
+    }
+    // A model that is there but unreadable is the operator's to fix: refusing
+    // to start beats silently learning over it.
+    TrainedModel m = deserialize_model(read_input_file(config_.model.path), config_.model.path);
+    log_line(fmt::format("loaded model {}: {} training rows, k {}, threshold lof > {:.6g}, pipeline {}", config_.model.path,
+                         m.lof.training().rows(), m.lof.neighbors(), m.lof.threshold(), m.pipeline_file));
+    detector_.use_model(std::move(m));
+}
+
+void Daemon::on_record(const ConnectionRecord& r) {
+    if (records_log_) append_record_json(records_buf_, r);
+    detector_.add(r);
+}
+
+void Daemon::write_alert(const Alert& a) {
+    ++written_by_rule_[a.rule];
+    alerts_->write(format_alert(a, hostname_));  // a failure is counted by the sink
+}
+
+void Daemon::flush_records_log() {
+    if (records_log_ && !records_buf_.empty()) {
+        if (!records_log_->write(records_buf_)) ++records_log_failures_;
+        records_buf_.clear();
+    }
+}
+
+void Daemon::finish_learning(double now) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> warnings;
+    TrainedModel m = detector_.fit_learned(&warnings);
+    for (const std::string& w : warnings) log_line("learning: " + w);
+    const std::string bytes = serialize_model(m);
+    const std::filesystem::path dir = std::filesystem::path(config_.model.path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    // Written (atomically) before it is used: a restart finds what is detecting now.
+    write_output_file(config_.model.path, bytes, 0600);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log_line(fmt::format("learned from {} records in {:.2f} s; model written to {} (threshold lof > {:.6g}); detecting",
+                         detector_.learned_records(), secs, config_.model.path, m.lof.threshold()));
+    detector_.use_model(std::move(m));
+    sd_notify(0, "STATUS=detecting");
+    (void)now;
+}
+
+void Daemon::reload(double now) {
+    ++reloads_;
+    LoadedConfig next;
+    try {
+        next = load_daemon_config(cmd_.config);
+    } catch (const InputError& e) {
+        ++reloads_refused_;
+        log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
+        return;
+    }
+    // New log paths are opened before anything changes, so a bad one refuses the whole reload.
+    std::unique_ptr<FileLineSink> alerts, records;
+    try {
+        if (next.config.alerts.path != config_.alerts.path) alerts = std::make_unique<FileLineSink>(next.config.alerts.path);
+        if (next.config.records_path != config_.records_path) records = open_optional_sink(next.config.records_path);
+    } catch (const InputError& e) {
+        ++reloads_refused_;
+        log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
+        return;
+    }
+    const DaemonConfig::Model& om = config_.model;
+    const DaemonConfig::Model& nm = next.config.model;
+    if (om.path != nm.path || om.pipeline != nm.pipeline || om.neighbors != nm.neighbors ||
+        om.contamination != nm.contamination || om.learn_records != nm.learn_records ||
+        om.learn_duration_s != nm.learn_duration_s)
+        log_line("reload: model settings changed; they take effect at the next start");
+    const DaemonConfig::Sensor& os = config_.sensor;
+    const DaemonConfig::Sensor& ns = next.config.sensor;
+    if (os.max_sockets != ns.max_sockets || os.max_udp_flows != ns.max_udp_flows || os.ringbuf_kib != ns.ringbuf_kib ||
+        os.udp_idle_s != ns.udp_idle_s || os.flush_interval_s != ns.flush_interval_s)
+        log_line("reload: sensor settings changed; they take effect at the next start");
+    if (alerts) alerts_ = std::move(alerts);
+    if (next.config.records_path != config_.records_path) {
+        flush_records_log();
+        records_log_ = std::move(records);
+    }
+    const std::size_t rules = next.allowlist.rules().size(), mutes = next.allowlist.mutes().size();
+    detector_.set_rules(std::move(next.allowlist), next.config.alerts.fold_window_s, now);
+    config_.allowlists = next.config.allowlists;
+    config_.alerts = next.config.alerts;
+    config_.records_path = next.config.records_path;
+    config_.stats_interval_s = next.config.stats_interval_s;
+    log_line(fmt::format("reloaded {}: {} allowlist rule(s), {} LOF mute(s), alerts to {}", cmd_.config, rules, mutes,
+                         config_.alerts.path));
+}
+
+void Daemon::reopen_logs() {
+    flush_records_log();
+    bool ok = alerts_->reopen();
+    if (records_log_) ok = records_log_->reopen() && ok;
+    log_line(ok ? "reopened the log files" : std::string("failed to reopen a log file: ") + std::strerror(errno) +
+                                                  "; writing to the old one");
+}
+
+std::string Daemon::stats_line(double now) const {
+    const auto k = sensor_->kernel_stats();
+    const TableStats& t = table_.stats();
+    const DetectorStats& d = detector_.stats();
+    auto written = [&](const char* rule) {
+        auto it = written_by_rule_.find(rule);
+        return it == written_by_rule_.end() ? 0 : it->second;
+    };
+    return fmt::format(
+        "stats: events {}, records {}, scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
+        "folded repeats {}, failed writes {}), lof muted {}, unscorable {}, not learned {}, drops {} (ring buffer full {}, sockets map "
+        "full {}, udp map full {}), malformed {}, evictions {} (open table {}, exe cache {}), record log failed writes {}, "
+        "reloads {} (refused {}), model {}",
+        k[NETLOF_STAT_EVENTS], t.records, d.scored, d.allowlist_violations, d.lof_anomalies,
+        written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), alerts_->failed_writes(), d.lof_muted,
+        d.unscorable, d.learn_skipped, k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
+        k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
+        sensor_->malformed_records(), t.open_evictions + table_.exe_cache().evictions(), t.open_evictions,
+        table_.exe_cache().evictions(), records_log_failures_ + (records_log_ ? records_log_->failed_writes() : 0),
+        reloads_, reloads_refused_, detector_.state(now));
+}
+
+int Daemon::run() {
+    SignalQueue signals;
+    sensor_ = Sensor::start(sensor_options(config_, cmd_.verbose), [this](const netlof_conn_event& e) { table_.on_event(e); },
+                            log_line);
+    log_line(fmt::format("running: alerts to {}{}; {}", config_.alerts.path,
+                         config_.records_path.empty() ? "" : ", records to " + config_.records_path,
+                         detector_.state(wall_now())));
+    sd_notify(0, fmt::format("READY=1\nSTATUS={}", detector_.state(wall_now())).c_str());
+
+    const auto udp_idle_ns = static_cast<std::uint64_t>(config_.sensor.udp_idle_s * 1e9);
+    std::uint64_t next_udp_scan = KernelClock::now_ktime() + 1000000000ULL;
+    double next_stats = wall_now() + config_.stats_interval_s;
+    bool stop = false;
+    while (!stop) {
+        sensor_->poll(kPollMs);
+        const std::uint64_t kt = KernelClock::now_ktime();
+        if (kt >= next_udp_scan) {
+            for (const netlof_conn& c : sensor_->take_udp_flows(kt - udp_idle_ns))
+                table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
+            next_udp_scan = kt + 1000000000ULL;
+        }
+        const double now = wall_now();
+        flush_records_log();
+        detector_.process(now);
+        if (detector_.learning_done(now)) finish_learning(now);
+        for (int sig; (sig = signals.next()) != 0;) {
+            if (sig == SIGHUP) reload(now);
+            else if (sig == SIGUSR1) reopen_logs();
+            else {
+                log_line(fmt::format("{}: stopping", strsignal(sig)));
+                stop = true;
+            }
+        }
+        if (now >= next_stats) {
+            log_line(stats_line(now));
+            next_stats = now + config_.stats_interval_s;
+        }
+    }
+
+    // Nothing the kernel still holds is lost: stop tracing so nothing changes
+    // underneath, take the queued records, then what is still open.
+    sd_notify(0, "STOPPING=1");
+    sensor_->stop_tracing();
+    while (sensor_->poll(0) > 0) {
+    }
+    const std::uint64_t end = KernelClock::now_ktime();
+    for (const netlof_conn& c : sensor_->open_tcp_connections()) table_.finish(c, end, NETLOF_OUTCOME_ACTIVE);
+    for (const netlof_conn& c : sensor_->take_udp_flows(UINT64_MAX)) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    const double now = wall_now();
+    flush_records_log();
+    detector_.process(now);
+    detector_.flush_folds(now);
+    log_line("final " + stats_line(now));
+    return 0;
+}
+
+}  // namespace
+
+int run_daemon(const RunCommand& cmd) {
+    LoadedConfig loaded = load_daemon_config(cmd.config);
+    Daemon daemon(cmd, std::move(loaded));
+    return daemon.run();
+}
+
+}  // namespace netlof

@@ -1,0 +1,18 @@
+// `netlof run`: the daemon. Sensor -> ConnectionTable -> Detector -> alert
+// log, with learning, reloads, log reopening and a clean stop on signals.
+#pragma once
+
+#include <string>
+
+namespace netlof {
+
+struct RunCommand {
+    std::string config;
+    bool verbose = false;  // libbpf's debug output
+};
+
+// Returns the exit status: 0 after SIGTERM/SIGINT, 2 for bad config or a
+// sensor that cannot start (thrown as InputError and reported by main()).
+int run_daemon(const RunCommand& cmd);
+
+}  // namespace netlof
