@@ -82,7 +82,8 @@ $(USER_OBJS) $(BUILD)/userspace/main.o $(TEST_OBJS): | $(BPF_SKEL)
 $(BUILD)/model/%.o: NL_OPT := -O3
 
 # Tests find the binary and the fixtures through these paths.
-$(BUILD)/tests/%.o: NL_CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"'
+$(BUILD)/tests/%.o: NL_CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"' \
+	-DNETLOF_LOADGEN='"$(abspath $(LOADGEN))"'
 
 $(MODEL_LIB): $(MODEL_OBJS)
 	$(call msg,AR,$@)
@@ -102,7 +103,7 @@ $(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
 
 # Runs every test; the last line is "N passed, N failed".
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(TESTS)
+	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
 	$(Q)$(TESTS) $(TEST_ARGS)
 
 # The notebook end to end: synthesize, train, score the three examples.

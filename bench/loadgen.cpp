@@ -3,7 +3,7 @@
 // as fast as the machine allows or at a fixed rate. Prints one JSON line.
 //   netlof-loadgen --connections N [--threads T] [--rate R] [--payload B] [--reply B]
 //                  [--name COMM] [--dst 127.0.0.X] [--port P]
-//                  [--payload-max B] [--reply-max B] [--hold-ms-max MS] [--seed S]
+//                  [--payload-max B] [--reply-max B] [--hold-ms MS] [--hold-ms-max MS] [--seed S]
 // With the -max options each connection draws its payload, reply and how
 // long it stays open uniformly up to the maximum (the client says how big a
 // reply it wants in its first 4 bytes), which makes realistic training data.
@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     const std::size_t reply = static_cast<std::size_t>(arg(argc, argv, "--reply", 64));
     const std::size_t payload_max = std::max(payload, static_cast<std::size_t>(arg(argc, argv, "--payload-max", 0)));
     const std::size_t reply_max = std::max(reply, static_cast<std::size_t>(arg(argc, argv, "--reply-max", 0)));
-    const long hold_ms_max = arg(argc, argv, "--hold-ms-max", 0);
+    const long hold_ms_min = arg(argc, argv, "--hold-ms", 0);
+    const long hold_ms_max = std::max(hold_ms_min, arg(argc, argv, "--hold-ms-max", 0));
     const unsigned long seed = static_cast<unsigned long>(arg(argc, argv, "--seed", 1));
     const bool varied = payload_max > payload || reply_max > reply;
     const char* dst = text_arg(argc, argv, "--dst", "127.0.0.1");
@@ -127,7 +128,9 @@ int main(int argc, char** argv) {
                 }
                 const std::uint32_t sizes[2] = {static_cast<std::uint32_t>(draw(payload, payload_max)),
                                                 static_cast<std::uint32_t>(draw(reply, reply_max))};
-                const long hold_ms = hold_ms_max > 0 ? static_cast<long>(draw(0, static_cast<std::size_t>(hold_ms_max))) : 0;
+                const long hold_ms = hold_ms_max > 0 ? static_cast<long>(draw(static_cast<std::size_t>(hold_ms_min),
+                                                                              static_cast<std::size_t>(hold_ms_max)))
+                                                     : 0;
                 const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
                 bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
                 if (ok && varied) ok = write_exact(fd, reinterpret_cast<const char*>(sizes), sizeof sizes);

@@ -1,7 +1,9 @@
 #include "tests/test_support.hpp"
 
+#include <csignal>
 #include <fcntl.h>
 #include <filesystem>
+#include <thread>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,9 +25,7 @@ std::string temp_dir(const std::string& name) {
     return p.string();
 }
 
-namespace {
-
-RunResult run_command(std::vector<std::string> argv_s) {
+RunResult run_program(std::vector<std::string> argv_s) {
     const std::string dir = temp_dir("run");
     const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
     posix_spawn_file_actions_t fa;
@@ -50,19 +50,95 @@ RunResult run_command(std::vector<std::string> argv_s) {
     return r;
 }
 
-}  // namespace
-
 RunResult run_netlof(const std::vector<std::string>& args) {
     std::vector<std::string> argv{NETLOF_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(std::move(argv));
+    return run_program(std::move(argv));
 }
 
 RunResult run_netlof_as_nobody(const std::vector<std::string>& args) {
     std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                   "--inh-caps=-all", "--bounding-set=-all", NETLOF_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(std::move(argv));
+    return run_program(std::move(argv));
+}
+
+BackgroundNetlof::BackgroundNetlof(const std::vector<std::string>& args, std::string stderr_path)
+    : stderr_path_(std::move(stderr_path)) {
+    std::vector<std::string> argv_s{NETLOF_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+}
+
+BackgroundNetlof::~BackgroundNetlof() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+}
+
+std::string BackgroundNetlof::log() const {
+    try {
+        return read_text(stderr_path_);
+    } catch (const InputError&) {
+        return {};
+    }
+}
+
+bool BackgroundNetlof::running() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) != pid_) return true;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    pid_ = -1;
+    return false;
+}
+
+bool BackgroundNetlof::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (log().find(text) != std::string::npos) return true;
+        if (!running() || std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+void BackgroundNetlof::signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int BackgroundNetlof::stop(int sig) {
+    signal(sig);
+    for (int i = 0; i < 1500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const bool stopped = !running();
+    CHECK(stopped);
+    if (!stopped) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        return -1;
+    }
+    return status_;
+}
+
+bool in_ci() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string(ci) == "true";
+}
+
+bool sensor_started(bool started, const std::string& why) {
+    if (started) return true;
+    if (in_ci()) FAIL(why);  // CI is root on a BPF-capable kernel: this is a failure
+    WARN("SKIPPED (not CI): " << why);
+    return false;
 }
 
 }  // namespace netlof::test

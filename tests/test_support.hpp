@@ -2,8 +2,10 @@
 // the relative tolerance the LOF fixtures are held to.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -23,10 +25,42 @@ struct RunResult {
     int status = -1;  // exit status, or 128 + signal
     std::string out, err;
 };
+// Runs a program (argv[0] a path, no shell), capturing both streams.
+RunResult run_program(std::vector<std::string> argv);
 // Runs build/netlof with args (no shell), capturing both streams.
 RunResult run_netlof(const std::vector<std::string>& args);
 // The same as user nobody, through setpriv (for privilege checks).
 RunResult run_netlof_as_nobody(const std::vector<std::string>& args);
+
+// A netlof subcommand in the background (the sensor never traces itself, so
+// eBPF tests run it as a separate process), its stderr kept in a file.
+class BackgroundNetlof {
+public:
+    BackgroundNetlof(const std::vector<std::string>& args, std::string stderr_path);
+    ~BackgroundNetlof();  // SIGKILL if it still runs
+    BackgroundNetlof(const BackgroundNetlof&) = delete;
+    BackgroundNetlof& operator=(const BackgroundNetlof&) = delete;
+
+    std::string log() const;  // its stderr so far
+    // Waits until its stderr holds text; false on timeout or once it exited.
+    bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
+    bool running();
+    void signal(int sig);
+    // Sends sig and waits up to 15 s for the exit status; one that does not
+    // stop is killed and fails the test instead of hanging CI.
+    int stop(int sig);
+
+private:
+    pid_t pid_ = -1;
+    int status_ = -1;
+    std::string stderr_path_;
+};
+
+// CI=true: the machine is root on a BPF-capable kernel.
+bool in_ci();
+// True when the sensor started. Otherwise a failure under CI=true, and
+// elsewhere (not root, no BPF) a warning that the test was skipped.
+bool sensor_started(bool started, const std::string& why);
 
 // The Diagnostic of the InputError fn throws; a test failure if it throws none.
 template <typename Fn>

@@ -14,7 +14,6 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -26,77 +25,26 @@
 
 #include "tests/test_support.hpp"
 
-extern char** environ;
 
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
 
-bool in_ci() {
-    const char* ci = std::getenv("CI");
-    return ci != nullptr && std::string(ci) == "true";
-}
-
 // `netlof record` in the background, writing JSON lines to a temporary file.
 class Recorder {
 public:
-    explicit Recorder(std::vector<std::string> extra = {}) : dir_(netlof::test::temp_dir("record")) {
-        std::vector<std::string> args{NETLOF_BINARY, "record", "--out", dir_ + "/records.jsonl"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, (dir_ + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        // Ready once it says it is recording; gone if it failed to load.
-        for (int i = 0; i < 200 && !ready_; ++i) {
-            std::this_thread::sleep_for(25ms);
-            ready_ = stderr_text().find("recording") != std::string::npos;
-            int st = 0;
-            if (!ready_ && ::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                break;
-            }
-        }
+    explicit Recorder(std::vector<std::string> extra = {})
+        : dir_(netlof::test::temp_dir("record")), process_(args(dir_, std::move(extra)), dir_ + "/stderr") {
+        ready_ = process_.wait_for_log("recording", 5s);  // gone at once if it failed to load
     }
-    ~Recorder() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        std::filesystem::remove_all(dir_);
-    }
+    ~Recorder() { std::filesystem::remove_all(dir_); }
     bool ready() const { return ready_; }
-    std::string records_text() const {
-        std::ifstream in(dir_ + "/records.jsonl");
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    std::string stderr_text() const {
-        std::ifstream in(dir_ + "/stderr");
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    // SIGINT, wait, and every record written.
+    std::string records_text() const { return netlof::test::read_text(dir_ + "/records.jsonl"); }
+    std::string stderr_text() const { return process_.log(); }
+    // Signals it, waits, and returns every record written.
     std::vector<json> stop(int signal = SIGINT) {
-        int st = 0;
-        ::kill(pid_, signal);
-        // A recorder that does not stop within 15 s is a failure, not a hung CI run.
-        bool exited = false;
-        for (int i = 0; i < 1500 && !exited; ++i) {
-            exited = ::waitpid(pid_, &st, WNOHANG) == pid_;
-            if (!exited) std::this_thread::sleep_for(10ms);
-        }
-        if (!exited) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, &st, 0);
-        }
-        CHECK(exited);
-        pid_ = -1;
-        exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        exit_status = process_.stop(signal);
         std::vector<json> out;
         std::ifstream in(dir_ + "/records.jsonl");
         for (std::string line; std::getline(in, line);)
@@ -106,18 +54,19 @@ public:
     int exit_status = -1;
 
 private:
+    static std::vector<std::string> args(const std::string& dir, std::vector<std::string> extra) {
+        std::vector<std::string> a{"record", "--out", dir + "/records.jsonl"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
     std::string dir_;
-    pid_t pid_ = -1;
+    netlof::test::BackgroundNetlof process_;
     bool ready_ = false;
 };
 
 // Starts the recorder, or explains why the sensor tests cannot run here.
 bool sensor_available(Recorder& r) {
-    if (r.ready()) return true;
-    const std::string why = "netlof record did not start: " + r.stderr_text();
-    if (in_ci()) FAIL(why);  // CI is root on a BPF-capable kernel: this is a failure
-    WARN("SKIPPED (not CI): " << why);
-    return false;
+    return netlof::test::sensor_started(r.ready(), "netlof record did not start: " + r.stderr_text());
 }
 
 std::vector<json> records_of(const std::vector<json>& all, pid_t pid) {

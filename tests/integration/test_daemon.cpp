@@ -1,0 +1,283 @@
+// `netlof run` end to end against real kernel events: the daemon learns from
+// live loopback traffic made by netlof-loadgen under several process names
+// (each with its own address, port and sizes), writes its model, then
+// detects. Loopback addresses stand in for destinations (all of 127.0.0.0/8
+// is local). Under CI=true a daemon that cannot load the sensor fails.
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "tests/test_support.hpp"
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using netlof::test::BackgroundNetlof;
+
+namespace {
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+}
+
+std::vector<json> alerts_in(const std::string& path) {
+    std::vector<json> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(json::parse(line));  // every line must be whole JSON
+    return out;
+}
+
+std::vector<json> alerts_for(const std::string& path, const std::string& process, const std::string& dst_ip = "") {
+    std::vector<json> out;
+    for (const json& a : alerts_in(path))
+        if (a["output_fields"]["proc.name"] == process && (dst_ip.empty() || a["output_fields"]["fd.sip"] == dst_ip))
+            out.push_back(a);
+    return out;
+}
+
+// The first alert of `rule` for process (and destination) to show up in the
+// file within the timeout, and how long after the call it showed up.
+std::optional<json> wait_for_alert(const std::string& path, const std::string& rule, const std::string& process,
+                                   const std::string& dst_ip, std::chrono::milliseconds timeout,
+                                   double* waited_s = nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+        for (const json& a : alerts_for(path, process, dst_ip))
+            if (a["rule"] == rule) {
+                if (waited_s) *waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                return a;
+            }
+        if (std::chrono::steady_clock::now() - start > timeout) return std::nullopt;
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+// netlof-loadgen: `connections` connections named `name` to dst:port.
+void traffic(const std::string& name, const std::string& dst, int port, int connections, std::vector<std::string> sizes) {
+    std::vector<std::string> argv{NETLOF_LOADGEN, "--name", name, "--dst", dst, "--port", std::to_string(port),
+                                  "--connections", std::to_string(connections), "--threads", "8"};
+    argv.insert(argv.end(), sizes.begin(), sizes.end());
+    const auto r = netlof::test::run_program(argv);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+}
+
+// Each normal process's own shape: sizes and how long it stays open.
+const std::vector<std::string> kWebSizes{"--payload", "300", "--payload-max", "1500", "--reply", "5000",
+                                         "--reply-max", "60000", "--hold-ms-max", "300"};
+const std::vector<std::string> kApiSizes{"--payload", "2000", "--payload-max", "8000", "--reply", "200",
+                                         "--reply-max", "900", "--hold-ms-max", "100"};
+const std::vector<std::string> kDbSizes{"--payload", "100", "--payload-max", "400", "--reply", "1000",
+                                        "--reply-max", "200000", "--hold-ms", "20", "--hold-ms-max", "200"};
+// A web connection in the middle of what was learned.
+const std::vector<std::string> kWebTypical{"--payload", "700", "--payload-max", "900", "--reply", "20000",
+                                           "--reply-max", "30000", "--hold-ms", "120", "--hold-ms-max", "180"};
+
+const char* kAllowlist = R"(processes:
+  nl-web: ["127.0.0.2:8080"]
+  nl-api: ["127.0.0.3:9000"]
+  nl-db: ["127.0.0.4:5432"]
+)";
+
+std::string daemon_config(const std::string& dir, const std::string& model, const std::string& pipeline,
+                          const std::string& learn) {
+    return "model:\n  path: " + model + "\n  pipeline: " + pipeline +
+           "\n  neighbors: 20\n  contamination: auto\n  learn: " + learn + "\nallowlist: [" + dir +
+           "/allow.yaml]\nalerts: {path: " + dir + "/alerts.jsonl, fold_window: 60s}\nrecords: {path: " + dir +
+           "/records.jsonl}\nstats_interval: 1s\n";
+}
+
+// A child named `name` holding a TCP connection open to a listener of ours
+// after sending `bytes`; returns its pid once the bytes are sent.
+pid_t hold_connection_open(const char* name, std::uint16_t port, std::size_t bytes) {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_NAME, name);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) ::_exit(1);
+        const std::string data(bytes, 'x');
+        if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) ::_exit(1);
+        (void)!::write(p[1], "k", 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char c = 0;
+    ::close(p[1]);
+    REQUIRE(::read(p[0], &c, 1) == 1);
+    ::close(p[0]);
+    return pid;
+}
+
+}  // namespace
+
+TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations; reload, reopen, stop",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon");
+    const std::string model = dir + "/state/model.bin", alerts = dir + "/alerts.jsonl";
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml", daemon_config(dir, model, netlof::test::source_path("configs/pipeline-default.yaml"),
+                                                   "{records: 240}"));
+    BackgroundNetlof daemon({"run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    INFO(daemon.log());
+    CHECK(daemon.log().find("no model at " + model + ": learning") != std::string::npos);
+
+    // Learning: 3 processes x 80 connections, each to its own address and port.
+    traffic("nl-web", "127.0.0.2", 8080, 80, kWebSizes);
+    traffic("nl-api", "127.0.0.3", 9000, 80, kApiSizes);
+    traffic("nl-db", "127.0.0.4", 5432, 80, kDbSizes);
+    REQUIRE(daemon.wait_for_log("; detecting", 20s));
+    struct stat st {};
+    REQUIRE(::stat(model.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(alerts_for(alerts, "nl-web").empty());  // all of it was allowed and learning scores nothing
+
+    // A normal connection raises nothing.
+    traffic("nl-web", "127.0.0.2", 8080, 5, kWebTypical);
+    std::this_thread::sleep_for(1s);
+    CHECK(alerts_for(alerts, "nl-web").empty());
+
+    // An unknown process sending a large payload to a new destination.
+    traffic("nl-exfil", "127.0.0.9", 4444, 1, {"--payload", "5000000", "--reply", "16"});
+    double waited = 0;
+    const auto lof = wait_for_alert(alerts, "lof_anomaly", "nl-exfil", "127.0.0.9", 1000ms, &waited);
+    REQUIRE(lof.has_value());
+    CHECK(waited < 1.0);
+    const json& rec = (*lof)["record"];
+    CHECK(rec["bytes_sent"] == 5000000);
+    CHECK(rec["dst_port"] == 4444);
+    CHECK((*lof)["lof"].get<double>() > (*lof)["threshold"].get<double>());
+    CHECK((*lof)["priority"] == "Notice");
+    CHECK((*lof)["source"] == "netlof");
+    const std::string why = (*lof)["why"].dump();
+    CHECK(why.find("bytes_sent 5000000 against a neighbour median of") != std::string::npos);
+    CHECK(why.find("process_name 'nl-exfil' never seen in training") != std::string::npos);
+    // Close-to-alert latency from the daemon's own clocks.
+    const double time = [&] {
+        std::tm tm{};
+        const std::string t = (*lof)["time"];
+        strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+        return static_cast<double>(timegm(&tm)) + std::stod(t.substr(19, 7));
+    }();
+    CHECK(time - rec["ts_end"].get<double>() < 1.0);
+
+    // A known process outside its allowlist.
+    traffic("nl-web", "127.0.0.5", 8080, 1, kWebTypical);
+    const auto violation = wait_for_alert(alerts, "allowlist_violation", "nl-web", "127.0.0.5", 1000ms);
+    REQUIRE(violation.has_value());
+    CHECK((*violation)["priority"] == "Warning");
+    CHECK((*violation)["output"].get<std::string>().find("no allowlist rule") != std::string::npos);
+
+    // A burst of 100 identical violations: one line now, the rest folded.
+    traffic("nl-web", "127.0.0.6", 8080, 100, {"--payload", "800", "--reply", "20000"});
+    REQUIRE(wait_for_alert(alerts, "allowlist_violation", "nl-web", "127.0.0.6", 1000ms));
+    std::this_thread::sleep_for(300ms);
+    CHECK(alerts_for(alerts, "nl-web", "127.0.0.6").size() == 1);
+
+    // SIGHUP with a broken allowlist: refused, the old rules keep working.
+    write_file(dir + "/allow.yaml", "processes:\n  nl-api: [127.0.0.300]\n");
+    daemon.signal(SIGHUP);
+    REQUIRE(daemon.wait_for_log("reload refused", 2s));
+    CHECK(daemon.log().find(dir + "/allow.yaml:2:") != std::string::npos);
+    traffic("nl-api", "127.0.0.7", 9000, 1, kApiSizes);
+    CHECK(wait_for_alert(alerts, "allowlist_violation", "nl-api", "127.0.0.7", 1000ms));
+
+    // A valid one takes effect, and reports what the burst folded.
+    write_file(dir + "/allow.yaml", std::string(kAllowlist) + "  nl-cache: [127.0.0.8]\n");
+    daemon.signal(SIGHUP);
+    REQUIRE(daemon.wait_for_log("reloaded", 2s));
+    std::vector<json> burst = alerts_for(alerts, "nl-web", "127.0.0.6");
+    REQUIRE(burst.size() == 2);
+    CHECK(burst[1]["count"] == 99);
+    CHECK(burst[1]["output"].get<std::string>().find("(x99 within 60 s)") != std::string::npos);
+
+    // SIGUSR1 after a rename (logrotate): new alerts go to a new file.
+    fs::rename(alerts, alerts + ".1");
+    daemon.signal(SIGUSR1);
+    REQUIRE(daemon.wait_for_log("reopened the log files", 2s));
+    traffic("nl-web", "127.0.0.10", 8080, 1, kWebTypical);
+    CHECK(wait_for_alert(alerts, "allowlist_violation", "nl-web", "127.0.0.10", 1000ms));
+    CHECK(alerts_for(alerts + ".1", "nl-web", "127.0.0.10").empty());
+    CHECK(fs::status(alerts).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+
+    // SIGTERM loses no open connection: it is reported (active) with its bytes.
+    const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::listen(lfd, 4) == 0);
+    ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+    const pid_t holder = hold_connection_open("nl-hold", ntohs(a.sin_port), 1234);
+    std::this_thread::sleep_for(50ms);
+    CHECK(daemon.stop(SIGTERM) == 0);
+    ::kill(holder, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+    ::close(lfd);
+    const std::string log = daemon.log();
+    CHECK(log.find("final stats: events") != std::string::npos);
+    CHECK(log.find("model detecting") != std::string::npos);
+    std::vector<json> held;
+    std::ifstream in(dir + "/records.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        const json r = json::parse(line);
+        if (r["pid"] == static_cast<std::uint32_t>(holder)) held.push_back(r);
+    }
+    REQUIRE(held.size() == 1);
+    CHECK(held[0]["outcome"] == "active");
+    CHECK(held[0]["bytes_sent"] == 1234);
+    CHECK(held[0]["process_name"] == "nl-hold");
+    fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: a model from netlof train is used as is and survives restarts; a damaged one is refused",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-model");
+    const std::string model = dir + "/model.bin", pipeline = netlof::test::source_path("configs/pipeline-seed.yaml");
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml", daemon_config(dir, model, pipeline, "{records: 1000}"));
+    REQUIRE(netlof::test::run_netlof({"synth", "--seed", "42", "--out", dir + "/train.csv"}).status == 0);
+    REQUIRE(netlof::test::run_netlof({"train", "--pipeline", pipeline, "--in", dir + "/train.csv", "--out", model}).status == 0);
+    const std::string trained = netlof::test::read_text(model);
+
+    // Damaged: refused at start with the file named, and left as it was.
+    write_file(dir + "/damaged.bin", trained.substr(0, trained.size() / 2));
+    write_file(dir + "/damaged.yaml", daemon_config(dir, dir + "/damaged.bin", pipeline, "{records: 1000}"));
+    const auto bad = netlof::test::run_netlof({"run", "--config", dir + "/damaged.yaml"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find(dir + "/damaged.bin: error:") != std::string::npos);
+    CHECK(netlof::test::read_text(dir + "/damaged.bin").size() == trained.size() / 2);
+
+    for (int start = 0; start < 2; ++start) {
+        BackgroundNetlof daemon({"run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+        if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+            return;
+        INFO(daemon.log());
+        CHECK(daemon.log().find("loaded model " + model + ": 2050 training rows") != std::string::npos);
+        CHECK(daemon.log().find("detecting") != std::string::npos);
+        CHECK(daemon.stop(SIGINT) == 0);
+        CHECK(netlof::test::read_text(model) == trained);
+    }
+    fs::remove_all(dir);
+}
