@@ -1,0 +1,217 @@
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <random>
+
+#include "model/diagnostic.hpp"
+#include "tests/test_support.hpp"
+#include "userspace/detector.hpp"
+#include "userspace/record_writer.hpp"
+
+using namespace netlof;
+
+namespace {
+
+// Normal traffic: each process with its own destination, port and sizes.
+struct Shape {
+    const char* name;
+    const char* dst;
+    std::uint16_t port;
+    double sent, received;  // log-normal medians
+};
+const Shape kShapes[] = {{"nginx", "192.0.2.10", 8080, 800, 30000}, {"postgres", "192.0.2.20", 5432, 300, 5000},
+                         {"apt", "192.0.2.30", 443, 500, 2000000}};
+
+ConnectionRecord record(const char* name, const char* dst, std::uint16_t port, std::uint64_t sent, std::uint64_t received,
+                        double duration) {
+    ConnectionRecord r;
+    r.pid = 4242;
+    r.process_name = name;
+    r.exe = std::string("/usr/sbin/") + name;
+    r.proto = "tcp";
+    r.src_ip = "10.0.0.1";
+    r.src_port = 40000;
+    r.dst_ip = dst;
+    r.dst_port = port;
+    r.bytes_sent = sent;
+    r.bytes_received = received;
+    r.duration = duration;
+    r.ts_start = 1764100000;
+    r.ts_end = r.ts_start + duration;
+    r.outcome = "closed";
+    return r;
+}
+
+std::vector<ConnectionRecord> normal_traffic(std::size_t n, unsigned seed = 3) {
+    std::mt19937 rng(seed);
+    std::lognormal_distribution<double> spread(0, 0.4);
+    std::vector<ConnectionRecord> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Shape& s = kShapes[i % 3];
+        out.push_back(record(s.name, s.dst, s.port, static_cast<std::uint64_t>(s.sent * spread(rng)),
+                             static_cast<std::uint64_t>(s.received * spread(rng)), 0.05 * spread(rng)));
+    }
+    return out;
+}
+
+const char* kPipeline = R"(features:
+  - {column: process_name, transform: onehot}
+  - {column: dst_port, transform: onehot}
+  - {column: bytes_sent, transform: log_standard}
+  - {column: bytes_received, transform: log_standard}
+  - {column: duration, transform: log_standard}
+)";
+
+LearnSettings learn(std::uint64_t records, double duration_s = 0) {
+    LearnSettings s;
+    s.pipeline_file = "p.yaml";
+    s.pipeline = parse_pipeline_yaml(kPipeline, "p.yaml");
+    s.neighbors = 20;
+    s.contamination = std::nullopt;  // auto: lof > 1.5
+    s.records = records;
+    s.duration_s = duration_s;
+    return s;
+}
+
+Allowlist rules() {
+    return Allowlist::parse(R"(processes:
+  nginx: ["192.0.2.10:8080"]
+mute_lof:
+  - {process: noisy}
+)", "allow.yaml");
+}
+
+struct Harness {
+    std::vector<Alert> alerts;
+    Detector detector;
+    explicit Harness(LearnSettings s, double fold_window = 60)
+        : detector(rules(), fold_window, std::move(s), [this](const Alert& a) { alerts.push_back(a); }) {}
+    void feed(const std::vector<ConnectionRecord>& rs, double now) {
+        for (const auto& r : rs) detector.add(r);
+        detector.process(now);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("detector learns until model.learn is met, and fits what netlof train fits", "[detector]") {
+    Harness h(learn(300));
+    const auto traffic = normal_traffic(300);
+    h.feed({traffic.begin(), traffic.begin() + 299}, 100);
+    CHECK_FALSE(h.detector.detecting());
+    CHECK_FALSE(h.detector.learning_done(100));
+    CHECK(h.detector.state(100) == "learning 299/300 records");
+    h.feed({traffic.back()}, 101);
+    REQUIRE(h.detector.learning_done(101));
+    TrainedModel learned = h.detector.fit_learned();
+
+    // The same records through the CLI give the same model, byte for byte.
+    const std::string dir = test::temp_dir("detector");
+    std::string csv = record_csv_header();
+    for (const auto& r : traffic) append_record_csv(csv, r);
+    std::ofstream(dir + "/records.csv") << csv;
+    std::ofstream(dir + "/p.yaml") << kPipeline;
+    const auto r = test::run_netlof({"train", "--pipeline", dir + "/p.yaml", "--in", dir + "/records.csv", "--out",
+                                     dir + "/model.bin", "--contamination", "auto"});
+    REQUIRE(r.status == 0);
+    TrainedModel from_cli = deserialize_model(test::read_text(dir + "/model.bin"), "model.bin");
+    from_cli.pipeline_file = learned.pipeline_file;
+    CHECK(serialize_model(learned) == serialize_model(from_cli));
+
+    h.detector.use_model(std::move(learned));
+    CHECK(h.detector.detecting());
+    CHECK(h.detector.state(102) == "detecting");
+    CHECK(h.alerts.empty());  // learning traffic was allowed and learning scores nothing
+}
+
+TEST_CASE("detector ends learning on duration, but not before it has k + 1 records", "[detector]") {
+    Harness h(learn(0, 60));
+    h.feed(normal_traffic(10), 1000);
+    CHECK_FALSE(h.detector.learning_done(1061));  // 10 records are too few for k = 20
+    h.feed(normal_traffic(15), 1061);
+    CHECK_FALSE(h.detector.learning_done(1059));
+    CHECK(h.detector.learning_done(1061));
+}
+
+TEST_CASE("detector skips learning records with an empty one-hot value, and counts them", "[detector]") {
+    Harness h(learn(25));
+    auto traffic = normal_traffic(30);
+    traffic[3].process_name = "";
+    h.feed(traffic, 10);
+    CHECK(h.detector.stats().learn_skipped == 1);
+    CHECK(h.detector.learned_records() == 29);
+}
+
+TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and folds", "[detector]") {
+    Harness h(learn(600));
+    h.feed(normal_traffic(600), 10);
+    h.detector.use_model(h.detector.fit_learned());
+
+    // Normal traffic from a fresh draw: nothing.
+    h.feed(normal_traffic(30, 99), 20);
+    CHECK(h.alerts.empty());
+    CHECK(h.detector.stats().scored == 30);
+
+    // An unknown process uploading 50 MB, and nginx reaching a host outside its rules.
+    h.feed({record("exfil", "198.51.100.7", 443, 50000000, 300, 0.1), record("nginx", "192.0.2.99", 8080, 800, 30000, 0.05)},
+           30);
+    REQUIRE(h.alerts.size() == 2);
+    const Alert& lof = h.alerts[0].rule == "lof_anomaly" ? h.alerts[0] : h.alerts[1];
+    const Alert& violation = h.alerts[0].rule == "lof_anomaly" ? h.alerts[1] : h.alerts[0];
+    CHECK(violation.rule == "allowlist_violation");
+    CHECK(violation.record.dst_ip == "192.0.2.99");
+    CHECK_FALSE(violation.lof.has_value());
+    CHECK(lof.record.process_name == "exfil");
+    CHECK(*lof.lof > *lof.threshold);
+    CHECK(*lof.threshold == 1.5);
+    REQUIRE_FALSE(lof.why.empty());
+    bool said_bytes = false, said_unseen = false;
+    for (const auto& w : lof.why) {
+        said_bytes |= w.rfind("bytes_sent 50000000 against a neighbour median of", 0) == 0;
+        said_unseen |= w == "process_name 'exfil' never seen in training";
+    }
+    INFO(lof.why[0] << " / " << lof.why.back());
+    CHECK(said_bytes);
+    CHECK(said_unseen);
+
+    // A muted process is not scored; the allowlist still applies to everyone.
+    h.alerts.clear();
+    h.feed({record("noisy", "198.51.100.7", 443, 50000000, 300, 40)}, 40);
+    CHECK(h.alerts.empty());
+    CHECK(h.detector.stats().lof_muted == 1);
+
+    // 100 identical violations: one alert now, one summary of 99 at the window's end.
+    std::vector<ConnectionRecord> burst(100, record("nginx", "192.0.2.98", 8080, 800, 30000, 0.05));
+    h.feed(burst, 50);
+    REQUIRE(h.alerts.size() == 1);
+    h.detector.process(109);
+    CHECK(h.alerts.size() == 1);
+    h.detector.process(111);
+    REQUIRE(h.alerts.size() == 2);
+    CHECK(h.alerts[1].count == 99);
+    CHECK(h.detector.folded() == 99);
+    CHECK(h.detector.stats().allowlist_violations == 101);
+    CHECK(h.detector.stats().alerts == 4);
+}
+
+TEST_CASE("detector refuses a model whose pipeline reads what records lack", "[detector]") {
+    Harness h(learn(300));
+    h.feed(normal_traffic(300), 1);
+    TrainedModel m = h.detector.fit_learned();
+    TrainedModel bad{"odd.yaml", FeaturePipeline({{"timestamp", Transform::Standard, 0, 1}}, {}), std::move(m.lof)};
+    const Diagnostic d = test::diagnostic_of([&] { h.detector.use_model(std::move(bad)); });
+    CHECK(d.file == "odd.yaml");
+    CHECK(d.field == "features");
+    CHECK_FALSE(h.detector.detecting());
+}
+
+TEST_CASE("detector reports folds in progress when the rules are reloaded", "[detector]") {
+    Harness h(learn(1000));
+    std::vector<ConnectionRecord> burst(5, record("nginx", "192.0.2.98", 8080, 800, 30000, 0.05));
+    h.feed(burst, 5);  // learning: the allowlist already applies
+    REQUIRE(h.alerts.size() == 1);
+    h.detector.set_rules(Allowlist::parse("processes:\n  nginx: [192.0.2.98]\n", "new.yaml"), 60, 6);
+    REQUIRE(h.alerts.size() == 2);
+    CHECK(h.alerts[1].count == 4);
+    h.feed(burst, 7);
+    CHECK(h.alerts.size() == 2);  // now allowed
+}
