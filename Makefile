@@ -28,7 +28,7 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
 	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
-	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux
+	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate
 
 # The engine: model/ (features, LOF) and rules/ (allowlists), no I/O, no BPF.
 MODEL_SRCS := $(wildcard model/*.cpp rules/*.cpp)
@@ -43,7 +43,7 @@ NETLOF     := $(BUILD)/netlof
 TESTS      := $(BUILD)/netlof_tests
 LOADGEN    := $(BUILD)/netlof-loadgen
 
-.PHONY: all deps test run bench clean install
+.PHONY: all deps test run notebook bench clean install
 all: $(NETLOF)
 
 # Installs what is missing (apt-get update first); a no-op when all is present.
@@ -106,8 +106,13 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
 	$(Q)$(TESTS) $(TEST_ARGS)
 
-# The notebook end to end: synthesize, train, score the three examples.
+# The daemon with configs/netlof.yaml, state and logs under ./run (root).
 run: deps
+	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN)
+	$(Q)scripts/daemon-demo.sh $(NETLOF) $(LOADGEN) run
+
+# The notebook end to end: synthesize, train, score the three examples.
+notebook: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF)
 	$(Q)scripts/notebook-demo.sh $(NETLOF) $(BUILD)/demo
 
@@ -115,6 +120,35 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]
+# The unit, config and logrotate file are installed with these paths written
+# in. Existing config files are kept: a reinstall never overwrites an
+# operator's allowlist.
+PREFIX        ?= /usr/local
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+BINDIR        := $(PREFIX)/bin
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+DOCDIR        := $(PREFIX)/share/doc/netlof
+ETCDIR        := $(SYSCONFDIR)/netlof
+INSTALL_PATHS  = sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/netlof|$(DOCDIR)|g' \
+	-e 's|/etc/netlof|$(ETCDIR)|g' -e 's|/var/lib/netlof|$(LOCALSTATEDIR)/lib/netlof|g' \
+	-e 's|/var/log/netlof|$(LOCALSTATEDIR)/log/netlof|g'
+install: $(NETLOF)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(ETCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(Q)install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/netlof
+	$(Q)install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/log/netlof
+	$(Q)install -m 0755 $(NETLOF) $(DESTDIR)$(BINDIR)/netlof
+	$(Q)$(INSTALL_PATHS) configs/netlof.service > $(DESTDIR)$(UNITDIR)/netlof.service && chmod 0644 $(DESTDIR)$(UNITDIR)/netlof.service
+	$(Q)$(INSTALL_PATHS) configs/logrotate > $(DESTDIR)$(SYSCONFDIR)/logrotate.d/netlof && chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/netlof
+	$(Q)install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)for f in pipeline-default.yaml pipeline-seed.yaml allowlist.yaml; do \
+		[ -e $(DESTDIR)$(ETCDIR)/$$f ] || install -m 0644 configs/$$f $(DESTDIR)$(ETCDIR)/$$f; done
+	$(Q)[ -e $(DESTDIR)$(ETCDIR)/netlof.yaml ] || { $(INSTALL_PATHS) configs/netlof.yaml > $(DESTDIR)$(ETCDIR)/netlof.yaml && \
+		chmod 0644 $(DESTDIR)$(ETCDIR)/netlof.yaml; }
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -63,10 +63,8 @@ RunResult run_netlof_as_nobody(const std::vector<std::string>& args) {
     return run_program(std::move(argv));
 }
 
-BackgroundNetlof::BackgroundNetlof(const std::vector<std::string>& args, std::string stderr_path)
+BackgroundProcess::BackgroundProcess(std::vector<std::string> argv_s, std::string stderr_path)
     : stderr_path_(std::move(stderr_path)) {
-    std::vector<std::string> argv_s{NETLOF_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -78,14 +76,14 @@ BackgroundNetlof::BackgroundNetlof(const std::vector<std::string>& args, std::st
     posix_spawn_file_actions_destroy(&fa);
 }
 
-BackgroundNetlof::~BackgroundNetlof() {
+BackgroundProcess::~BackgroundProcess() {
     if (pid_ > 0) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
     }
 }
 
-std::string BackgroundNetlof::log() const {
+std::string BackgroundProcess::log() const {
     try {
         return read_text(stderr_path_);
     } catch (const InputError&) {
@@ -93,7 +91,7 @@ std::string BackgroundNetlof::log() const {
     }
 }
 
-bool BackgroundNetlof::running() {
+bool BackgroundProcess::running() {
     if (pid_ <= 0) return false;
     int st = 0;
     if (::waitpid(pid_, &st, WNOHANG) != pid_) return true;
@@ -102,7 +100,7 @@ bool BackgroundNetlof::running() {
     return false;
 }
 
-bool BackgroundNetlof::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
+bool BackgroundProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         if (log().find(text) != std::string::npos) return true;
@@ -111,11 +109,11 @@ bool BackgroundNetlof::wait_for_log(const std::string& text, std::chrono::millis
     }
 }
 
-void BackgroundNetlof::signal(int sig) {
+void BackgroundProcess::signal(int sig) {
     if (pid_ > 0) ::kill(pid_, sig);
 }
 
-int BackgroundNetlof::stop(int sig) {
+int BackgroundProcess::stop(int sig) {
     signal(sig);
     for (int i = 0; i < 1500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const bool stopped = !running();

@@ -32,14 +32,14 @@ RunResult run_netlof(const std::vector<std::string>& args);
 // The same as user nobody, through setpriv (for privilege checks).
 RunResult run_netlof_as_nobody(const std::vector<std::string>& args);
 
-// A netlof subcommand in the background (the sensor never traces itself, so
-// eBPF tests run it as a separate process), its stderr kept in a file.
-class BackgroundNetlof {
+// A program in the background (argv[0] a path), its stderr kept in a file:
+// netlof's sensor never traces itself, so eBPF tests run it as its own process.
+class BackgroundProcess {
 public:
-    BackgroundNetlof(const std::vector<std::string>& args, std::string stderr_path);
-    ~BackgroundNetlof();  // SIGKILL if it still runs
-    BackgroundNetlof(const BackgroundNetlof&) = delete;
-    BackgroundNetlof& operator=(const BackgroundNetlof&) = delete;
+    BackgroundProcess(std::vector<std::string> argv, std::string stderr_path);
+    ~BackgroundProcess();  // SIGKILL if it still runs
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
     std::string log() const;  // its stderr so far
     // Waits until its stderr holds text; false on timeout or once it exited.

@@ -24,7 +24,7 @@
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using netlof::test::BackgroundNetlof;
+using netlof::test::BackgroundProcess;
 
 namespace {
 
@@ -136,7 +136,7 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     write_file(dir + "/allow.yaml", kAllowlist);
     write_file(dir + "/netlof.yaml", daemon_config(dir, model, netlof::test::source_path("configs/pipeline-default.yaml"),
                                                    "{records: 240}"));
-    BackgroundNetlof daemon({"run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
     if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
         return;
     INFO(daemon.log());
@@ -270,7 +270,7 @@ TEST_CASE("daemon: a model from netlof train is used as is and survives restarts
     CHECK(netlof::test::read_text(dir + "/damaged.bin").size() == trained.size() / 2);
 
     for (int start = 0; start < 2; ++start) {
-        BackgroundNetlof daemon({"run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+        BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
         if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
             return;
         INFO(daemon.log());

@@ -55,12 +55,12 @@ public:
 
 private:
     static std::vector<std::string> args(const std::string& dir, std::vector<std::string> extra) {
-        std::vector<std::string> a{"record", "--out", dir + "/records.jsonl"};
+        std::vector<std::string> a{NETLOF_BINARY, "record", "--out", dir + "/records.jsonl"};
         a.insert(a.end(), extra.begin(), extra.end());
         return a;
     }
     std::string dir_;
-    netlof::test::BackgroundNetlof process_;
+    netlof::test::BackgroundProcess process_;
     bool ready_ = false;
 };
 
