@@ -120,6 +120,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
+	$(Q)$(PYTHON) scripts/bench_daemon.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]
 # The unit, config and logrotate file are installed with these paths written
