@@ -28,7 +28,7 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
 	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
-	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate
+	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd
 
 # The engine: model/ (features, LOF) and rules/ (allowlists), no I/O, no BPF.
 MODEL_SRCS := $(wildcard model/*.cpp rules/*.cpp)
