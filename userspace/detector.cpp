@@ -48,8 +48,13 @@ void Detector::emit(Alert& a) {
     handler_(a);
 }
 
-void Detector::judge_rules(const ConnectionRecord& r, double now) {
-    const auto dst = parse_endpoint(r.dst_ip, r.dst_port);
+void Detector::add(const ConnectionRecord& r) {
+    if (pending_count_ < pending_.size()) pending_[pending_count_] = r;
+    else pending_.push_back(r);
+    ++pending_count_;
+}
+
+void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now) {
     if (!dst || allowlist_.check(r.process_name, r.exe, *dst) != AllowVerdict::Violation) return;
     ++stats_.allowlist_violations;
     Alert a;
@@ -63,10 +68,11 @@ void Detector::judge_rules(const ConnectionRecord& r, double now) {
 void Detector::process(double now) {
     if (learn_start_ < 0) learn_start_ = now;
     to_score_.clear();
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
+    for (std::size_t i = 0; i < pending_count_; ++i) {
         const ConnectionRecord& r = pending_[i];
+        const std::optional<Endpoint> dst = parse_endpoint(r.dst_ip, r.dst_port);
         ++stats_.records;
-        judge_rules(r, now);
+        judge_rules(r, dst, now);
         if (!model_) {
             if (!learnable(r)) {
                 ++stats_.learn_skipped;
@@ -78,7 +84,6 @@ void Detector::process(double now) {
             continue;
         }
         // LOF scores allowed records too: exfiltration to an allowed host is still exfiltration.
-        const auto dst = parse_endpoint(r.dst_ip, r.dst_port);
         if (dst && allowlist_.lof_muted(r.process_name, r.exe, *dst)) {
             ++stats_.lof_muted;
             continue;
@@ -86,7 +91,7 @@ void Detector::process(double now) {
         to_score_.push_back(i);
     }
     if (!to_score_.empty()) score_batch(now);
-    pending_.clear();
+    pending_count_ = 0;
     for (Alert& a : folder_.expire(now)) emit(a);
 }
 

@@ -57,8 +57,8 @@ public:
     void set_rules(Allowlist allowlist, double fold_window_s, double now);
 
     // Queues a record; process() judges the queue.
-    void add(const ConnectionRecord& r) { pending_.push_back(r); }
-    std::size_t pending() const { return pending_.size(); }
+    void add(const ConnectionRecord& r);
+    std::size_t pending() const { return pending_count_; }
     // Judges queued records at wall time `now`, learning from them while
     // learning, and reports fold windows that have ended.
     void process(double now);
@@ -78,7 +78,7 @@ public:
 
 private:
     bool learnable(const ConnectionRecord& r);
-    void judge_rules(const ConnectionRecord& r, double now);
+    void judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now);
     void score_batch(double now);
     void emit(Alert& a);
 
@@ -88,7 +88,10 @@ private:
     AlertHandler handler_;
     std::optional<TrainedModel> model_;
 
+    // Slots are reused between batches (assigning into a record keeps its
+    // strings' capacity), so queuing does not allocate once warmed up.
     std::vector<ConnectionRecord> pending_;
+    std::size_t pending_count_ = 0;
     std::vector<std::size_t> to_score_;  // indexes into pending_
     FeatureMatrix batch_;
     std::vector<LofScore> scores_;

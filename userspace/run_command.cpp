@@ -110,7 +110,7 @@ private:
     void load_model_if_present();
     void on_record(const ConnectionRecord& r);
     void write_alert(const Alert& a);
-    void finish_learning(double now);
+    void finish_learning();
     void reload(double now);
     void reopen_logs();
     void flush_records_log();
@@ -166,7 +166,7 @@ void Daemon::flush_records_log() {
     }
 }
 
-void Daemon::finish_learning(double now) {
+void Daemon::finish_learning() {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> warnings;
     TrainedModel m = detector_.fit_learned(&warnings);
@@ -181,7 +181,6 @@ void Daemon::finish_learning(double now) {
                          detector_.learned_records(), secs, config_.model.path, m.lof.threshold()));
     detector_.use_model(std::move(m));
     sd_notify(0, "STATUS=detecting");
-    (void)now;
 }
 
 void Daemon::reload(double now) {
@@ -284,7 +283,7 @@ int Daemon::run() {
         const double now = wall_now();
         flush_records_log();
         detector_.process(now);
-        if (detector_.learning_done(now)) finish_learning(now);
+        if (detector_.learning_done(now)) finish_learning();
         for (int sig; (sig = signals.next()) != 0;) {
             if (sig == SIGHUP) reload(now);
             else if (sig == SIGUSR1) reopen_logs();
