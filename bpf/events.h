@@ -17,7 +17,7 @@
 #define NETLOF_AF_INET6 10
 
 enum netlof_event_type {
-	NETLOF_EV_TCP_OPEN = 1,       /* SYN_SENT -> ESTABLISHED: source port now known */
+	NETLOF_EV_PROCESS_SEEN = 1,   /* a thread's first TCP connect(): read its executable while it lives */
 	NETLOF_EV_TCP_CLOSE = 2,      /* -> CLOSE: final byte counts */
 	NETLOF_EV_TCP_FLUSH = 3,      /* counts of a long-lived connection, every flush interval */
 	NETLOF_EV_CONNECT_FAILED = 4, /* connect() failed before any TCP state change */

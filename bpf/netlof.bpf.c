@@ -73,6 +73,8 @@ struct pending_connect {
 	__u64 uservaddr;
 	__u32 fd;
 	__u32 reached_tcp; /* set when the socket entered SYN_SENT during the call */
+	__u32 announced;   /* this thread's PROCESS_SEEN record was sent */
+	__u32 pad;
 };
 
 enum send_kind { SEND_TO = 1, SEND_MSG = 2, SEND_MMSG = 3 };
@@ -209,8 +211,15 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		if (bpf_map_update_elem(&sockets, &key, &c, BPF_ANY))
 			count(NETLOF_STAT_SOCKETS_FULL);
 		p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, 0);
-		if (p && p->uservaddr)
+		if (p && p->uservaddr) {
 			p->reached_tcp = 1;
+			/* User space reads the executable once per process; one record per
+			 * thread, not one per connection, tells it while the process lives. */
+			if (!p->announced) {
+				p->announced = 1;
+				emit(&c, NETLOF_EV_PROCESS_SEEN, c.ts_start_ns);
+			}
+		}
 		return 0;
 	}
 
@@ -229,7 +238,6 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 		sock_addr(sk, c->family, c->saddr, true);
 		c->outcome = NETLOF_OUTCOME_ACTIVE;
-		emit(c, NETLOF_EV_TCP_OPEN, now);
 	} else {
 		int err = BPF_CORE_READ(sk, sk_err);
 

@@ -27,8 +27,8 @@ const std::string& ExeCache::lookup(std::uint32_t pid, const std::string& comm) 
     return entries_.emplace(pid, Entry{comm, std::move(exe)}).first->second.exe;
 }
 
-ConnectionTable::ConnectionTable(KernelClock clock, std::size_t max_open, std::size_t max_processes, RecordSink sink)
-    : clock_(clock), max_open_(max_open), exes_(max_processes), sink_(std::move(sink)) {}
+ConnectionTable::ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink)
+    : clock_(clock), exes_(max_processes), sink_(std::move(sink)) {}
 
 void ConnectionTable::emit(const netlof_conn& c, std::uint64_t end_ktime) {
     ConnectionRecord r = make_record(c, end_ktime, clock_);
@@ -39,30 +39,17 @@ void ConnectionTable::emit(const netlof_conn& c, std::uint64_t end_ktime) {
 
 void ConnectionTable::on_event(const netlof_conn_event& e) {
     const netlof_conn& c = e.conn;
-    const OpenKey key{c.sock_id, c.ts_start_ns};
     switch (e.hdr.type) {
-        case NETLOF_EV_TCP_OPEN:
-        case NETLOF_EV_TCP_FLUSH: {
-            if (e.hdr.type == NETLOF_EV_TCP_FLUSH) {
-                // A long-lived connection is reported every flush interval with
-                // outcome "active" and its counts so far; its close record follows.
-                emit(c, e.hdr.ktime_ns);
-            } else {
-                // Read the executable while the process surely still exists.
-                exes_.lookup(c.tgid, std::string(c.comm, strnlen(c.comm, NETLOF_COMM_LEN)));
-            }
-            auto it = open_.find(key);
-            if (it != open_.end()) {
-                it->second = c;
-            } else if (open_.size() < max_open_) {
-                open_.emplace(key, c);
-            } else {
-                ++stats_.open_evictions;  // its close record still comes from the kernel
-            }
+        case NETLOF_EV_PROCESS_SEEN:
+            // Read the executable while the process surely still exists.
+            exes_.lookup(c.tgid, std::string(c.comm, strnlen(c.comm, NETLOF_COMM_LEN)));
             break;
-        }
+        case NETLOF_EV_TCP_FLUSH:
+            // A long-lived connection is reported every flush interval with
+            // outcome "active" and its counts so far; its close record follows.
+            emit(c, e.hdr.ktime_ns);
+            break;
         case NETLOF_EV_TCP_CLOSE:
-            open_.erase(key);
             emit(c, c.last_seen_ns);
             break;
         case NETLOF_EV_CONNECT_FAILED:
@@ -75,7 +62,6 @@ void ConnectionTable::on_event(const netlof_conn_event& e) {
 void ConnectionTable::finish(const netlof_conn& c, std::uint64_t end_ktime, std::uint8_t outcome) {
     netlof_conn copy = c;
     copy.outcome = outcome;
-    open_.erase(OpenKey{c.sock_id, c.ts_start_ns});
     emit(copy, end_ktime);
 }
 

@@ -39,14 +39,13 @@ private:
 
 struct TableStats {
     std::uint64_t records = 0;
-    std::uint64_t open_evictions = 0;  // open connections dropped from the table (still reported at close)
 };
 
 class ConnectionTable {
 public:
     using RecordSink = std::function<void(const ConnectionRecord&)>;
 
-    ConnectionTable(KernelClock clock, std::size_t max_open, std::size_t max_processes, RecordSink sink);
+    ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink);
 
     // One sensor record: finished connections go to the sink.
     void on_event(const netlof_conn_event& e);
@@ -54,25 +53,15 @@ public:
     // still open at exit: reported with the given end time and outcome.
     void finish(const netlof_conn& c, std::uint64_t end_ktime, std::uint8_t outcome);
 
-    std::size_t open_connections() const { return open_.size(); }
     const TableStats& stats() const { return stats_; }
     const ExeCache& exe_cache() const { return exes_; }
 
 private:
-    struct OpenKey {
-        std::uint64_t sock_id, ts_start;
-        bool operator==(const OpenKey&) const = default;
-    };
-    struct OpenKeyHash {
-        std::size_t operator()(const OpenKey& k) const { return std::hash<std::uint64_t>{}(k.sock_id * 31 + k.ts_start); }
-    };
     void emit(const netlof_conn& c, std::uint64_t end_ktime);
 
     KernelClock clock_;
-    std::size_t max_open_;
     ExeCache exes_;
     RecordSink sink_;
-    std::unordered_map<OpenKey, netlof_conn, OpenKeyHash> open_;
     TableStats stats_;
 };
 

@@ -13,7 +13,7 @@ std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size
     netlof_event_header hdr;
     std::memcpy(&hdr, data, sizeof hdr);  // the sample need not be aligned for us
     switch (hdr.type) {
-        case NETLOF_EV_TCP_OPEN:
+        case NETLOF_EV_PROCESS_SEEN:
         case NETLOF_EV_TCP_CLOSE:
         case NETLOF_EV_TCP_FLUSH:
         case NETLOF_EV_CONNECT_FAILED: break;

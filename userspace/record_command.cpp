@@ -32,7 +32,7 @@ int run_record(RecordCommand cmd) {
     cmd.sensor.flush_interval_ns = static_cast<std::uint64_t>(cmd.flush_interval_s * 1e9);
 
     std::unique_ptr<RecordWriter> writer = open_record_writer(cmd.out, format);
-    ConnectionTable table(KernelClock(), cmd.max_open, cmd.max_processes,
+    ConnectionTable table(KernelClock(), cmd.max_processes,
                           [&](const ConnectionRecord& r) { writer->write(r); });
 
     struct sigaction sa {};
@@ -74,13 +74,12 @@ int run_record(RecordCommand cmd) {
     const TableStats& t = table.stats();
     log_line(fmt::format(
         "stats: events {}, records {}, drops {} (ring buffer full {}, sockets map full {}, udp map full {}), "
-        "malformed {}, evictions {} (open table {}, exe cache {}), exe unknown {}, sockaddr unreadable {}, "
+        "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
         "write failures {}",
         k[NETLOF_STAT_EVENTS], t.records,
         k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
-        sensor->malformed_records(), t.open_evictions + table.exe_cache().evictions(), t.open_evictions,
-        table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));
+        sensor->malformed_records(), table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));
     return write_failures == 0 ? 0 : 1;
 }
 

@@ -15,7 +15,6 @@ struct RecordCommand {
     std::string format = "jsonl";
     double udp_idle_s = 30;     // a UDP flow with no datagram for this long ends
     double flush_interval_s = 30;
-    std::size_t max_open = 65536;       // user-space table of open TCP connections
     std::size_t max_processes = 16384;  // executable cache
     std::uint32_t ringbuf_kib = 4096;
     SensorOptions sensor;

@@ -100,7 +100,7 @@ public:
           records_log_(open_optional_sink(config_.records_path)),
           detector_(std::move(loaded.allowlist), config_.alerts.fold_window_s, learn_settings(loaded),
                     [this](const Alert& a) { write_alert(a); }),
-          table_(KernelClock(), config_.sensor.max_sockets, 16384, [this](const ConnectionRecord& r) { on_record(r); }) {
+          table_(KernelClock(), 16384, [this](const ConnectionRecord& r) { on_record(r); }) {
         load_model_if_present();
     }
 
@@ -248,14 +248,13 @@ std::string Daemon::stats_line(double now) const {
     return fmt::format(
         "stats: events {}, records {}, scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
         "folded repeats {}, failed writes {}), lof muted {}, unscorable {}, not learned {}, drops {} (ring buffer full {}, sockets map "
-        "full {}, udp map full {}), malformed {}, evictions {} (open table {}, exe cache {}), record log failed writes {}, "
+        "full {}, udp map full {}), malformed {}, exe cache evictions {}, record log failed writes {}, "
         "reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, d.scored, d.allowlist_violations, d.lof_anomalies,
         written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), alerts_->failed_writes(), d.lof_muted,
         d.unscorable, d.learn_skipped, k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
-        sensor_->malformed_records(), t.open_evictions + table_.exe_cache().evictions(), t.open_evictions,
-        table_.exe_cache().evictions(), records_log_failures_ + (records_log_ ? records_log_->failed_writes() : 0),
+        sensor_->malformed_records(), table_.exe_cache().evictions(), records_log_failures_ + (records_log_ ? records_log_->failed_writes() : 0),
         reloads_, reloads_refused_, detector_.state(now));
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
 
 #include "tests/test_support.hpp"
 #include "userspace/connection_table.hpp"
@@ -75,30 +76,31 @@ TEST_CASE("the exe cache reads each process once, rereads a reused pid, and coun
     std::filesystem::remove_all(root);
 }
 
-TEST_CASE("the table reports closes and failures, and bounds open connections", "[connection_table]") {
+TEST_CASE("the table reports closes, flushes and failures; process-seen records only read the exe", "[connection_table]") {
     std::vector<ConnectionRecord> out;
-    ConnectionTable table(KernelClock(0), 1, 16, [&](const ConnectionRecord& r) { out.push_back(r); });
+    ConnectionTable table(KernelClock(0), 16, [&](const ConnectionRecord& r) { out.push_back(r); });
     netlof_conn_event e{};
     e.hdr.size = sizeof e;
-    e.hdr.type = NETLOF_EV_TCP_OPEN;
-    e.conn = tcp_conn(7, "a", 1);
+    e.hdr.type = NETLOF_EV_PROCESS_SEEN;
+    e.conn = tcp_conn(static_cast<std::uint32_t>(::getpid()), "netlof_tests", 1);
     table.on_event(e);
-    e.conn = tcp_conn(8, "b", 2);
-    table.on_event(e);  // table full: counted, and its close is still reported
-    CHECK(table.open_connections() == 1);
-    CHECK(table.stats().open_evictions == 1);
+    CHECK(out.empty());  // no record: the process is announced, its exe read now
+    CHECK(table.exe_cache().size() == 1);
+    e.hdr.type = NETLOF_EV_TCP_FLUSH;
+    e.hdr.ktime_ns = 2000000000;
+    table.on_event(e);
     e.hdr.type = NETLOF_EV_TCP_CLOSE;
     e.conn.outcome = NETLOF_OUTCOME_CLOSED;
     table.on_event(e);
-    e.conn = tcp_conn(7, "a", 1);
-    e.conn.outcome = NETLOF_OUTCOME_CLOSED;
-    table.on_event(e);
-    CHECK(table.open_connections() == 0);
+    e.conn = tcp_conn(8, "b", 2);
     e.hdr.type = NETLOF_EV_CONNECT_FAILED;
     e.conn.outcome = NETLOF_OUTCOME_FAILED;
     table.on_event(e);
     REQUIRE(out.size() == 3);
-    CHECK(out[0].pid == 8);
+    CHECK(out[0].outcome == "active");
+    CHECK(out[0].duration == Approx(1.0));
+    CHECK(out[0].exe == std::filesystem::read_symlink("/proc/self/exe").string());
+    CHECK(out[1].outcome == "closed");
     CHECK(out[2].outcome == "failed");
     table.finish(tcp_conn(9, "c", 3), 5000000000, NETLOF_OUTCOME_ACTIVE);
     CHECK(out.back().outcome == "active");
