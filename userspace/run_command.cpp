@@ -128,6 +128,7 @@ private:
     std::unique_ptr<Sensor> sensor_;
     std::map<std::string, std::uint64_t> written_by_rule_;
     std::uint64_t reloads_ = 0, reloads_refused_ = 0;
+    double next_learn_try_ = 0;  // after a failed fit or model write: when to try again
 };
 
 void Daemon::load_model_if_present() {
@@ -282,7 +283,19 @@ int Daemon::run() {
         const double now = wall_now();
         flush_records_log();
         detector_.process(now);
-        if (detector_.learning_done(now)) finish_learning();
+        if (now >= next_learn_try_ && detector_.learning_done(now)) {
+            // A full disk or an unwritable model path must not end the daemon:
+            // it keeps learning (and checking allowlists) and tries again.
+            try {
+                finish_learning();
+            } catch (const InputError& e) {
+                log_line("failed to finish learning, trying again in 60 s: " + format_diagnostic(e.diagnostic()));
+                next_learn_try_ = now + 60;
+            } catch (const std::exception& e) {
+                log_line(std::string("failed to finish learning, trying again in 60 s: ") + e.what());
+                next_learn_try_ = now + 60;
+            }
+        }
         for (int sig; (sig = signals.next()) != 0;) {
             if (sig == SIGHUP) reload(now);
             else if (sig == SIGUSR1) reopen_logs();

@@ -281,3 +281,24 @@ TEST_CASE("daemon: a model from netlof train is used as is and survives restarts
     }
     fs::remove_all(dir);
 }
+
+TEST_CASE("daemon: a model it cannot write keeps it running, learning and checking allowlists", "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-unwritable");
+    write_file(dir + "/blocker", "a file where the model's folder should be\n");
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml", daemon_config(dir, dir + "/blocker/model.bin",
+                                                   netlof::test::source_path("configs/pipeline-default.yaml"),
+                                                   "{records: 30}"));
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    traffic("nl-web", "127.0.0.2", 8080, 40, kWebSizes);
+    REQUIRE(daemon.wait_for_log("failed to finish learning, trying again in 60 s", 5s));
+    INFO(daemon.log());
+    CHECK(daemon.running());
+    traffic("nl-web", "127.0.0.5", 8080, 1, kWebTypical);
+    CHECK(wait_for_alert(dir + "/alerts.jsonl", "allowlist_violation", "nl-web", "127.0.0.5", 1000ms));
+    CHECK(daemon.stop(SIGTERM) == 0);
+    CHECK(daemon.log().find("model learning") != std::string::npos);
+    fs::remove_all(dir);
+}
