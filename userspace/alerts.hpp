@@ -52,7 +52,6 @@ public:
     bool write(std::string_view line) override;
     bool reopen() override;
     std::uint64_t failed_writes() const { return failed_writes_; }
-    const std::string& path() const { return path_; }
 
 private:
     std::string path_;

@@ -51,14 +51,12 @@ public:
     // Throws InputError when its pipeline reads columns records do not have.
     void use_model(TrainedModel model);
     bool detecting() const { return model_.has_value(); }
-    const TrainedModel* model() const { return model_ ? &*model_ : nullptr; }
 
     // SIGHUP: new rules and fold window; folds in progress are reported first.
     void set_rules(Allowlist allowlist, double fold_window_s, double now);
 
     // Queues a record; process() judges the queue.
     void add(const ConnectionRecord& r);
-    std::size_t pending() const { return pending_count_; }
     // Judges queued records at wall time `now`, learning from them while
     // learning, and reports fold windows that have ended.
     void process(double now);
