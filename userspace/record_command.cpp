@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "model/diagnostic.hpp"
+#include "userspace/capture.hpp"
 #include "userspace/option_error.hpp"
 #include "userspace/connection_table.hpp"
 
@@ -12,12 +13,7 @@ namespace netlof {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-// The kernel wakes us only when records pile up; otherwise we collect them
-// every kPollMs, which bounds how late a record can be.
-constexpr int kPollMs = 10;
 void on_stop_signal(int) { g_stop = 1; }
-
-void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
 
 }  // namespace
 
@@ -45,29 +41,15 @@ int run_record(RecordCommand cmd) {
     log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));
 
     const std::uint64_t start = KernelClock::now_ktime();
-    const auto udp_idle_ns = static_cast<std::uint64_t>(cmd.udp_idle_s * 1e9);
-    std::uint64_t next_scan = start + 1000000000ULL;
+    Capture capture(*sensor, table, cmd.udp_idle_s);
     std::uint64_t write_failures = 0;
     while (!g_stop) {
         const std::uint64_t now = KernelClock::now_ktime();
         if (cmd.duration_s > 0 && now - start >= static_cast<std::uint64_t>(cmd.duration_s * 1e9)) break;
-        sensor->poll(kPollMs);
-        if (now >= next_scan) {
-            for (const netlof_conn& c : sensor->take_udp_flows(now - udp_idle_ns))
-                table.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
-            next_scan = now + 1000000000ULL;
-        }
+        capture.poll();
         if (!writer->flush()) ++write_failures;
     }
-
-    // Everything the kernel still holds is reported: stop tracing so nothing
-    // changes underneath, then queued records, then what is still open.
-    sensor->stop_tracing();
-    while (sensor->poll(0) > 0) {
-    }
-    const std::uint64_t end = KernelClock::now_ktime();
-    for (const netlof_conn& c : sensor->open_tcp_connections()) table.finish(c, end, NETLOF_OUTCOME_ACTIVE);
-    for (const netlof_conn& c : sensor->take_udp_flows(UINT64_MAX)) table.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    capture.finish();
     if (!writer->flush()) ++write_failures;
 
     const auto k = sensor->kernel_stats();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "model/diagnostic.hpp"
+#include "userspace/capture.hpp"
 #include "userspace/connection_table.hpp"
 #include "userspace/daemon_config.hpp"
 #include "userspace/detector.hpp"
@@ -22,12 +23,6 @@
 namespace netlof {
 
 namespace {
-
-// The kernel wakes us only when records pile up; otherwise they are collected
-// every kPollMs, which bounds how late an alert can be.
-constexpr int kPollMs = 10;
-
-void log_line(const std::string& s) { fmt::print(stderr, "netlof: {}\n", s); }
 
 double wall_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -268,18 +263,11 @@ int Daemon::run() {
                          detector_.state(wall_now())));
     sd_notify(0, fmt::format("READY=1\nSTATUS={}", detector_.state(wall_now())).c_str());
 
-    const auto udp_idle_ns = static_cast<std::uint64_t>(config_.sensor.udp_idle_s * 1e9);
-    std::uint64_t next_udp_scan = KernelClock::now_ktime() + 1000000000ULL;
+    Capture capture(*sensor_, table_, config_.sensor.udp_idle_s);
     double next_stats = wall_now() + config_.stats_interval_s;
     bool stop = false;
     while (!stop) {
-        sensor_->poll(kPollMs);
-        const std::uint64_t kt = KernelClock::now_ktime();
-        if (kt >= next_udp_scan) {
-            for (const netlof_conn& c : sensor_->take_udp_flows(kt - udp_idle_ns))
-                table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
-            next_udp_scan = kt + 1000000000ULL;
-        }
+        capture.poll();
         const double now = wall_now();
         flush_records_log();
         detector_.process(now);
@@ -310,15 +298,9 @@ int Daemon::run() {
         }
     }
 
-    // Nothing the kernel still holds is lost: stop tracing so nothing changes
-    // underneath, take the queued records, then what is still open.
+    // Nothing the kernel still holds is lost: it is reported, scored and alerted on.
     sd_notify(0, "STOPPING=1");
-    sensor_->stop_tracing();
-    while (sensor_->poll(0) > 0) {
-    }
-    const std::uint64_t end = KernelClock::now_ktime();
-    for (const netlof_conn& c : sensor_->open_tcp_connections()) table_.finish(c, end, NETLOF_OUTCOME_ACTIVE);
-    for (const netlof_conn& c : sensor_->take_udp_flows(UINT64_MAX)) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    capture.finish();
     const double now = wall_now();
     flush_records_log();
     detector_.process(now);
