@@ -17,6 +17,13 @@ public:
     // Throws InputError (file, line, column) for an empty file, a bad header,
     // a row with the wrong number of fields or an unterminated quote.
     static CsvTable parse(std::string text, std::string file);
+    // The same table from JSON lines, one flat object a line, as `netlof
+    // record` writes them: columns are the keys in first-seen order, a key a
+    // line lacks is an empty cell. Throws InputError (file, line, field) for
+    // a line that is not an object or a value that is not a string or number.
+    static CsvTable parse_jsonl(std::string text, std::string file);
+    // parse_jsonl when the first non-blank byte is '{', else parse.
+    static CsvTable parse_records(std::string text, std::string file);
 
     CsvTable(const CsvTable&) = delete;  // cells point into text_
     CsvTable& operator=(const CsvTable&) = delete;

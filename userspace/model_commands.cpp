@@ -59,7 +59,7 @@ int run_train(const TrainCommand& cmd) {
 
     PhaseTimer timer(cmd.timings);
     const PipelineSpec spec = parse_pipeline_yaml(read_input_file(cmd.pipeline), cmd.pipeline);
-    const CsvTable table = CsvTable::parse(read_input_file(cmd.in), cmd.in);
+    const CsvTable table = CsvTable::parse_records(read_input_file(cmd.in), cmd.in);
     if (table.rows() < 2) {
         Diagnostic d;
         d.file = cmd.in;
@@ -95,7 +95,7 @@ int run_train(const TrainCommand& cmd) {
 int run_score(const ScoreCommand& cmd) {
     PhaseTimer timer(cmd.timings);
     const TrainedModel model = deserialize_model(read_input_file(cmd.model), cmd.model);
-    const CsvTable table = CsvTable::parse(read_input_file(cmd.in), cmd.in);
+    const CsvTable table = CsvTable::parse_records(read_input_file(cmd.in), cmd.in);
     timer.mark("read");
     const FeatureMatrix features = model.pipeline.transform(table);
     timer.mark("features");
