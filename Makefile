@@ -2,7 +2,20 @@
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
+# make SANITIZE=1 ...: AddressSanitizer and UndefinedBehaviorSanitizer, in
+# its own build folder so the two builds never mix objects.
+SANITIZE ?= 0
+ifeq ($(FUZZ),1)
+# make fuzz builds here: clang with libFuzzer's coverage, ASan and UBSan.
+BUILD   ?= build-fuzz
+CXX     := clang++
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
 BUILD   ?= build
+endif
 CXX     ?= g++
 PYTHON  ?= /usr/bin/python3
 Q       := $(if $(filter 1,$(V)),,@)
@@ -10,9 +23,9 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
 
 # CXXFLAGS is the user's (make CXXFLAGS=...); what netlof needs lives apart.
 CXXFLAGS   ?= -O2 -g
-NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread
+NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread $(SAN_FLAGS)
 NL_CPPFLAGS := -I. -I$(BUILD)/bpf -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
-NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -lsystemd -pthread
+NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -lsystemd -lcap -pthread
 
 # BPF: bpf/name.bpf.c -> build/bpf/name.bpf.o (clang -target bpf) -> name.skel.h
 CLANG     ?= clang
@@ -28,12 +41,14 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
 	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
-	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd
+	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd \
+	libclang-rt-dev
 
 # The engine: model/ (features, LOF) and rules/ (allowlists), no I/O, no BPF.
 MODEL_SRCS := $(wildcard model/*.cpp rules/*.cpp)
 USER_SRCS  := $(filter-out userspace/main.cpp,$(wildcard userspace/*.cpp))
-TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp)
+TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp) \
+	$(filter-out tests/fuzz/fuzz_main.cpp,$(wildcard tests/fuzz/*.cpp))
 
 MODEL_OBJS := $(MODEL_SRCS:%.cpp=$(BUILD)/%.o)
 USER_OBJS  := $(USER_SRCS:%.cpp=$(BUILD)/%.o)
@@ -43,7 +58,7 @@ NETLOF     := $(BUILD)/netlof
 TESTS      := $(BUILD)/netlof_tests
 LOADGEN    := $(BUILD)/netlof-loadgen
 
-.PHONY: all deps test run notebook bench clean install
+.PHONY: all deps test run notebook bench clean install fuzz fuzz-run
 all: $(NETLOF)
 
 # Installs what is missing (apt-get update first); a no-op when all is present.
@@ -122,6 +137,35 @@ bench: deps
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_daemon.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 
+# libFuzzer on every parser (tests/fuzz/fuzz_targets.cpp), FUZZ_SECONDS each.
+# New inputs go to $(BUILD)/fuzz-corpus, seeded from tests/fuzz/corpus; a
+# crash stops the run and is written as build-fuzz/crash-<target>-*: copy it
+# into tests/fuzz/corpus/<target>/ and it is a regression test from then on.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := config allowlist pipeline csv jsonl model event
+FUZZERS       = $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+$(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_main-%.o $(BUILD)/tests/fuzz/fuzz_targets.o $(USER_OBJS) $(MODEL_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) -fsanitize=fuzzer $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
+
+$(BUILD)/tests/fuzz/fuzz_main-%.o: tests/fuzz/fuzz_main.cpp | $(BPF_SKEL)
+	$(call msg,CXX,$< ($*))
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(NL_CPPFLAGS) -DNETLOF_FUZZ_TARGET='"$*"' $(CPPFLAGS) $(CXXFLAGS) $(NL_CXXFLAGS) -c $< -o $@
+
+fuzz-run: $(FUZZERS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+		printf '  %-8s %s\n' FUZZ "$$t ($(FUZZ_SECONDS) s)"; \
+		$(BUILD)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+			-artifact_prefix=$(BUILD)/crash-$$t- $(BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t \
+			> $(BUILD)/fuzz-$$t.log 2>&1 || { tail -40 $(BUILD)/fuzz-$$t.log; echo "fuzz: $$t failed, see $(BUILD)/fuzz-$$t.log"; exit 1; }; \
+		grep -E '^#[0-9]+ *DONE' $(BUILD)/fuzz-$$t.log | sed "s/^/    $$t: /"; \
+	done
+
 # make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]
 # The unit, config and logrotate file are installed with these paths written
 # in. Existing config files are kept: a reinstall never overwrites an
@@ -154,4 +198,5 @@ install: $(NETLOF)
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d $(BUILD)/bench/loadgen.d
+-include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d $(BUILD)/bench/loadgen.d \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)
