@@ -45,6 +45,7 @@ public:
     // Waits until its stderr holds text; false on timeout or once it exited.
     bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
     bool running();
+    pid_t pid() const { return pid_; }
     void signal(int sig);
     // Sends sig and waits up to 15 s for the exit status; one that does not
     // stop is killed and fails the test instead of hanging CI.

@@ -13,6 +13,7 @@
 #include "model/diagnostic.hpp"
 #include "netlof.skel.h"
 #include "userspace/event_decoder.hpp"
+#include "userspace/privileges.hpp"
 
 namespace netlof {
 
@@ -97,6 +98,10 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     }
     s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), on_sample, s.get(), nullptr);
     if (s->ring_ == nullptr) fail("create the ring buffer reader", errno);
+    if (options.drop_privileges) {
+        const std::string kept = drop_privileges();
+        if (log) log("dropped privileges: capabilities left " + kept + "; no_new_privs set");
+    }
     return s;
 }
 

@@ -24,6 +24,7 @@ struct SensorOptions {
     std::uint64_t flush_interval_ns = 30ULL * 1000000000ULL;  // counts of long-lived connections
     std::uint64_t wakeup_bytes = 64 * 1024;  // the kernel wakes the reader once this much is queued
     bool verbose = false;                  // libbpf's debug output
+    bool drop_privileges = true;           // once attached, keep only what reading needs (privileges.hpp)
 };
 
 using SensorLog = std::function<void(const std::string&)>;

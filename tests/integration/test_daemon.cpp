@@ -142,6 +142,14 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     INFO(daemon.log());
     CHECK(daemon.log().find("no model at " + model + ": learning") != std::string::npos);
 
+    // Once attached it keeps CAP_SYS_PTRACE alone, in every set, under no_new_privs.
+    const std::string status = netlof::test::read_text("/proc/" + std::to_string(daemon.pid()) + "/status");
+    INFO(status);
+    for (const char* line : {"CapInh:\t0000000000000000", "CapPrm:\t0000000000080000", "CapEff:\t0000000000080000",
+                             "CapBnd:\t0000000000080000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"})
+        CHECK(status.find(line) != std::string::npos);
+    CHECK(daemon.log().find("dropped privileges: capabilities left cap_sys_ptrace; no_new_privs set") != std::string::npos);
+
     // Learning: 3 processes x 80 connections, each to its own address and port.
     traffic("nl-web", "127.0.0.2", 8080, 80, kWebSizes);
     traffic("nl-api", "127.0.0.3", 9000, 80, kApiSizes);
@@ -166,6 +174,7 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     const json& rec = (*lof)["record"];
     CHECK(rec["bytes_sent"] == 5000000);
     CHECK(rec["dst_port"] == 4444);
+    CHECK(rec["exe"] == NETLOF_LOADGEN);  // read after the privilege drop
     CHECK((*lof)["lof"].get<double>() > (*lof)["threshold"].get<double>());
     CHECK((*lof)["priority"] == "Notice");
     CHECK((*lof)["source"] == "netlof");
