@@ -15,10 +15,15 @@ mkdir -p "$out/state" "$out/log"
 if [ "$(id -u)" != 0 ]; then echo "make run: netlof run loads eBPF programs and needs root (sudo make run)" >&2; exit 2; fi
 
 # The shipped config with local paths; learning ends after 240 records.
-sed -e "\|/etc/netlof/allowlist.yaml|a\\  - $here/configs/allowlist-demo.yaml" \
-    -e "s|/etc/netlof|$here/configs|g" -e "s|/var/lib/netlof|$out/state|g" -e "s|/var/log/netlof|$out/log|g" \
+# Copies owned by root, 0644: netlof refuses files others could write, and a
+# checkout may belong to a user.
+mkdir -p "$out/etc"
+install -m 0644 "$here/configs/allowlist.yaml" "$here/configs/allowlist-demo.yaml" "$here/configs/pipeline-default.yaml" "$out/etc/"
+sed -e "\|/etc/netlof/allowlist.yaml|a\\  - $out/etc/allowlist-demo.yaml" \
+    -e "s|/etc/netlof|$out/etc|g" -e "s|/var/lib/netlof|$out/state|g" -e "s|/var/log/netlof|$out/log|g" \
     -e "s|learn: {records: 20000, duration: 24h}|learn: {records: 240, duration: 24h}|" \
     -e "s|stats_interval: 5m|stats_interval: 30s|" "$here/configs/netlof.yaml" > "$out/netlof.yaml"
+chmod 0644 "$out/netlof.yaml"
 "$netlof" check-config "$out/netlof.yaml"
 
 : > "$out/log/netlof.log"

@@ -138,10 +138,11 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     return c;
 }
 
-LoadedConfig load_daemon_config(const std::string& path) {
-    LoadedConfig l{parse_daemon_config(read_input_file(path), path), {}, {}};
-    for (const std::string& f : l.config.allowlists) l.allowlist.merge(Allowlist::parse(read_input_file(f), f));
-    l.pipeline = parse_pipeline_yaml(read_input_file(l.config.model.pipeline), l.config.model.pipeline);
+LoadedConfig load_daemon_config(const std::string& path, FileTrust trust) {
+    auto read = [&](const std::string& f) { return read_trusted_file(f, trust, kMaxConfigBytes); };
+    LoadedConfig l{parse_daemon_config(read(path), path), {}, {}};
+    for (const std::string& f : l.config.allowlists) l.allowlist.merge(Allowlist::parse(read(f), f));
+    l.pipeline = parse_pipeline_yaml(read(l.config.model.pipeline), l.config.model.pipeline);
     return l;
 }
 

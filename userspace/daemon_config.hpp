@@ -11,6 +11,7 @@
 
 #include "model/feature_pipeline.hpp"
 #include "rules/allowlist.hpp"
+#include "userspace/file_io.hpp"
 
 namespace netlof {
 
@@ -54,6 +55,6 @@ struct LoadedConfig {
     Allowlist allowlist;
     PipelineSpec pipeline;
 };
-LoadedConfig load_daemon_config(const std::string& path);
+LoadedConfig load_daemon_config(const std::string& path, FileTrust trust = FileTrust::Strict);
 
 }  // namespace netlof

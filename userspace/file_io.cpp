@@ -1,6 +1,7 @@
 #include "userspace/file_io.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -59,6 +60,56 @@ std::string read_input_file(const std::string& path) {
         out.append(buf, static_cast<std::size_t>(n));
     }
     if (!is_stdin) ::close(fd);
+    return out;
+}
+
+std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_bytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
+    if (fd < 0) fail(path, "cannot open", errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        fail(path, "cannot stat", err);
+    }
+    auto refuse = [&](const std::string& message) {
+        ::close(fd);
+        Diagnostic d;
+        d.file = path;
+        d.message = message;
+        throw InputError(std::move(d));
+    };
+    if (!S_ISREG(st.st_mode)) refuse(S_ISDIR(st.st_mode) ? "is a directory, not a file" : "is not a regular file");
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+        refuse("is " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(max_bytes >> 20) +
+               " MiB such a file may be");
+    if (trust == FileTrust::Strict) {
+        if (st.st_uid != 0 && st.st_uid != ::geteuid())
+            refuse("is owned by uid " + std::to_string(st.st_uid) +
+                   ": netlof acts on it as root, so it must be root's (chown root it, or pass --insecure-files)");
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+            refuse(std::string("is writable by group or others (mode ") + mode +
+                   "): netlof acts on it as root (chmod go-w it, or pass --insecure-files)");
+        }
+    }
+    std::string out;
+    out.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd);
+            fail(path, "cannot read", err);
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes) refuse("grew past " + std::to_string(max_bytes >> 20) + " MiB while being read");
+    }
+    ::close(fd);
     return out;
 }
 

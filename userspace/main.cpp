@@ -68,11 +68,17 @@ int main(int argc, char** argv) {
     std::string check_config_file;
     CLI::App* check_cmd = app.add_subcommand("check-config", "Check a daemon config and the allowlists and pipeline it names");
     check_cmd->add_option("file", check_config_file, "Config YAML")->required();
+    bool check_insecure = false;
+    check_cmd->add_flag("--insecure-files", check_insecure,
+                        "Accept config, allowlist and pipeline files not owned by root or writable by group/others");
 
     RunCommand run;
     CLI::App* run_cmd = app.add_subcommand("run", "The daemon: learn, then alert on allowlist violations and LOF anomalies (root)");
     run_cmd->add_option("--config", run.config, "Config YAML (see configs/netlof.yaml)")->required();
     run_cmd->add_flag("--verbose", run.verbose, "Print libbpf's debug output");
+    run_cmd->add_flag("--insecure-files", run.insecure_files,
+                      "Accept config, allowlist, pipeline and model files not owned by root or writable by group/others "
+                      "(development only)");
 
     try {
         app.parse(argc, argv);
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
         if (*record_cmd) return run_record(record);
         if (*run_cmd) return run_daemon(run);
         if (*check_cmd) {
-            const LoadedConfig c = load_daemon_config(check_config_file);
+            const LoadedConfig c = load_daemon_config(check_config_file, check_insecure ? FileTrust::Relaxed : FileTrust::Strict);
             fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",
                        check_config_file, c.allowlist.rules().size(), c.allowlist.mutes().size(),
                        c.config.allowlists.size(), c.config.model.pipeline, c.pipeline.features.size());

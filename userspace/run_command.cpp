@@ -102,6 +102,7 @@ public:
     int run();
 
 private:
+    FileTrust trust() const { return cmd_.insecure_files ? FileTrust::Relaxed : FileTrust::Strict; }
     void load_model_if_present();
     void on_record(const ConnectionRecord& r);
     void write_alert(const Alert& a);
@@ -139,7 +140,7 @@ void Daemon::load_model_if_present() {
     }
     // A model that is there but unreadable is the operator's to fix: refusing
     // to start beats silently learning over it.
-    TrainedModel m = deserialize_model(read_input_file(config_.model.path), config_.model.path);
+    TrainedModel m = deserialize_model(read_trusted_file(config_.model.path, trust(), kMaxModelBytes), config_.model.path);
     log_line(fmt::format("loaded model {}: {} training rows, k {}, threshold lof > {:.6g}, pipeline {}", config_.model.path,
                          m.lof.training().rows(), m.lof.neighbors(), m.lof.threshold(), m.pipeline_file));
     detector_.use_model(std::move(m));
@@ -183,7 +184,7 @@ void Daemon::reload(double now) {
     ++reloads_;
     LoadedConfig next;
     try {
-        next = load_daemon_config(cmd_.config);
+        next = load_daemon_config(cmd_.config, trust());
     } catch (const InputError& e) {
         ++reloads_refused_;
         log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
@@ -312,7 +313,7 @@ int Daemon::run() {
 }  // namespace
 
 int run_daemon(const RunCommand& cmd) {
-    LoadedConfig loaded = load_daemon_config(cmd.config);
+    LoadedConfig loaded = load_daemon_config(cmd.config, cmd.insecure_files ? FileTrust::Relaxed : FileTrust::Strict);
     Daemon daemon(cmd, std::move(loaded));
     return daemon.run();
 }

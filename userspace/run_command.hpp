@@ -8,7 +8,8 @@ namespace netlof {
 
 struct RunCommand {
     std::string config;
-    bool verbose = false;  // libbpf's debug output
+    bool verbose = false;         // libbpf's debug output
+    bool insecure_files = false;  // accept config, allowlist, pipeline and model files others could write
 };
 
 // Returns the exit status: 0 after SIGTERM/SIGINT, 2 for bad config or a
