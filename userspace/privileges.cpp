@@ -35,7 +35,7 @@ std::string drop_privileges() {
     // process could ever exec regains what is dropped here.
     // cap_max_bits(): what the running kernel has, which may exceed the headers.
     for (cap_value_t c = 0; c < static_cast<cap_value_t>(cap_max_bits()); ++c)
-        if (!kept(c) && cap_drop_bound(c) != 0) fail("bounding set " + cap_name(c));
+        if (!kept(c) && cap_get_bound(c) == 1 && cap_drop_bound(c) != 0) fail("bounding set " + cap_name(c));
     if (cap_reset_ambient() != 0 && errno != EINVAL) fail("ambient set");
 
     cap_t caps = cap_init();  // every flag clear

@@ -4,6 +4,7 @@
 // logs and the daemon follows. Installed under a temporary PREFIX,
 // SYSCONFDIR and LOCALSTATEDIR so the paths written into the files are real.
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -70,10 +71,21 @@ TEST_CASE("make install: FHS layout, a unit that verifies and starts, logrotate 
     INFO(pre.err);
     CHECK(pre.status == 0);
     CHECK(pre.out.find(": ok:") != std::string::npos);
-    netlof::test::BackgroundProcess daemon(unit_command(unit, "ExecStart"), root + "/stderr");
+    // As systemd would start it: the unit's CapabilityBoundingSet and NoNewPrivileges applied (setpriv).
+    std::string bounding = "-all";
+    for (const std::string& cap : unit_command(unit, "CapabilityBoundingSet")) {
+        REQUIRE(cap.rfind("CAP_", 0) == 0);
+        bounding += ",+";
+        for (char c : cap.substr(4)) bounding += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    CHECK(unit_command(unit, "NoNewPrivileges") == std::vector<std::string>{"yes"});
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--bounding-set=" + bounding, "--inh-caps=-all", "--no-new-privs"};
+    for (const std::string& w : unit_command(unit, "ExecStart")) argv.push_back(w);
+    netlof::test::BackgroundProcess daemon(argv, root + "/stderr");
     if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "ExecStart did not start: " + daemon.log()))
         return;
     INFO(daemon.log());
+    CHECK(daemon.log().find("dropped privileges: capabilities left cap_sys_ptrace") != std::string::npos);
     CHECK(daemon.log().find("no model at " + root + "/var/lib/netlof/model.bin: learning") != std::string::npos);
     CHECK(mode_of(root + "/var/log/netlof/alerts.jsonl") == 0640);
 
