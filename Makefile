@@ -163,7 +163,7 @@ fuzz-run: $(FUZZERS)
 		$(BUILD)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
 			-artifact_prefix=$(BUILD)/crash-$$t- $(BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t \
 			> $(BUILD)/fuzz-$$t.log 2>&1 || { tail -40 $(BUILD)/fuzz-$$t.log; echo "fuzz: $$t failed, see $(BUILD)/fuzz-$$t.log"; exit 1; }; \
-		grep -E '^#[0-9]+ *DONE' $(BUILD)/fuzz-$$t.log | sed "s/^/    $$t: /"; \
+		grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz-$$t.log | sed "s/^/    $$t: /"; \
 	done
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]

@@ -38,7 +38,11 @@ class KernelClock {
 public:
     KernelClock();  // measures the offset now
     explicit KernelClock(std::int64_t offset_ns) : offset_ns_(offset_ns) {}
-    double to_unix(std::uint64_t ktime_ns) const { return static_cast<double>(static_cast<std::int64_t>(ktime_ns) + offset_ns_) / 1e9; }
+    // Modular arithmetic: a garbage ktime from a malformed event gives a
+    // garbage time, never signed overflow (found by fuzzing).
+    double to_unix(std::uint64_t ktime_ns) const {
+        return static_cast<double>(static_cast<std::int64_t>(ktime_ns + static_cast<std::uint64_t>(offset_ns_))) / 1e9;
+    }
     static std::uint64_t now_ktime();
 
 private:
