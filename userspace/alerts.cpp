@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -96,7 +97,39 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
     return out;
 }
 
-FileLineSink::FileLineSink(std::string path) : path_(std::move(path)) {
+std::string sensor_drops_output(const SensorDrops& d) {
+    return fmt::format("netlof lost {} events in {:.1f} s (ring buffer full {}, sockets map full {}, udp map full {}, "
+                       "malformed {}): connections went unseen; raise sensor.ringbuf_kib, max_sockets or max_udp_flows",
+                       d.total(), d.time - d.since, d.ring_buffer_full, d.sockets_map_full, d.udp_map_full, d.malformed);
+}
+
+std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname) {
+    std::string fields;
+    JsonLine f(fields);
+    f.field("evt.time", iso8601_utc(d.time))
+        .field("netlof.drops.ring_buffer_full", d.ring_buffer_full)
+        .field("netlof.drops.sockets_map_full", d.sockets_map_full)
+        .field("netlof.drops.udp_map_full", d.udp_map_full)
+        .field("netlof.drops.malformed", d.malformed)
+        .field("netlof.drops.window_s", d.time - d.since);
+    f.end();
+    fields.pop_back();
+    std::string out;
+    JsonLine j(out);
+    j.field("time", iso8601_utc(d.time))
+        .field("rule", "sensor_drops")
+        .field("priority", "Error")
+        .field("source", "netlof")
+        .field("hostname", hostname)
+        .field("output", sensor_drops_output(d))
+        .raw("output_fields", fields)
+        .field("count", d.total());
+    j.end();
+    return out;
+}
+
+FileLineSink::FileLineSink(std::string path, std::size_t max_backlog_bytes)
+    : path_(std::move(path)), max_backlog_(max_backlog_bytes) {
     if (!reopen()) {
         Diagnostic d;
         d.file = path_;
@@ -106,6 +139,7 @@ FileLineSink::FileLineSink(std::string path) : path_(std::move(path)) {
 }
 
 FileLineSink::~FileLineSink() {
+    flush_backlog();
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -117,18 +151,64 @@ bool FileLineSink::reopen() {
     return true;
 }
 
+bool FileLineSink::flush_backlog() {
+    // Partial writes leave the rest of a line first in the backlog; it is
+    // written before anything else, so the file still gets whole lines.
+    std::size_t done = 0;
+    while (done < backlog_.size()) {
+        const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, backlog_.data() + done, backlog_.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            last_errno_ = fd_ < 0 ? EBADF : errno;
+            ++failed_writes_;
+            failing_ = true;
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    backlog_.erase(0, done);
+    if (backlog_.empty()) failing_ = false;
+    return backlog_.empty();
+}
+
 bool FileLineSink::write(std::string_view line) {
+    // Lines wait behind an unwritten backlog, so order is kept.
+    if (!backlog_.empty() && !flush_backlog()) {
+        if (backlog_.size() + line.size() <= max_backlog_) backlog_.append(line);
+        else ++lost_lines_;
+        return false;
+    }
     // One write(2) per line on an O_APPEND file: readers never see half a line.
     while (!line.empty()) {
         const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, line.data(), line.size());
         if (n < 0) {
             if (errno == EINTR) continue;
+            last_errno_ = fd_ < 0 ? EBADF : errno;
             ++failed_writes_;
+            failing_ = true;
+            if (line.size() <= max_backlog_) backlog_.assign(line);
+            else ++lost_lines_;
             return false;
         }
         line.remove_prefix(static_cast<std::size_t>(n));
     }
     return true;
+}
+
+FileLineSink::Event FileLineSink::maintain() {
+    Event e = Event::None;
+    struct stat st {};
+    if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_nlink == 0 && reopen()) e = Event::Recreated;
+    if (!backlog_.empty()) flush_backlog();
+    if (failing_ && !reported_failing_) {
+        reported_failing_ = true;
+        return Event::Failing;
+    }
+    if (!failing_ && reported_failing_) {
+        reported_failing_ = false;
+        return Event::Recovered;
+    }
+    return e;
 }
 
 void AlertFolder::close_window(const Window& w, std::vector<Alert>& out) const {

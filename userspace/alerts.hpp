@@ -30,6 +30,18 @@ struct Alert {
 std::string alert_output(const Alert& a);
 // One JSON line (with its newline) for the alert log.
 std::string format_alert(const Alert& a, std::string_view hostname);
+// Events the sensor lost in a window: the kernel's ring buffer or maps were
+// full, or user space rejected a record. Connections went unseen, which an
+// operator must know as surely as an anomaly.
+struct SensorDrops {
+    double since = 0, time = 0;  // unix seconds: the window
+    std::uint64_t ring_buffer_full = 0, sockets_map_full = 0, udp_map_full = 0, malformed = 0;
+    std::uint64_t total() const { return ring_buffer_full + sockets_map_full + udp_map_full + malformed; }
+};
+// One JSON line (rule sensor_drops, priority Error) in the alerts' shape.
+std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname);
+// The human sentence, also the daemon's log line.
+std::string sensor_drops_output(const SensorDrops& d);
 // "2026-11-25T22:21:00.123456Z"
 std::string iso8601_utc(double unix_seconds);
 
@@ -46,17 +58,36 @@ public:
 class FileLineSink : public LineSink {
 public:
     // Opens path for appending (created 0640). Throws InputError if it cannot.
-    // Failed writes are counted, never fatal: detection goes on.
-    explicit FileLineSink(std::string path);
+    // A failed write (disk full, I/O error) is never fatal: the lines wait in
+    // a bounded backlog and go out, in order, once writing works again; lines
+    // past the bound are counted as lost.
+    explicit FileLineSink(std::string path, std::size_t max_backlog_bytes = 4u << 20);
     ~FileLineSink() override;
     bool write(std::string_view line) override;
     bool reopen() override;
-    std::uint64_t failed_writes() const { return failed_writes_; }
+
+    // What maintain() found: for the caller's log, once per change.
+    enum class Event { None, Failing, Recovered, Recreated };
+    // Called about once a second: retries the backlog, and recreates the
+    // file when someone removed it (writes to an unlinked file reach no one).
+    Event maintain();
+
+    const std::string& path() const { return path_; }
+    std::uint64_t failed_writes() const { return failed_writes_; }  // write(2) calls that failed
+    std::uint64_t lost_lines() const { return lost_lines_; }        // lines the backlog had no room for
+    std::size_t backlog_bytes() const { return backlog_.size(); }
+    int last_error() const { return last_errno_; }
 
 private:
+    bool flush_backlog();  // true when the backlog is empty afterwards
+
     std::string path_;
     int fd_ = -1;
-    std::uint64_t failed_writes_ = 0;
+    std::size_t max_backlog_;
+    std::string backlog_;  // unwritten bytes, whole lines (the first may be a remainder)
+    bool failing_ = false, reported_failing_ = false;
+    int last_errno_ = 0;
+    std::uint64_t failed_writes_ = 0, lost_lines_ = 0;
 };
 
 // Folds repeats of the same (process, destination, rule) inside a window: the

@@ -1,5 +1,6 @@
 #include "userspace/run_command.hpp"
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -110,6 +111,8 @@ private:
     void reload(double now);
     void reopen_logs();
     void flush_records_log();
+    void maintain(double now, bool stopping);
+    void maintain_sink(FileLineSink& sink, const char* what);
     std::string stats_line(double now) const;
 
     const RunCommand& cmd_;
@@ -117,7 +120,6 @@ private:
     std::string hostname_;
     std::unique_ptr<FileLineSink> alerts_;
     std::unique_ptr<FileLineSink> records_log_;
-    std::uint64_t records_log_failures_ = 0;
     std::string records_buf_;  // one write per poll
     Detector detector_;
     ConnectionTable table_;
@@ -125,10 +127,25 @@ private:
     std::map<std::string, std::uint64_t> written_by_rule_;
     std::uint64_t reloads_ = 0, reloads_refused_ = 0;
     double next_learn_try_ = 0;  // after a failed fit or model write: when to try again
+    double next_maintenance_ = 0;
+    // Drops are read from the kernel's counters each second and reported (log
+    // line and sensor_drops alert) at most once per interval.
+    static constexpr double kDropsReportInterval = 10;
+    std::array<std::uint64_t, NETLOF_STAT_COUNT> seen_stats_{};
+    std::uint64_t seen_malformed_ = 0;
+    SensorDrops pending_drops_;
+    double last_drops_report_ = -1e300;
 };
 
 void Daemon::load_model_if_present() {
     std::error_code ec;
+    // A model write killed midway (kill -9, power loss) leaves only its
+    // temporary file: the model itself is renamed into place whole or not at all.
+    const std::filesystem::path model(config_.model.path);
+    const std::string stale_prefix = model.filename().string() + ".tmp.";
+    for (const auto& e : std::filesystem::directory_iterator(model.parent_path().empty() ? "." : model.parent_path(), ec))
+        if (e.path().filename().string().rfind(stale_prefix, 0) == 0 && std::filesystem::remove(e.path(), ec))
+            log_line("removed " + e.path().string() + ", left by a model write that did not finish");
     if (!std::filesystem::exists(config_.model.path, ec)) {
         std::string until;
         if (config_.model.learn_records > 0) until = fmt::format("{} records", config_.model.learn_records);
@@ -158,9 +175,49 @@ void Daemon::write_alert(const Alert& a) {
 
 void Daemon::flush_records_log() {
     if (records_log_ && !records_buf_.empty()) {
-        if (!records_log_->write(records_buf_)) ++records_log_failures_;
+        records_log_->write(records_buf_);  // a failure is kept in its backlog and counted by the sink
         records_buf_.clear();
     }
+}
+
+void Daemon::maintain_sink(FileLineSink& sink, const char* what) {
+    switch (sink.maintain()) {
+    case FileLineSink::Event::Failing:
+        log_line(fmt::format("failed to write the {} {}: {}; lines wait in memory (up to 4 MiB) and detection goes on",
+                             what, sink.path(), std::strerror(sink.last_error())));
+        break;
+    case FileLineSink::Event::Recovered:
+        log_line(fmt::format("writing the {} {} again: {} failed writes so far, {} lines lost", what, sink.path(),
+                             sink.failed_writes(), sink.lost_lines()));
+        break;
+    case FileLineSink::Event::Recreated:
+        log_line(fmt::format("the {} {} was removed; created it again", what, sink.path()));
+        break;
+    case FileLineSink::Event::None:
+        break;
+    }
+}
+
+void Daemon::maintain(double now, bool stopping) {
+    const auto k = sensor_->kernel_stats();
+    const std::uint64_t malformed = sensor_->malformed_records();
+    pending_drops_.ring_buffer_full += k[NETLOF_STAT_RINGBUF_FULL] - seen_stats_[NETLOF_STAT_RINGBUF_FULL];
+    pending_drops_.sockets_map_full += k[NETLOF_STAT_SOCKETS_FULL] - seen_stats_[NETLOF_STAT_SOCKETS_FULL];
+    pending_drops_.udp_map_full += k[NETLOF_STAT_UDP_FLOWS_FULL] - seen_stats_[NETLOF_STAT_UDP_FLOWS_FULL];
+    pending_drops_.malformed += malformed - seen_malformed_;
+    seen_stats_ = k;
+    seen_malformed_ = malformed;
+    if (pending_drops_.total() > 0 && (stopping || now - last_drops_report_ >= kDropsReportInterval)) {
+        pending_drops_.time = now;
+        log_line(sensor_drops_output(pending_drops_));
+        alerts_->write(format_sensor_drops(pending_drops_, hostname_));
+        ++written_by_rule_["sensor_drops"];
+        last_drops_report_ = now;
+        pending_drops_ = SensorDrops{};
+        pending_drops_.since = now;
+    }
+    maintain_sink(*alerts_, "alert log");
+    if (records_log_) maintain_sink(*records_log_, "record log");
 }
 
 void Daemon::finish_learning() {
@@ -244,14 +301,16 @@ std::string Daemon::stats_line(double now) const {
     };
     return fmt::format(
         "stats: events {}, records {}, scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
-        "folded repeats {}, failed writes {}), lof muted {}, unscorable {}, not learned {}, drops {} (ring buffer full {}, sockets map "
-        "full {}, udp map full {}), malformed {}, exe cache evictions {}, record log failed writes {}, "
-        "reloads {} (refused {}), model {}",
+        "folded repeats {}, sensor_drops {}, failed writes {}, lost {}), lof muted {}, unscorable {}, not learned {}, drops {} "
+        "(ring buffer full {}, sockets map full {}, udp map full {}), malformed {}, exe cache evictions {}, record log failed "
+        "writes {} (lost {}), reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, d.scored, d.allowlist_violations, d.lof_anomalies,
-        written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), alerts_->failed_writes(), d.lof_muted,
+        written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
+        alerts_->failed_writes(), alerts_->lost_lines(), d.lof_muted,
         d.unscorable, d.learn_skipped, k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
-        sensor_->malformed_records(), table_.exe_cache().evictions(), records_log_failures_ + (records_log_ ? records_log_->failed_writes() : 0),
+        sensor_->malformed_records(), table_.exe_cache().evictions(), records_log_ ? records_log_->failed_writes() : 0,
+        records_log_ ? records_log_->lost_lines() : 0,
         reloads_, reloads_refused_, detector_.state(now));
 }
 
@@ -266,6 +325,7 @@ int Daemon::run() {
 
     Capture capture(*sensor_, table_, config_.sensor.udp_idle_s);
     double next_stats = wall_now() + config_.stats_interval_s;
+    pending_drops_.since = wall_now();
     bool stop = false;
     while (!stop) {
         capture.poll();
@@ -293,6 +353,10 @@ int Daemon::run() {
                 stop = true;
             }
         }
+        if (now >= next_maintenance_) {
+            maintain(now, false);
+            next_maintenance_ = now + 1;
+        }
         if (now >= next_stats) {
             log_line(stats_line(now));
             next_stats = now + config_.stats_interval_s;
@@ -306,6 +370,7 @@ int Daemon::run() {
     flush_records_log();
     detector_.process(now);
     detector_.flush_folds(now);
+    maintain(now, true);
     log_line("final " + stats_line(now));
     return 0;
 }

@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <cstring>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,7 +45,8 @@ std::vector<json> alerts_in(const std::string& path) {
 std::vector<json> alerts_for(const std::string& path, const std::string& process, const std::string& dst_ip = "") {
     std::vector<json> out;
     for (const json& a : alerts_in(path))
-        if (a["output_fields"]["proc.name"] == process && (dst_ip.empty() || a["output_fields"]["fd.sip"] == dst_ip))
+        if (a["output_fields"].value("proc.name", "") == process &&
+            (dst_ip.empty() || a["output_fields"].value("fd.sip", "") == dst_ip))
             out.push_back(a);
     return out;
 }
@@ -309,5 +312,146 @@ TEST_CASE("daemon: a model it cannot write keeps it running, learning and checki
     CHECK(wait_for_alert(dir + "/alerts.jsonl", "allowlist_violation", "nl-web", "127.0.0.5", 1000ms));
     CHECK(daemon.stop(SIGTERM) == 0);
     CHECK(daemon.log().find("model learning") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: a ring buffer too small for the load: drops counted, logged, alerted; it keeps running",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-drops");
+    const std::string alerts = dir + "/alerts.jsonl";
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml",
+               daemon_config(dir, dir + "/model.bin", netlof::test::source_path("configs/pipeline-default.yaml"),
+                             "{records: 1000000}") +
+                   "sensor: {ringbuf_kib: 4}\n");
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    // 4 KiB holds about 25 records; 8 threads at full speed outrun it.
+    traffic("nl-burst", "127.0.0.2", 8080, 6000, {"--payload", "100", "--reply", "10"});
+    REQUIRE(daemon.wait_for_log("netlof lost", 3s));
+    INFO(daemon.log());
+    const auto drops_alert = [&] {
+        for (const json& a : alerts_in(alerts))
+            if (a["rule"] == "sensor_drops") return std::optional<json>(a);
+        return std::optional<json>();
+    };
+    std::optional<json> first = drops_alert();
+    REQUIRE(first.has_value());
+    CHECK((*first)["priority"] == "Error");
+    CHECK((*first)["output_fields"]["netlof.drops.ring_buffer_full"].get<std::uint64_t>() > 0);
+    CHECK((*first)["count"].get<std::uint64_t>() >= (*first)["output_fields"]["netlof.drops.ring_buffer_full"].get<std::uint64_t>());
+
+    // Still detecting: an allowlist violation after the storm is alerted.
+    CHECK(daemon.running());
+    traffic("nl-web", "127.0.0.5", 8080, 1, kWebTypical);
+    CHECK(wait_for_alert(alerts, "allowlist_violation", "nl-web", "127.0.0.5", 1000ms));
+
+    // Nothing silent: every drop the kernel counted is in some sensor_drops alert.
+    CHECK(daemon.stop(SIGTERM) == 0);
+    const std::string log = daemon.log();
+    const std::string final_line = log.substr(log.find("final stats:"));
+    const std::size_t at = final_line.find("ring buffer full ");
+    REQUIRE(at != std::string::npos);
+    const std::uint64_t kernel_drops = std::stoull(final_line.substr(at + 17));
+    std::uint64_t alerted = 0, alerts_count = 0;
+    for (const json& a : alerts_in(alerts))
+        if (a["rule"] == "sensor_drops") {
+            alerted += a["output_fields"]["netlof.drops.ring_buffer_full"].get<std::uint64_t>();
+            ++alerts_count;
+        }
+    CHECK(kernel_drops > 0);
+    CHECK(alerted == kernel_drops);
+    CHECK(alerts_count <= 3);  // once per 10 s interval, not once per drop
+    fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: the alert log's disk fills, then its file is removed: detection goes on, nothing is lost",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-diskfull");
+    const std::string disk = dir + "/disk", alerts = disk + "/alerts.jsonl";
+    fs::create_directories(disk);
+    if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k,mode=0755") != 0) {
+        netlof::test::sensor_started(false, std::string("cannot mount a small tmpfs: ") + std::strerror(errno));
+        return;
+    }
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{disk};
+    write_file(dir + "/allow.yaml", kAllowlist);
+    std::string config = daemon_config(dir, dir + "/model.bin", netlof::test::source_path("configs/pipeline-default.yaml"),
+                                       "{records: 1000000}");
+    config.replace(config.find(dir + "/alerts.jsonl"), (dir + "/alerts.jsonl").size(), alerts);
+    write_file(dir + "/netlof.yaml", config);
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+
+    // Fill the disk.
+    {
+        std::ofstream filler(disk + "/filler", std::ios::binary);
+        const std::string block(4096, 'x');
+        for (int i = 0; i < 64 && filler.write(block.data(), block.size()); ++i) filler.flush();
+    }
+    traffic("nl-web", "127.0.0.5", 8080, 1, kWebTypical);
+    REQUIRE(daemon.wait_for_log("failed to write the alert log " + alerts + ": No space left on device", 3s));
+    INFO(daemon.log());
+    CHECK(daemon.running());
+    CHECK(alerts_for(alerts, "nl-web", "127.0.0.5").empty());
+    traffic("nl-web", "127.0.0.6", 8080, 1, kWebTypical);  // detected while the disk is full
+
+    // Space returns: the waiting alerts are written, in order, whole.
+    fs::remove(disk + "/filler");
+    REQUIRE(daemon.wait_for_log("writing the alert log " + alerts + " again", 3s));
+    CHECK(alerts_for(alerts, "nl-web", "127.0.0.5").size() == 1);
+    CHECK(alerts_for(alerts, "nl-web", "127.0.0.6").size() == 1);
+
+    // Removed: created again, and the next alert lands in the new file.
+    fs::remove(alerts);
+    REQUIRE(daemon.wait_for_log("the alert log " + alerts + " was removed; created it again", 3s));
+    traffic("nl-web", "127.0.0.7", 8080, 1, kWebTypical);
+    CHECK(wait_for_alert(alerts, "allowlist_violation", "nl-web", "127.0.0.7", 1000ms));
+    CHECK(daemon.stop(SIGTERM) == 0);
+    CHECK(daemon.log().find("lost 0)") != std::string::npos);
+    ::umount2(disk.c_str(), MNT_DETACH);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: kill -9 while learning leaves no model; the restart learns again and writes a whole one",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-kill9");
+    const std::string model = dir + "/state/model.bin";
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml",
+               daemon_config(dir, model, netlof::test::source_path("configs/pipeline-default.yaml"), "{records: 240}"));
+    {
+        BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+        if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+            return;
+        traffic("nl-web", "127.0.0.2", 8080, 80, kWebSizes);
+        traffic("nl-api", "127.0.0.3", 9000, 80, kApiSizes);
+        CHECK(daemon.stop(SIGKILL) == 128 + SIGKILL);
+    }
+    CHECK_FALSE(fs::exists(model));
+    // What a model write killed midway leaves: its temporary file, never a half model.
+    fs::create_directories(dir + "/state");
+    write_file(model + ".tmp.4242", "NETLOFMD half a model");
+
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr2");
+    REQUIRE(daemon.wait_for_log("running:", 10s));
+    INFO(daemon.log());
+    CHECK(daemon.log().find("removed " + model + ".tmp.4242, left by a model write that did not finish") != std::string::npos);
+    CHECK(daemon.log().find("no model at " + model + ": learning") != std::string::npos);
+    CHECK_FALSE(fs::exists(model + ".tmp.4242"));
+    traffic("nl-web", "127.0.0.2", 8080, 80, kWebSizes);
+    traffic("nl-api", "127.0.0.3", 9000, 80, kApiSizes);
+    traffic("nl-db", "127.0.0.4", 5432, 80, kDbSizes);
+    REQUIRE(daemon.wait_for_log("; detecting", 20s));
+    CHECK(daemon.stop(SIGTERM) == 0);
+    // The model reads back whole: score gets past it to its (empty) input.
+    const auto check = netlof::test::run_netlof({"score", "--model", model, "--in", "/dev/null"});
+    CHECK(check.err.find(model) == std::string::npos);
+    CHECK(check.err.find("/dev/null") != std::string::npos);
     fs::remove_all(dir);
 }
