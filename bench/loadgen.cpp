@@ -9,6 +9,10 @@
 // reply it wants in its first 4 bytes), which makes realistic training data.
 // --name sets the process name the sensor reports; --dst and --port choose the
 // loopback address and port the server listens on (port 0: any).
+// --hold-open-ms MS keeps every connection open (both ends) until all are
+// open, says so on stderr, waits MS and then closes them all: the storm
+// test's concurrently open connections. Clients then bind source addresses
+// 127.0.1.1 .. 127.0.1.8 so more than one ephemeral port range fits.
 #include <arpa/inet.h>
 #include <algorithm>
 #include <atomic>
@@ -18,11 +22,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <netinet/in.h>
 #include <random>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -74,6 +80,22 @@ int main(int argc, char** argv) {
     const unsigned long seed = static_cast<unsigned long>(arg(argc, argv, "--seed", 1));
     const bool varied = payload_max > payload || reply_max > reply;
     const char* dst = text_arg(argc, argv, "--dst", "127.0.0.1");
+    const long hold_open_ms = arg(argc, argv, "--hold-open-ms", -1);
+    const bool hold_open = hold_open_ms >= 0;
+    if (hold_open) {  // both ends of every connection stay open
+        const rlim_t want = static_cast<rlim_t>(2 * connections + 256);
+        rlimit rl{};
+        ::getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = std::max(rl.rlim_cur, std::min(want, rl.rlim_max));
+        if (rl.rlim_cur < want || ::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            std::fprintf(stderr, "failed to hold %ld connections open: needs %lu descriptors, the limit is %lu "
+                                 "(run several loadgens)\n",
+                         connections, static_cast<unsigned long>(want), static_cast<unsigned long>(rl.rlim_max));
+            return 2;
+        }
+    }
+    std::mutex held_mutex;
+    std::vector<int> held;  // hold-open: every descriptor, both ends
     const long port = arg(argc, argv, "--port", 0);
     // Threads inherit the name, so every connection is reported under it.
     if (const char* name = text_arg(argc, argv, "--name", nullptr)) ::prctl(PR_SET_NAME, name);
@@ -106,7 +128,12 @@ int main(int argc, char** argv) {
                 std::uint32_t sizes[2] = {static_cast<std::uint32_t>(payload), static_cast<std::uint32_t>(reply)};
                 if (!varied || read_exact(c, reinterpret_cast<char*>(sizes), sizeof sizes))
                     if (read_exact(c, buf.data(), sizes[0])) write_exact(c, buf.data(), sizes[1]);
-                ::close(c);
+                if (hold_open) {
+                    std::lock_guard<std::mutex> lock(held_mutex);
+                    held.push_back(c);
+                } else {
+                    ::close(c);
+                }
             }
         });
 
@@ -132,15 +159,39 @@ int main(int argc, char** argv) {
                                                                               static_cast<std::size_t>(hold_ms_max)))
                                                      : 0;
                 const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+                if (hold_open) {  // source address spread; the port is picked at connect()
+                    sockaddr_in src{};
+                    src.sin_family = AF_INET;
+                    src.sin_addr.s_addr = htonl((127u << 24) | (1u << 8) | static_cast<std::uint32_t>(1 + i % 8));
+                    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+                    ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+                }
                 bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
                 if (ok && varied) ok = write_exact(fd, reinterpret_cast<const char*>(sizes), sizeof sizes);
                 ok = ok && write_exact(fd, buf.data(), sizes[0]) && read_exact(fd, buf.data(), sizes[1]);
                 if (ok && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
                 if (!ok) failures.fetch_add(1);
-                ::close(fd);
+                if (ok && hold_open) {
+                    std::lock_guard<std::mutex> lock(held_mutex);
+                    held.push_back(fd);
+                } else {
+                    ::close(fd);
+                }
             }
         });
     for (auto& c : clients) c.join();
+    if (hold_open) {
+        for (int i = 0; i < 1000; ++i) {  // the servers' side of the last few
+            {
+                std::lock_guard<std::mutex> lock(held_mutex);
+                if (held.size() >= static_cast<std::size_t>(2 * (connections - failures.load()))) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        std::fprintf(stderr, "holding %ld connections open\n", connections - failures.load());
+        std::this_thread::sleep_for(std::chrono::milliseconds(hold_open_ms));
+        for (int fd : held) ::close(fd);
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ::shutdown(lfd, SHUT_RDWR);
     ::close(lfd);
