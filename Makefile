@@ -12,6 +12,7 @@ CXX     := clang++
 SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
+CXXFLAGS ?= -O1 -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
 BUILD   ?= build
@@ -40,7 +41,7 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 # Every Debian package the build, the tests and the benchmarks use.
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
-	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev libbenchmark-dev \
+	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev \
 	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd \
 	libclang-rt-dev
 
@@ -136,6 +137,7 @@ bench: deps
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_daemon.py --netlof $(NETLOF) --loadgen $(LOADGEN)
+	$(Q)$(PYTHON) scripts/bench_soak.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 
 # libFuzzer on every parser (tests/fuzz/fuzz_targets.cpp), FUZZ_SECONDS each.
 # New inputs go to $(BUILD)/fuzz-corpus, seeded from tests/fuzz/corpus; a

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <unistd.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -113,17 +115,43 @@ TEST_CASE("the alert file is appended 0640 and follows a rename after reopen", "
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a full disk is counted, not fatal", "[alerts]") {
-    if (::access("/dev/full", W_OK) != 0) {
-        WARN("SKIPPED: no /dev/full");
-        return;
-    }
-    FileLineSink sink("/dev/full");
-    CHECK_FALSE(sink.write("x\n"));
-    CHECK_FALSE(sink.write("y\n"));
-    CHECK(sink.failed_writes() == 2);
-}
-
 TEST_CASE("an alert log that cannot be opened is a diagnostic", "[alerts]") {
     CHECK_THROWS_AS(FileLineSink("/nonexistent-dir/alerts.jsonl"), InputError);
+}
+
+TEST_CASE("a log that cannot be written keeps a bounded backlog and counts what it loses", "[alerts]") {
+    // /dev/full: every write fails with ENOSPC, as on a full disk.
+    REQUIRE(::access("/dev/full", W_OK) == 0);
+    FileLineSink sink("/dev/full", 64);
+    CHECK_FALSE(sink.write("{\"a\":1}\n"));
+    CHECK(sink.failed_writes() == 1);
+    CHECK(sink.last_error() == ENOSPC);
+    CHECK(sink.backlog_bytes() == 8);
+    CHECK(sink.maintain() == FileLineSink::Event::Failing);  // reported once
+    CHECK(sink.maintain() == FileLineSink::Event::None);
+    CHECK_FALSE(sink.write(std::string(50, 'x') + "\n"));    // fits: 8 + 51 <= 64
+    CHECK(sink.backlog_bytes() == 59);
+    CHECK(sink.lost_lines() == 0);
+    CHECK_FALSE(sink.write("{\"b\":2}\n"));                   // no room: lost, counted
+    CHECK(sink.lost_lines() == 1);
+    CHECK(sink.backlog_bytes() == 59);
+}
+
+TEST_CASE("sensor_drops alerts carry counts by cause in Falco's shape", "[alerts]") {
+    SensorDrops d;
+    d.since = 1700000000;
+    d.time = 1700000010;
+    d.ring_buffer_full = 795;
+    d.sockets_map_full = 5;
+    const nlohmann::json j = nlohmann::json::parse(format_sensor_drops(d, "host1"));
+    CHECK(j["rule"] == "sensor_drops");
+    CHECK(j["priority"] == "Error");
+    CHECK(j["source"] == "netlof");
+    CHECK(j["hostname"] == "host1");
+    CHECK(j["time"] == "2023-11-14T22:13:30.000000Z");
+    CHECK(j["count"] == 800);
+    CHECK(j["output_fields"]["netlof.drops.ring_buffer_full"] == 795);
+    CHECK(j["output_fields"]["netlof.drops.sockets_map_full"] == 5);
+    CHECK(j["output_fields"]["netlof.drops.window_s"] == 10.0);
+    CHECK(j["output"].get<std::string>().rfind("netlof lost 800 events in 10.0 s (ring buffer full 795", 0) == 0);
 }
