@@ -13,7 +13,7 @@ SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 CXXFLAGS ?= -O1 -g
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DNETLOF_SANITIZED
 else
 BUILD   ?= build
 endif

@@ -471,9 +471,10 @@ std::uint64_t status_kib(pid_t pid, const std::string& key) {
     return at == std::string::npos ? 0 : std::stoull(status.substr(at + key.size() + 1));
 }
 
+// The number after ", name " in a stats line.
 std::uint64_t stat_after(const std::string& line, const std::string& name) {
-    const std::size_t at = line.find(name + " ");
-    return at == std::string::npos ? ~0ull : std::stoull(line.substr(at + name.size() + 1));
+    const std::size_t at = line.find(", " + name + " ");
+    return at == std::string::npos ? ~0ull : std::stoull(line.substr(at + name.size() + 3));
 }
 }  // namespace
 
@@ -522,11 +523,14 @@ TEST_CASE("daemon: a storm of 100,000 short and 50,000 concurrently open connect
     CHECK(open_records + short_records + drops >= static_cast<std::size_t>(kOpen + kShort));
     CHECK(open_records <= static_cast<std::size_t>(kOpen));
     CHECK(short_records <= static_cast<std::size_t>(kShort));
-    CHECK(drops == 0);
     CHECK(log.find("; detecting") != std::string::npos);  // learned 20,000 records mid-storm, then scored the rest
-    // The bound the README states for the default tables: 96 MiB resident.
     WARN("storm: daemon peak RSS " << peak_kib / 1024 << " MiB, records " << open_records << " + " << short_records
                                     << ", drops " << drops);
-    CHECK(peak_kib < 96 * 1024);
+#ifndef NETLOF_SANITIZED
+    // Speed and memory as shipped; under ASan the daemon is several times
+    // slower (drops, all counted above) and its shadow memory is no bound.
+    CHECK(drops == 0);
+    CHECK(peak_kib < 96 * 1024);  // the bound the README states for the default tables
+#endif
     fs::remove_all(dir);
 }
