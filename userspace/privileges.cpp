@@ -1,11 +1,13 @@
 #include "userspace/privileges.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/core.h>
 #include <stdexcept>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <vector>
 
 namespace netlof {
 
@@ -25,12 +27,14 @@ std::string cap_name(cap_value_t c) {
 }  // namespace
 
 std::string drop_privileges() {
-    const cap_value_t keep[] = {CAP_SYS_PTRACE};
-    auto kept = [&](cap_value_t c) {
-        for (cap_value_t k : keep)
-            if (k == c) return true;
-        return false;
-    };
+    // Kept only if held now: a unit's bounding set may already lack it.
+    std::vector<cap_value_t> keep;
+    if (cap_t now = cap_get_proc()) {
+        cap_flag_value_t v = CAP_CLEAR;
+        if (cap_get_flag(now, CAP_SYS_PTRACE, CAP_PERMITTED, &v) == 0 && v == CAP_SET) keep.push_back(CAP_SYS_PTRACE);
+        cap_free(now);
+    }
+    auto kept = [&](cap_value_t c) { return std::find(keep.begin(), keep.end(), c) != keep.end(); };
     // The bounding set first, while CAP_SETPCAP is still held: nothing this
     // process could ever exec regains what is dropped here.
     // cap_max_bits(): what the running kernel has, which may exceed the headers.
@@ -40,8 +44,10 @@ std::string drop_privileges() {
 
     cap_t caps = cap_init();  // every flag clear
     if (!caps) fail("cap_init");
-    const bool ok = cap_set_flag(caps, CAP_PERMITTED, std::size(keep), keep, CAP_SET) == 0 &&
-                    cap_set_flag(caps, CAP_EFFECTIVE, std::size(keep), keep, CAP_SET) == 0 && cap_set_proc(caps) == 0;
+    const int n = static_cast<int>(keep.size());
+    const bool ok = (n == 0 || (cap_set_flag(caps, CAP_PERMITTED, n, keep.data(), CAP_SET) == 0 &&
+                                cap_set_flag(caps, CAP_EFFECTIVE, n, keep.data(), CAP_SET) == 0)) &&
+                    cap_set_proc(caps) == 0;
     const int err = errno;
     cap_free(caps);
     errno = err;
@@ -50,7 +56,8 @@ std::string drop_privileges() {
 
     std::string names;
     for (cap_value_t k : keep) names += (names.empty() ? "" : ", ") + cap_name(k);
-    return names;
+    return names.empty() ? "none (CAP_SYS_PTRACE was not held: executables of other users' processes read as unknown)"
+                         : names;
 }
 
 }  // namespace netlof

@@ -13,7 +13,7 @@ namespace netlof {
 // sensor lacks (every root service) reads as unknown. bpf() on maps already
 // open (counters, open connections at stop) and the ring buffer need none.
 // What stays uid 0 can still do: write files root owns (logs, the model).
-// Returns what was kept, for the log; throws std::runtime_error
+// Returns what was kept, for the log (CAP_SYS_PTRACE only if it was held); throws std::runtime_error
 // ("failed to drop capabilities: ...") when the kernel refuses.
 std::string drop_privileges();
 
