@@ -18,22 +18,10 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-
-def wait_for(path, text, seconds, proc):
-    end = time.time() + seconds
-    while time.time() < end:
-        with open(path) as f:
-            if text in f.read():
-                return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    with open(path) as f:
-        sys.exit('netlof run: no %r after %d s:\n%s' % (text, seconds, f.read()))
+from daemon_bench import cpu_seconds, default_pipeline, start_learned_daemon
 
 
 def status_kib(pid, key):
@@ -44,36 +32,18 @@ def status_kib(pid, key):
     return 0
 
 
-def cpu_seconds(pid):
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--netlof', required=True)
     ap.add_argument('--loadgen', required=True)
-    ap.add_argument('--pipeline', default=os.path.join(os.path.dirname(__file__), '..', 'configs', 'pipeline-default.yaml'))
+    ap.add_argument('--pipeline', default=default_pipeline())
     args = ap.parse_args()
     rate = int(os.environ.get('BENCH_SOAK_RATE', '5000'))
     seconds = float(os.environ.get('BENCH_SOAK_SECONDS', '600'))
     work = tempfile.mkdtemp(prefix='netlof-bench-soak-')
     try:
-        with open(os.path.join(work, 'allow.yaml'), 'w') as f:
-            f.write('processes:\n  soak-load: ["127.0.0.2:8080"]\n')
-        with open(os.path.join(work, 'netlof.yaml'), 'w') as f:
-            f.write('model: {path: %s/model.bin, pipeline: %s, contamination: auto, learn: {records: 400}}\n'
-                    'allowlist: [%s/allow.yaml]\nalerts: {path: %s/alerts.jsonl, fold_window: 60s}\n'
-                    'stats_interval: 1m\n' % (work, os.path.abspath(args.pipeline), work, work))
-        log = os.path.join(work, 'netlof.log')
-        with open(log, 'w') as err:
-            daemon = subprocess.Popen([args.netlof, 'run', '--config', os.path.join(work, 'netlof.yaml')], stderr=err)
-        wait_for(log, 'running:', 10, daemon)
-        subprocess.run([args.loadgen, '--name', 'soak-load', '--dst', '127.0.0.2', '--port', '8080', '--connections',
-                        '400', '--threads', '8', '--payload', '1000', '--payload-max', '8000', '--reply', '100',
-                        '--reply-max', '4000', '--hold-ms-max', '50'], check=True, capture_output=True)
-        wait_for(log, '; detecting', 30, daemon)
+        daemon, log = start_learned_daemon(args.netlof, args.loadgen, work, 'soak-load', args.pipeline,
+                                           '{path: %s/alerts.jsonl, fold_window: 60s}' % work, 'stats_interval: 1m\n')
 
         connections = int(rate * seconds)
         cpu0 = cpu_seconds(daemon.pid)

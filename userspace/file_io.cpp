@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <iostream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +35,33 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
+// Reads fd to its end (at most max_bytes), closing it unless keep_open.
+std::string read_all(int fd, const std::string& path, std::size_t reserve, std::size_t max_bytes, bool keep_open) {
+    std::string out;
+    out.reserve(reserve);
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            if (!keep_open) ::close(fd);
+            fail(path, "cannot read", err);
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes) {
+            if (!keep_open) ::close(fd);
+            Diagnostic d;
+            d.file = path;
+            d.message = "grew past " + std::to_string(max_bytes >> 20) + " MiB while being read";
+            throw InputError(std::move(d));
+        }
+    }
+    if (!keep_open) ::close(fd);
+    return out;
+}
+
 }  // namespace
 
 std::string read_input_file(const std::string& path) {
@@ -45,22 +73,8 @@ std::string read_input_file(const std::string& path) {
         ::close(fd);
         fail(path, "cannot read", EISDIR);
     }
-    std::string out;
-    if (S_ISREG(st.st_mode)) out.reserve(static_cast<std::size_t>(st.st_size));
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int err = errno;
-            if (!is_stdin) ::close(fd);
-            fail(path, "cannot read", err);
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    if (!is_stdin) ::close(fd);
-    return out;
+    return read_all(fd, path, S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0,
+                    std::numeric_limits<std::size_t>::max(), is_stdin);
 }
 
 std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_bytes) {
@@ -94,23 +108,7 @@ std::string read_trusted_file(const std::string& path, FileTrust trust, std::siz
                    "): netlof acts on it as root (chmod go-w it, or pass --insecure-files)");
         }
     }
-    std::string out;
-    out.reserve(static_cast<std::size_t>(st.st_size));
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int err = errno;
-            ::close(fd);
-            fail(path, "cannot read", err);
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > max_bytes) refuse("grew past " + std::to_string(max_bytes >> 20) + " MiB while being read");
-    }
-    ::close(fd);
-    return out;
+    return read_all(fd, path, static_cast<std::size_t>(st.st_size), max_bytes, false);
 }
 
 void write_output_file(const std::string& path, std::string_view data, unsigned mode) {
