@@ -6,6 +6,7 @@
 #include <thread>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "userspace/file_io.hpp"
@@ -68,12 +69,21 @@ BackgroundProcess::BackgroundProcess(std::vector<std::string> argv_s, std::strin
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
+    // fork + exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test
+    // binary that dies on a fatal signal (no destructors) must not leave a
+    // sensor attached behind it. Only async-signal-safe calls before exec.
+    const pid_t parent = ::getpid();
+    const char* err_path = stderr_path_.c_str();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);
+        const int err = ::open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (err < 0 || in < 0 || ::dup2(err, STDERR_FILENO) < 0 || ::dup2(in, STDIN_FILENO) < 0) ::_exit(127);
+        ::execve(argv[0], argv.data(), environ);
+        ::_exit(127);
+    }
 }
 
 BackgroundProcess::~BackgroundProcess() {
