@@ -47,6 +47,39 @@ def loadgen(args, connections, rate=0):
     return r
 
 
+def bpf_programs():
+    """{id: (run_time_ns, run_cnt)} of every loaded BPF program."""
+    out = subprocess.run(['bpftool', 'prog', 'show', '-j'], capture_output=True, text=True, check=True).stdout
+    return {p['id']: (p.get('run_time_ns', 0), p.get('run_cnt', 0)) for p in json.loads(out)}
+
+
+def in_kernel_cost(args, connections):
+    """Nanoseconds the sensor's BPF programs ran (kernel.bpf_stats_enabled) during one run,
+    and the workload's CPU seconds. Wall time on this VM cannot resolve a few percent; the
+    kernel's own accounting of the programs can."""
+    knob = '/proc/sys/kernel/bpf_stats_enabled'
+    with open(knob) as f:
+        old = f.read().strip()
+    with open(knob, 'w') as f:
+        f.write('1')
+    try:
+        before = bpf_programs()
+        s = Sensor(args.netlof)
+        ours = set(bpf_programs()) - set(before)
+        start = bpf_programs()
+        c0 = s.cpu()
+        r = loadgen(args, connections)
+        sensor_cpu = s.cpu() - c0
+        end = bpf_programs()
+        s.stop()
+    finally:
+        with open(knob, 'w') as f:
+            f.write(old)
+    ns = sum(end[i][0] - start[i][0] for i in ours)
+    runs = sum(end[i][1] - start[i][1] for i in ours)
+    return ns, runs, r, sensor_cpu
+
+
 class Sensor:
     def __init__(self, netlof):
         self.err = tempfile.NamedTemporaryFile(mode='w+', prefix='netlof-bench-')
@@ -140,7 +173,16 @@ def main():
     stats, _ = s.stop()
     print('  at %.0f connections/s (paced): sensor CPU %.1f%% of one core, drops %d, records %d of 50000'
           % (r['rate'], 100 * cpu10k, stats.get('drops', 0), stats.get('records', 0)))
-    met = [('<= 5% added wall time', ratio - 1 <= 0.05), ('<= 5% added CPU time', cpu_ratio - 1 <= 0.05), ('zero drops', drops == 0 and stats.get('drops', 0) == 0),
+    # The sensor's work itself, as the kernel accounts it: its programs' run
+    # time plus its user-space CPU, against the workload's CPU with it off.
+    ns, runs, r, scpu = in_kernel_cost(args, n)
+    base_cpu = statistics.median(off_cpu)
+    accounted = (ns / 1e9 + scpu) / base_cpu
+    print('  accounted sensor work: BPF programs %.0f ns per connection (%.1f runs), user space %.1f us per connection; '
+          '%+.1f%% of the workload\'s CPU time with the sensor off (excludes tracepoint dispatch)'
+          % (ns / n, runs / n, 1e6 * scpu / n, 100 * accounted))
+    met = [('<= 5% added wall time', ratio - 1 <= 0.05), ('<= 5% added CPU time', cpu_ratio - 1 <= 0.05),
+           ('<= 5% accounted sensor work', accounted <= 0.05), ('zero drops', drops == 0 and stats.get('drops', 0) == 0),
            ('< 10% of a core at 10k/s', cpu10k < 0.10)]
     print('targets: ' + ', '.join('%s %s' % (name, 'met' if ok else 'MISSED') for name, ok in met))
 

@@ -72,18 +72,20 @@ BackgroundProcess::BackgroundProcess(std::vector<std::string> argv_s, std::strin
     // fork + exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test
     // binary that dies on a fatal signal (no destructors) must not leave a
     // sensor attached behind it. Only async-signal-safe calls before exec.
+    // The log is truncated here, before the constructor returns, so
+    // wait_for_log() never reads an earlier run's lines.
     const pid_t parent = ::getpid();
-    const char* err_path = stderr_path_.c_str();
-    pid_ = ::fork();
+    const int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pid_ = err < 0 || in < 0 ? -1 : ::fork();
     if (pid_ == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(127);
-        const int err = ::open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (err < 0 || in < 0 || ::dup2(err, STDERR_FILENO) < 0 || ::dup2(in, STDIN_FILENO) < 0) ::_exit(127);
+        if (::getppid() != parent || ::dup2(err, STDERR_FILENO) < 0 || ::dup2(in, STDIN_FILENO) < 0) ::_exit(127);
         ::execve(argv[0], argv.data(), environ);
         ::_exit(127);
     }
+    if (err >= 0) ::close(err);
+    if (in >= 0) ::close(in);
 }
 
 BackgroundProcess::~BackgroundProcess() {
