@@ -151,6 +151,13 @@ bool FileLineSink::reopen() {
     return true;
 }
 
+namespace {
+// A record log write carries a whole poll's lines: count each one lost.
+std::uint64_t lines_in(std::string_view text) {
+    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')));
+}
+}  // namespace
+
 bool FileLineSink::flush_backlog() {
     // Partial writes leave the rest of a line first in the backlog; it is
     // written before anything else, so the file still gets whole lines.
@@ -175,7 +182,7 @@ bool FileLineSink::write(std::string_view line) {
     // Lines wait behind an unwritten backlog, so order is kept.
     if (!backlog_.empty() && !flush_backlog()) {
         if (backlog_.size() + line.size() <= max_backlog_) backlog_.append(line);
-        else ++lost_lines_;
+        else lost_lines_ += lines_in(line);
         return false;
     }
     // One write(2) per line on an O_APPEND file: readers never see half a line.
@@ -187,7 +194,7 @@ bool FileLineSink::write(std::string_view line) {
             ++failed_writes_;
             failing_ = true;
             if (line.size() <= max_backlog_) backlog_.assign(line);
-            else ++lost_lines_;
+            else lost_lines_ += lines_in(line);
             return false;
         }
         line.remove_prefix(static_cast<std::size_t>(n));
