@@ -11,7 +11,6 @@ path: kernel close -> ring buffer -> record -> allowlist + LOF -> alert line. La
 the alert's `time` minus its record's `ts_end` (both on the daemon's clock). Target: p99
 under 50 ms. BENCH_DAEMON_RATE and BENCH_DAEMON_SECONDS change the load.
 """
-import argparse
 import calendar
 import json
 import os
@@ -23,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from daemon_bench import cpu_seconds, default_pipeline, start_learned_daemon
+from daemon_bench import cpu_seconds, parse_args, start_learned_daemon
 
 
 def parse_time(text):
@@ -37,11 +36,7 @@ def percentile(sorted_values, q):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--netlof', required=True)
-    ap.add_argument('--loadgen', required=True)
-    ap.add_argument('--pipeline', default=default_pipeline())
-    args = ap.parse_args()
+    args = parse_args()
     rate = int(os.environ.get('BENCH_DAEMON_RATE', '5000'))
     seconds = float(os.environ.get('BENCH_DAEMON_SECONDS', '6'))
     work = tempfile.mkdtemp(prefix='netlof-bench-daemon-')

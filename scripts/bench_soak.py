@@ -11,7 +11,6 @@ allowlist_violation alerts add up to the connections the daemon saw: connections
 minus that sum is records lost. RSS is sampled every 10 s. Targets: flat RSS, zero lost.
 BENCH_SOAK_RATE changes the load.
 """
-import argparse
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from daemon_bench import cpu_seconds, default_pipeline, start_learned_daemon
+from daemon_bench import cpu_seconds, parse_args, start_learned_daemon
 
 
 def status_kib(pid, key):
@@ -33,11 +32,7 @@ def status_kib(pid, key):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--netlof', required=True)
-    ap.add_argument('--loadgen', required=True)
-    ap.add_argument('--pipeline', default=default_pipeline())
-    args = ap.parse_args()
+    args = parse_args()
     rate = int(os.environ.get('BENCH_SOAK_RATE', '5000'))
     seconds = float(os.environ.get('BENCH_SOAK_SECONDS', '600'))
     work = tempfile.mkdtemp(prefix='netlof-bench-soak-')

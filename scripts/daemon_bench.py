@@ -1,6 +1,7 @@
 """What bench_daemon.py and bench_soak.py share: a `netlof run` in a scratch folder that
 has learned 400 varied connections of one process allowed to 127.0.0.2:8080, so that the
 same process anywhere else is an allowlist violation."""
+import argparse
 import os
 import subprocess
 import sys
@@ -26,8 +27,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')  # utime + stime
 
 
-def default_pipeline():
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'configs', 'pipeline-default.yaml')
+def parse_args():
+    """--netlof, --loadgen and --pipeline (configs/pipeline-default.yaml)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--netlof', required=True)
+    ap.add_argument('--loadgen', required=True)
+    ap.add_argument('--pipeline', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'configs',
+                                                       'pipeline-default.yaml'))
+    return ap.parse_args()
 
 
 def start_learned_daemon(netlof, loadgen, work, name, pipeline, alerts, extra_config=''):

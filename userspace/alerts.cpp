@@ -44,6 +44,21 @@ std::string alert_output(const Alert& a) {
     return s;
 }
 
+namespace {
+// The fields every alert line starts with, in Falco's shape; output_fields
+// is already JSON (without its newline).
+JsonLine& falco_fields(JsonLine& j, double time, std::string_view rule, std::string_view priority,
+                       std::string_view hostname, std::string_view output, std::string_view output_fields) {
+    return j.field("time", iso8601_utc(time))
+        .field("rule", rule)
+        .field("priority", priority)
+        .field("source", "netlof")
+        .field("hostname", hostname)
+        .field("output", output)
+        .raw("output_fields", output_fields);
+}
+}  // namespace
+
 std::string format_alert(const Alert& a, std::string_view hostname) {
     const ConnectionRecord& r = a.record;
     std::string fields;
@@ -82,14 +97,7 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
 
     std::string out;
     JsonLine j(out);
-    j.field("time", iso8601_utc(a.time))
-        .field("rule", a.rule)
-        .field("priority", a.priority)
-        .field("source", "netlof")
-        .field("hostname", hostname)
-        .field("output", alert_output(a))
-        .raw("output_fields", fields)
-        .raw("record", record);
+    falco_fields(j, a.time, a.rule, a.priority, hostname, alert_output(a), fields).raw("record", record);
     if (a.lof) j.field("lof", *a.lof);
     if (a.threshold) j.field("threshold", *a.threshold);
     j.raw("why", why).field("count", a.count);
@@ -116,14 +124,7 @@ std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname)
     fields.pop_back();
     std::string out;
     JsonLine j(out);
-    j.field("time", iso8601_utc(d.time))
-        .field("rule", "sensor_drops")
-        .field("priority", "Error")
-        .field("source", "netlof")
-        .field("hostname", hostname)
-        .field("output", sensor_drops_output(d))
-        .raw("output_fields", fields)
-        .field("count", d.total());
+    falco_fields(j, d.time, "sensor_drops", "Error", hostname, sensor_drops_output(d), fields).field("count", d.total());
     j.end();
     return out;
 }

@@ -91,9 +91,10 @@ void model(const std::uint8_t* data, std::size_t size) {
 
 void event(const std::uint8_t* data, std::size_t size) {
     // The ring buffer hands over a pointer and a length; anything may be there.
-    if (!decode_event(data, size)) return;
+    const auto e = decode_event(data, size);
+    if (!e) return;
     static ConnectionTable table(KernelClock(), 64, [](const ConnectionRecord&) {});
-    table.on_event(*decode_event(data, size));
+    table.on_event(*e);
 }
 
 const Target kTargets[] = {
