@@ -68,12 +68,14 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* A connect() in progress, by thread: its arguments until it returns. */
-struct pending_connect {
-	__u64 uservaddr;
-	__u32 fd;
-	__u32 reached_tcp; /* set when the socket entered SYN_SENT during the call */
-	__u32 announced;   /* this thread's PROCESS_SEEN record was sent */
+/*
+ * Per thread: the socket whose CLOSE -> SYN_SENT ran during its current
+ * connect() (sys_exit_connect reads and clears it), and whether the thread's
+ * PROCESS_SEEN record was sent.
+ */
+struct connect_state {
+	__u64 tcp_sock;
+	__u32 announced;
 	__u32 pad;
 };
 
@@ -95,7 +97,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct pending_connect);
+	__type(value, struct connect_state);
 } connects SEC(".maps");
 
 struct {
@@ -104,6 +106,22 @@ struct {
 	__type(key, int);
 	__type(value, struct pending_send);
 } sends SEC(".maps");
+
+/*
+ * A counting filter in front of "sockets": most sockets that fire the TCP
+ * tracepoints are not tracked (every accepted socket on a server), and a miss
+ * in the hash map still pays for hashing and a bucket's cache miss. Each slot
+ * counts the tracked sockets whose address hashes to it, raised before the
+ * map insert and lowered after the delete, so 0 means certainly untracked.
+ * Only these programs delete from "sockets" (user space only reads it).
+ */
+#define TRACKED_SLOT_BITS 12
+__u32 tracked_slots[1 << TRACKED_SLOT_BITS];
+
+static __always_inline __u32 *tracked_slot(__u64 sock)
+{
+	return &tracked_slots[(sock * 0x9E3779B97F4A7C15ULL) >> (64 - TRACKED_SLOT_BITS)];
+}
 
 static __always_inline void count(__u32 stat)
 {
@@ -196,7 +214,7 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 	if (newstate == TCP_SYN_SENT) {
 		/* Inside connect(): the current task owns the socket. */
 		struct netlof_conn c = {};
-		struct pending_connect *p;
+		struct connect_state *p;
 
 		if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || is_self())
 			return 0;
@@ -208,11 +226,19 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		c.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		c.outcome = NETLOF_OUTCOME_FAILED; /* until established */
 		sock_addr(sk, c.family, c.daddr, false);
-		if (bpf_map_update_elem(&sockets, &key, &c, BPF_ANY))
-			count(NETLOF_STAT_SOCKETS_FULL);
-		p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, 0);
-		if (p && p->uservaddr) {
-			p->reached_tcp = 1;
+		__u32 *slot = tracked_slot(key);
+		long err;
+
+		__sync_fetch_and_add(slot, 1);
+		err = bpf_map_update_elem(&sockets, &key, &c, BPF_NOEXIST);
+		if (err) {
+			__sync_fetch_and_add(slot, -1); /* not added: already tracked, or full */
+			if (err != -ERR_EXIST || bpf_map_update_elem(&sockets, &key, &c, BPF_EXIST))
+				count(NETLOF_STAT_SOCKETS_FULL);
+		}
+		p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (p) {
+			p->tcp_sock = key;
 			/* User space reads the executable once per process; one record per
 			 * thread, not one per connection, tells it while the process lives. */
 			if (!p->announced) {
@@ -226,51 +252,38 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 	/* A connection fires ~10 transitions on both ends; only two more matter,
 	 * so the rest leave before the map lookup. */
 	bool established = newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT;
-	if (!established && newstate != TCP_CLOSE)
+	if ((!established && newstate != TCP_CLOSE) || !*tracked_slot(key))
 		return 0;
 	struct netlof_conn *c = bpf_map_lookup_elem(&sockets, &key);
 	if (!c)
 		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	c->last_seen_ns = now;
 	if (established) {
-		/* The source address and port are chosen by now. */
+		/* The source address and port are chosen by now. (No clock read:
+		 * a TCP record's end is its close, and flushes read their own.) */
 		c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 		sock_addr(sk, c->family, c->saddr, true);
 		c->outcome = NETLOF_OUTCOME_ACTIVE;
 	} else {
 		int err = BPF_CORE_READ(sk, sk_err);
+		__u64 now = bpf_ktime_get_ns();
 
+		c->last_seen_ns = now;
 		c->error = err;
 		if (c->outcome == NETLOF_OUTCOME_ACTIVE)
 			c->outcome = NETLOF_OUTCOME_CLOSED;
 		else if (err == ERR_CONNREFUSED)
 			c->outcome = NETLOF_OUTCOME_REFUSED;
 		emit(c, NETLOF_EV_TCP_CLOSE, now);
-		bpf_map_delete_elem(&sockets, &key);
+		if (!bpf_map_delete_elem(&sockets, &key))
+			__sync_fetch_and_add(tracked_slot(key), -1);
 	}
 	return 0;
 }
 
 /* ---- connect(): failures that never reach the TCP state machine --------- */
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int handle_enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	struct pending_connect *p;
-
-	if (is_self())
-		return 0;
-	p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p)
-		return 0;
-	p->fd = (__u32)ctx->args[0];
-	p->uservaddr = ctx->args[1];
-	p->reached_tcp = 0;
-	return 0;
-}
-
-static __always_inline __u8 protocol_of_fd(__u32 fd)
+/* The socket behind the current process's fd (connect() checked it is one). */
+static __always_inline struct sock *sock_of_fd(__u32 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -279,12 +292,12 @@ static __always_inline __u8 protocol_of_fd(__u32 fd)
 	struct socket *sock;
 
 	if (fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
+		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	if (!f)
-		return 0;
+		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
-	return (__u8)BPF_CORE_READ(sock, sk, sk_protocol);
+	return BPF_CORE_READ(sock, sk);
 }
 
 /* Reads an AF_INET/AF_INET6 sockaddr from user memory into c; false otherwise. */
@@ -311,28 +324,44 @@ static __always_inline bool read_sockaddr(__u64 uptr, __u16 *family, __u8 *addr,
 	return true;
 }
 
+/*
+ * Only the exit of connect() is traced: its arguments are still in the
+ * thread's saved registers, and a failure is rare, so the common call pays
+ * for one syscall tracepoint instead of two.
+ */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending_connect *p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct connect_state *p = bpf_task_storage_get(&connects, task, 0, 0);
 	long ret = ctx->ret;
+	__u64 reached = 0;
 
-	if (!p || !p->uservaddr)
-		return 0;
-	if (ret < 0 && !p->reached_tcp && ret != -ERR_INPROGRESS && ret != -ERR_ALREADY &&
-	    ret != -ERR_ISCONN && ret != -ERR_BADF && ret != -ERR_NOTSOCK) {
-		struct netlof_conn c = {};
-
-		if (read_sockaddr(p->uservaddr, &c.family, c.daddr, &c.dport)) {
-			fill_owner(&c);
-			c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();
-			c.proto = protocol_of_fd(p->fd);
-			c.outcome = NETLOF_OUTCOME_FAILED;
-			c.error = (__s32)-ret;
-			emit(&c, NETLOF_EV_CONNECT_FAILED, c.ts_start_ns);
-		}
+	if (p) {
+		reached = p->tcp_sock;
+		p->tcp_sock = 0;
 	}
-	p->uservaddr = 0;
+	if (ret >= 0 || ret == -ERR_INPROGRESS || ret == -ERR_ALREADY || ret == -ERR_ISCONN || ret == -ERR_BADF ||
+	    ret == -ERR_NOTSOCK || is_self())
+		return 0;
+
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u32 fd = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	__u64 uservaddr = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	struct sock *sk = sock_of_fd(fd);
+	struct netlof_conn c = {};
+
+	/* A socket that reached SYN_SENT in this call has its close record. */
+	if (!sk || (__u64)sk == reached)
+		return 0;
+	if (read_sockaddr(uservaddr, &c.family, c.daddr, &c.dport)) {
+		fill_owner(&c);
+		c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();
+		c.proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+		c.outcome = NETLOF_OUTCOME_FAILED;
+		c.error = (__s32)-ret;
+		emit(&c, NETLOF_EV_CONNECT_FAILED, c.ts_start_ns);
+	}
 	return 0;
 }
 
@@ -477,8 +506,8 @@ static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *
 
 /*
  * sock_send_length / sock_recv_length(struct sock *sk, int ret, int flags),
- * as raw tracepoints. A tracked TCP socket is found by one lookup; only a
- * miss pays for reading the socket's protocol and family.
+ * as raw tracepoints. A tracked TCP socket is found by one lookup, behind
+ * the counting filter; only a miss pays for reading the socket's protocol.
  */
 static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sent)
 {
@@ -493,7 +522,7 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	/* MSG_PEEK leaves the data queued: it is counted when really read. */
 	if (ret <= 0 || (!sent && (flags & FLAG_MSG_PEEK)))
 		return 0;
-	c = bpf_map_lookup_elem(&sockets, &key);
+	c = *tracked_slot(key) ? bpf_map_lookup_elem(&sockets, &key) : NULL;
 	if (c) {
 		__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, (__u64)ret);
 		touch(c);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -328,6 +329,80 @@ TEST_CASE("sensor: a refused connection", "[sensor]") {
     CHECK(mine[0]["dst_port"] == port);
     CHECK(mine[0]["bytes_sent"] == 0);
     CHECK(mine[0]["process_name"] == "nl-refused");
+}
+
+TEST_CASE("sensor: connect() failing before TCP (no route) is reported once, from its exit", "[sensor]") {
+    Recorder rec;
+    if (!sensor_available(rec)) return;
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    socklen_t len;
+    sockaddr_storage ss = loopback(AF_INET, 0, &len);
+    ::bind(probe, reinterpret_cast<sockaddr*>(&ss), len);
+    const std::uint16_t port = local_port(probe);
+    ::close(probe);
+    const pid_t pid = run_child("nl-noroute", [&](std::vector<std::uint16_t>&) {
+        // First a connection refused after SYN_SENT (its close record reports
+        // it) on this thread, so a stale mark of it cannot hide what follows.
+        if (connect_tcp(AF_INET, port) >= 0 || errno != ECONNREFUSED) return 1;
+        // A network namespace of its own has no routes: nothing leaves the host.
+        if (::unshare(CLONE_NEWNET) != 0) return 2;
+        sockaddr_in v4{};
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(8080);
+        inet_pton(AF_INET, "192.0.2.7", &v4.sin_addr);
+        const int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::connect(t, reinterpret_cast<sockaddr*>(&v4), sizeof v4) == 0 || errno != ENETUNREACH) return 3;
+        v4.sin_port = htons(53);
+        const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        if (::connect(u, reinterpret_cast<sockaddr*>(&v4), sizeof v4) == 0 || errno != ENETUNREACH) return 4;
+        // No IPv6 address to send from: fails choosing the source, also before SYN_SENT.
+        sockaddr_in6 v6{};
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(443);
+        inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
+        const int t6 = ::socket(AF_INET6, SOCK_STREAM, 0);
+        if (::connect(t6, reinterpret_cast<sockaddr*>(&v6), sizeof v6) == 0 || errno != EADDRNOTAVAIL) return 5;
+        std::this_thread::sleep_for(100ms);  // live past the reader's 10 ms poll: exe is read from /proc
+        return 0;
+    });
+    std::this_thread::sleep_for(200ms);
+    const std::vector<json> mine = records_of(rec.stop(), pid);
+    INFO(json(mine).dump(1));
+    REQUIRE(mine.size() == 4);
+    int refused = 0, tcp4 = 0, udp4 = 0, tcp6 = 0;
+    for (const json& r : mine) {
+        CHECK(r["process_name"] == "nl-noroute");
+        CHECK(r["exe"] == self_exe());
+        CHECK(r["bytes_sent"] == 0);
+        if (r["outcome"] == "refused") {
+            ++refused;
+            CHECK(r["dst_port"] == port);
+            continue;
+        }
+        CHECK(r["outcome"] == "failed");
+        if (r["family"] == 6) {
+            ++tcp6;
+            CHECK(r["proto"] == "tcp");
+            CHECK(r["dst_ip"] == "2001:db8::1");
+            CHECK(r["dst_port"] == 443);
+            CHECK(r["error"] == std::strerror(EADDRNOTAVAIL));
+            continue;
+        }
+        CHECK(r["dst_ip"] == "192.0.2.7");
+        CHECK(r["error"] == std::strerror(ENETUNREACH));
+        if (r["proto"] == "tcp") {
+            ++tcp4;
+            CHECK(r["dst_port"] == 8080);
+        } else {
+            ++udp4;
+            CHECK(r["proto"] == "udp");
+            CHECK(r["dst_port"] == 53);
+        }
+    }
+    CHECK(refused == 1);
+    CHECK(tcp4 == 1);
+    CHECK(udp4 == 1);
+    CHECK(tcp6 == 1);
 }
 
 TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, exact bytes", "[sensor]") {
