@@ -79,13 +79,18 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     s->skel_->rodata->self_tgid = static_cast<__u32>(::getpid());
     s->skel_->rodata->flush_interval_ns = options.flush_interval_ns;
     s->skel_->rodata->wakeup_bytes = std::min<std::uint64_t>(options.wakeup_bytes, options.ringbuf_bytes / 4);
+    // The direct-mapped slots hold most connections; the map takes the ones
+    // whose slot is taken, up to max_sockets.
+    const std::uint32_t slots = conn_slot_count(options.max_sockets);
+    s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
     int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
     if (err) fail("size the BPF maps (ring buffer must be a power of two of pages)", -err);
     err = netlof_bpf__load(s->skel_);
     if (err)
-        fail("load the BPF programs (netlof needs Linux 5.8+ with BPF ring buffers, tracepoint programs and BTF; "
+        fail("load the BPF programs (netlof needs Linux 5.15+ with BPF ring buffers, task storage, tracepoint programs and BTF; "
              "rerun with --verbose for the verifier log)", -err);
     // Attach one by one so a missing tracepoint is named.
     bpf_program* prog = nullptr;
@@ -151,9 +156,21 @@ std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime)
     return out;
 }
 
+std::uint32_t conn_slot_count(std::uint32_t max_sockets) {
+    std::uint32_t n = 16;
+    while (n < max_sockets / 4 && n < (1u << 30)) n <<= 1;
+    return n;
+}
+
 std::vector<netlof_conn> Sensor::open_tcp_connections() const {
-    const int fd = bpf_map__fd(skel_->maps.sockets);
     std::vector<netlof_conn> out;
+    const int slots = bpf_map__fd(skel_->maps.conn_slots);
+    const __u32 n = bpf_map__max_entries(skel_->maps.conn_slots);
+    for (__u32 i = 0; i < n; ++i) {
+        netlof_conn c{};
+        if (bpf_map_lookup_elem(slots, &i, &c) == 0 && c.sock_id != 0) out.push_back(c);
+    }
+    const int fd = bpf_map__fd(skel_->maps.sockets);
     __u64 key = 0, next = 0;
     const void* cur = nullptr;
     while (bpf_map_get_next_key(fd, cur, &next) == 0) {

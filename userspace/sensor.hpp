@@ -29,6 +29,11 @@ struct SensorOptions {
 
 using SensorLog = std::function<void(const std::string&)>;
 
+// Entries of the kernel's direct-mapped connection table for max_sockets:
+// a power of two, a quarter of it (at least 16); the hash map behind it
+// holds max_sockets.
+std::uint32_t conn_slot_count(std::uint32_t max_sockets);
+
 class Sensor {
 public:
     using EventHandler = std::function<void(const netlof_conn_event&)>;
