@@ -1,7 +1,9 @@
 #include "userspace/json_line.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace netlof {
 
@@ -32,9 +34,9 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
+char* write_json_string(char* p, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
+    *p++ = '"';
     for (std::size_t i = 0; i < s.size();) {
         // Runs of printable ASCII, the common case, are copied in one go.
         std::size_t j = i;
@@ -43,73 +45,103 @@ void append_json_string(std::string& out, std::string_view s) {
             if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
             ++j;
         }
-        out.append(s.data() + i, j - i);
+        std::memcpy(p, s.data() + i, j - i);
+        p += j - i;
         i = j;
         if (i == s.size()) break;
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
+            *p++ = '\\';
+            *p++ = static_cast<char>(c);
             ++i;
         } else if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
+            std::memcpy(p, "\\u00", 4);
+            p[4] = kHex[c >> 4];
+            p[5] = kHex[c & 0xF];
+            p += 6;
             ++i;
         } else if (const std::size_t n = utf8_length(s, i); n > 0) {
-            out.append(s.substr(i, n));
+            std::memcpy(p, s.data() + i, n);
+            p += n;
             i += n;
         } else {
-            out += "\\ufffd";
+            std::memcpy(p, "\\ufffd", 6);
+            p += 6;
             ++i;
         }
     }
-    out += '"';
+    *p++ = '"';
+    return p;
 }
 
-void JsonLine::key(std::string_view k) {
+void append_json_string(std::string& out, std::string_view s) {
+    const std::size_t n = out.size();
+    out.resize(n + 6 * s.size() + 2);
+    out.resize(static_cast<std::size_t>(write_json_string(out.data() + n, s) - out.data()));
+}
+
+char* JsonLine::room(std::size_t n) {
+    // Grown ahead by at least 1 KiB so a line is a few resizes, not one per field.
+    if (len_ + n > out_.size()) out_.resize(std::max(len_ + n, out_.size() + 1024));
+    return out_.data() + len_;
+}
+
+char* JsonLine::key(std::string_view k, std::size_t value_max) {
     // Keys are names in netlof's code, plain ASCII: no escaping needed.
-    out_ += first_ ? "\"" : ",\"";
+    char* p = room(k.size() + 4 + value_max);
+    if (!first_) *p++ = ',';
     first_ = false;
-    out_ += k;
-    out_ += "\":";
+    *p++ = '"';
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+    *p++ = '"';
+    *p++ = ':';
+    return p;
 }
 
 JsonLine& JsonLine::field(std::string_view k, std::string_view value) {
-    key(k);
-    append_json_string(out_, value);
+    char* p = key(k, 6 * value.size() + 2);
+    len_ = static_cast<std::size_t>(write_json_string(p, value) - out_.data());
     return *this;
 }
 
 JsonLine& JsonLine::field(std::string_view k, std::uint64_t value) {
-    key(k);
-    char buf[24];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    char* p = key(k, 24);
+    len_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - out_.data());
     return *this;
 }
 
 JsonLine& JsonLine::field(std::string_view k, std::int64_t value) {
-    key(k);
-    char buf[24];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    char* p = key(k, 24);
+    len_ = static_cast<std::size_t>(std::to_chars(p, p + 24, value).ptr - out_.data());
     return *this;
 }
 
 JsonLine& JsonLine::field(std::string_view k, double value) {
-    key(k);
+    char* p = key(k, 32);
     if (!std::isfinite(value)) {
-        out_ += "null";
+        std::memcpy(p, "null", 4);
+        len_ = static_cast<std::size_t>(p + 4 - out_.data());
         return *this;
     }
-    char buf[32];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    len_ = static_cast<std::size_t>(std::to_chars(p, p + 32, value).ptr - out_.data());
     return *this;
 }
 
 JsonLine& JsonLine::raw(std::string_view k, std::string_view json) {
-    key(k);
-    out_ += json;
+    char* p = key(k, json.size());
+    std::memcpy(p, json.data(), json.size());
+    len_ = static_cast<std::size_t>(p + json.size() - out_.data());
     return *this;
+}
+
+void JsonLine::end() {
+    char* p = room(2);
+    p[0] = '}';
+    p[1] = '\n';
+    len_ += 2;
+    out_.resize(len_);
+    ended_ = true;
 }
 
 }  // namespace netlof
