@@ -47,8 +47,8 @@ struct netlof_event_header {
 };
 
 /*
- * One connection or UDP flow: the value of the "sockets" and "udp_flows"
- * maps, and the body of every event.
+ * One connection or UDP flow: the value of the "conn_slots", "sockets" and
+ * "udp_flows" maps, and the body of every event. sock_id 0 marks a free slot.
  */
 struct netlof_conn {
 	__u64 sock_id;        /* kernel socket address: unique while it lives */

@@ -1,8 +1,6 @@
 #include "userspace/capture.hpp"
 
-#include <chrono>
 #include <fmt/core.h>
-#include <thread>
 
 namespace netlof {
 
@@ -28,13 +26,7 @@ void Capture::poll() {
 }
 
 void Capture::finish() {
-    sensor_.stop_tracing();
-    // A program already running on another CPU when its link went away still
-    // finishes (detach does not wait for it); one at a close both submits its
-    // record and deletes the socket from the map, so draining before it is
-    // done and reading the map after could miss that connection. Programs are
-    // bounded and never sleep: 5 ms is thousands of times their run time.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    sensor_.stop_tracing();  // returns once no program is running any more
     while (sensor_.poll(0) > 0) {
     }
     const std::uint64_t end = KernelClock::now_ktime();
