@@ -225,6 +225,17 @@ std::uint16_t local_port(int fd) {
 
 std::string self_exe() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
+// A loopback port nobody listens on: bind to learn a free one, then close it.
+std::uint16_t unused_loopback_port() {
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    socklen_t len;
+    sockaddr_storage ss = loopback(AF_INET, 0, &len);
+    ::bind(probe, reinterpret_cast<sockaddr*>(&ss), len);
+    const std::uint16_t port = local_port(probe);
+    ::close(probe);
+    return port;
+}
+
 // Sends exactly 10,000 bytes through write, send, sendmsg, writev and sendfile.
 constexpr std::size_t kMixedBytes = 1000 + 2000 + 1500 + (700 + 800) + 4000;
 bool send_mixed(int fd) {
@@ -312,13 +323,7 @@ TEST_CASE("sensor: one exact record per TCP connection, IPv4, IPv6 and v4-mapped
 TEST_CASE("sensor: a refused connection", "[sensor]") {
     Recorder rec;
     if (!sensor_available(rec)) return;
-    // A port nobody listens on: bind to learn a free one, then close it.
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    socklen_t len;
-    sockaddr_storage ss = loopback(AF_INET, 0, &len);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&ss), len);
-    const std::uint16_t port = local_port(probe);
-    ::close(probe);
+    const std::uint16_t port = unused_loopback_port();
     const pid_t pid = run_child("nl-refused", [&](std::vector<std::uint16_t>&) {
         return connect_tcp(AF_INET, port) < 0 && errno == ECONNREFUSED ? 0 : 1;
     });
@@ -334,12 +339,7 @@ TEST_CASE("sensor: a refused connection", "[sensor]") {
 TEST_CASE("sensor: connect() failing before TCP (no route) is reported once, from its exit", "[sensor]") {
     Recorder rec;
     if (!sensor_available(rec)) return;
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    socklen_t len;
-    sockaddr_storage ss = loopback(AF_INET, 0, &len);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&ss), len);
-    const std::uint16_t port = local_port(probe);
-    ::close(probe);
+    const std::uint16_t port = unused_loopback_port();
     const pid_t pid = run_child("nl-noroute", [&](std::vector<std::uint16_t>&) {
         // First a connection refused after SYN_SENT (its close record reports
         // it) on this thread, so a stale mark of it cannot hide what follows.
