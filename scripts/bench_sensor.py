@@ -21,13 +21,7 @@ import sys
 import tempfile
 import time
 
-TICKS = os.sysconf('SC_CLK_TCK')
-
-
-def cpu_seconds(pid):
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+from daemon_bench import cpu_seconds
 
 
 def loadgen(args, connections, rate=0):

@@ -1,6 +1,7 @@
-"""What bench_daemon.py and bench_soak.py share: a `netlof run` in a scratch folder that
-has learned 400 varied connections of one process allowed to 127.0.0.2:8080, so that the
-same process anywhere else is an allowlist violation."""
+"""What the benchmark scripts share: a process's CPU time, and (bench_daemon.py,
+bench_soak.py) a `netlof run` in a scratch folder that has learned 400 varied connections
+of one process allowed to 127.0.0.2:8080, so that the same process anywhere else is an
+allowlist violation."""
 import argparse
 import os
 import subprocess
