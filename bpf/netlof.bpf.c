@@ -11,9 +11,11 @@
  * leave the kernel in a record every flush interval while the connection
  * lives and one when it closes.
  * UDP: flows are keyed by socket and destination. The destination of an
- * unconnected send is in the sendto/sendmsg/sendmmsg arguments, remembered at
- * syscall entry and read when sock_send_length fires inside the call; user
- * space ends idle flows by reading and deleting them from "udp_flows".
+ * unconnected send is in the sendto/sendmsg/sendmmsg arguments, read from the
+ * thread's saved registers when sock_send_length fires inside the call (no
+ * program at syscall entry: one would put every syscall on the host through
+ * the syscall tracepoint's probe); user space ends idle flows by reading and
+ * deleting them from "udp_flows".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -33,6 +35,10 @@ const volatile __u64 flush_interval_ns = 30ULL * 1000000000ULL; /* 0: no flush r
 const volatile __u64 wakeup_bytes = 64 * 1024;
 /* 64 - log2(entries of conn_slots) */
 const volatile __u32 conn_slot_shift = 64 - 14;
+/* This architecture's syscall numbers (user space has them from its headers). */
+const volatile __s64 nr_sendto = -1;
+const volatile __s64 nr_sendmsg = -1;
+const volatile __s64 nr_sendmmsg = -1;
 
 #define ERR_CONNREFUSED 111
 #define ERR_INPROGRESS 115
@@ -98,19 +104,17 @@ struct connect_state {
 	__u32 pad;
 };
 
-enum send_kind { SEND_TO = 1, SEND_MSG = 2, SEND_MMSG = 3 };
-
-/* A sendto/sendmsg/sendmmsg in progress, by thread. */
-struct pending_send {
-	__u64 uptr;  /* sockaddr (sendto), user_msghdr (sendmsg) or mmsghdr array (sendmmsg) */
-	__u32 kind;
-	__u32 index; /* sendmmsg: the datagram the next sock_send_length belongs to */
+/* A sendmmsg in progress, by thread: which of its datagrams is being sent. */
+struct mmsg_progress {
+	__u64 uptr;  /* the mmsghdr array of the call */
+	__u32 index; /* the datagram the next sock_send_length belongs to */
+	__u32 pad;
 };
 
 /*
- * Per-thread storage: no hashing on every connect() and send syscall, no
- * eviction of a call in flight, and freed with the thread (one killed inside
- * the syscall never reaches sys_exit). An entry with a zero pointer is idle.
+ * Per-thread storage: no hashing on every connect(), no eviction of a call in
+ * flight, and freed with the thread (one killed inside the syscall never
+ * reaches sys_exit). An entry with a zero pointer is idle.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -123,8 +127,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct pending_send);
-} sends SEC(".maps");
+	__type(value, struct mmsg_progress);
+} mmsgs SEC(".maps");
 
 /*
  * A counting filter in front of "sockets": most sockets that fire the TCP
@@ -434,56 +438,24 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- UDP destinations from the send syscalls ---------------------------- */
 
-static __always_inline int remember_send(__u64 uptr, __u32 kind)
-{
-	struct pending_send *p;
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "netlof reads the syscall number from pt_regs: add this architecture's field"
+#endif
 
-	if (!uptr || is_self())
-		return 0;
-	p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (p) {
-		p->uptr = uptr;
-		p->kind = kind;
-		p->index = 0;
-	}
-	return 0;
-}
-
-static __always_inline int forget_send(void)
+/* sendmmsg's datagrams are counted from 0 again at the next call. */
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int handle_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending_send *p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, 0);
+	struct mmsg_progress *p = bpf_task_storage_get(&mmsgs, bpf_get_current_task_btf(), 0, 0);
 
 	if (p)
 		p->uptr = 0;
 	return 0;
 }
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int handle_enter_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_send(ctx->args[4], SEND_TO); /* NULL on connected sockets */
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int handle_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_send(ctx->args[1], SEND_MSG);
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendmmsg")
-int handle_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_send(ctx->args[1], SEND_MMSG);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendto")
-int handle_exit_sendto(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
-
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int handle_exit_sendmsg(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
-
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int handle_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx) { return forget_send(); }
 
 /* The peer of a connected socket; false when it has none. */
 static __always_inline bool socket_peer(struct sock *sk, struct netlof_udp_key *key)
@@ -502,29 +474,42 @@ static __always_inline bool socket_peer(struct sock *sk, struct netlof_udp_key *
 	return key->dport != 0;
 }
 
-/* The destination of the datagram whose sock_send_length is firing. */
+/*
+ * The destination of the datagram whose sock_send_length is firing: the
+ * sockaddr named by the sendto/sendmsg/sendmmsg that is running (its
+ * arguments are in the thread's saved registers), else the socket's peer.
+ * sock_send_length runs inside the call, in the sending thread; a send from
+ * io_uring or a kernel thread finds another syscall number there.
+ */
 static __always_inline bool send_destination(struct sock *sk, struct netlof_udp_key *key)
 {
-	struct pending_send *p = bpf_task_storage_get(&sends, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = SYSCALL_NR(regs);
 	__u64 uaddr = 0;
 
-	if (p && p->uptr) {
-		if (p->kind == SEND_TO) {
-			uaddr = p->uptr;
-		} else if (p->kind == SEND_MSG) {
-			struct user_msghdr m = {};
+	if (nr == nr_sendto) {
+		uaddr = PT_REGS_PARM5_CORE_SYSCALL(regs); /* NULL on connected sockets */
+	} else if (nr == nr_sendmsg) {
+		struct user_msghdr m = {};
 
-			if (!bpf_probe_read_user(&m, sizeof(m), (void *)p->uptr))
-				uaddr = (__u64)m.msg_name;
-		} else {
-			struct mmsghdr mm = {};
-			__u32 i = p->index;
+		if (!bpf_probe_read_user(&m, sizeof(m), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
+			uaddr = (__u64)m.msg_name;
+	} else if (nr == nr_sendmmsg) {
+		__u64 vec = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		struct mmsg_progress *p = bpf_task_storage_get(&mmsgs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct mmsghdr mm = {};
+		__u32 i;
 
-			if (i < 1024 &&
-			    !bpf_probe_read_user(&mm, sizeof(mm), (void *)(p->uptr + (__u64)i * sizeof(struct mmsghdr))))
-				uaddr = (__u64)mm.msg_hdr.msg_name;
-			p->index = i + 1;
+		if (!p)
+			return socket_peer(sk, key);
+		if (p->uptr != vec) { /* the first datagram of this call */
+			p->uptr = vec;
+			p->index = 0;
 		}
+		i = p->index++;
+		if (i < 1024 && !bpf_probe_read_user(&mm, sizeof(mm), (void *)(vec + (__u64)i * sizeof(struct mmsghdr))))
+			uaddr = (__u64)mm.msg_hdr.msg_name;
 	}
 	if (uaddr && read_sockaddr(uaddr, &key->family, key->daddr, &key->dport))
 		return true;
@@ -587,13 +572,16 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	struct netlof_conn *c;
 	__u16 family;
 
-	/* MSG_PEEK leaves the data queued: it is counted when really read. */
-	if (ret <= 0 || (!sent && (flags & FLAG_MSG_PEEK)))
+	/* MSG_PEEK leaves the data queued: it is counted when really read. An
+	 * empty datagram (ret 0) still names a destination. */
+	if (ret < 0 || (!sent && (flags & FLAG_MSG_PEEK)))
 		return 0;
 	c = find_conn(key);
 	if (c) {
-		__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, (__u64)ret);
-		touch(c);
+		if (ret > 0) { /* 0: end of stream */
+			__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, (__u64)ret);
+			touch(c);
+		}
 		return 0;
 	}
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)

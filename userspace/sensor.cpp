@@ -87,6 +87,10 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     // whose slot is taken, up to max_sockets.
     const std::uint32_t slots = conn_slot_count(options.max_sockets);
     s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
+    // Unconnected UDP destinations come from the running syscall's arguments.
+    s->skel_->rodata->nr_sendto = SYS_sendto;
+    s->skel_->rodata->nr_sendmsg = SYS_sendmsg;
+    s->skel_->rodata->nr_sendmmsg = SYS_sendmmsg;
     int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);

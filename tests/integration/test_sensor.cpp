@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <sched.h>
@@ -405,14 +406,22 @@ TEST_CASE("sensor: connect() failing before TCP (no route) is reported once, fro
     CHECK(tcp6 == 1);
 }
 
+// A bound UDP socket on 127.0.0.1 that nobody reads (datagrams to it queue).
+int udp_sink(std::uint16_t* port) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    socklen_t len;
+    sockaddr_storage ss = loopback(AF_INET, 0, &len);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
+    *port = local_port(fd);
+    return fd;
+}
+
 TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, exact bytes", "[sensor]") {
     Recorder rec({"--udp-idle", "1"});
     if (!sensor_available(rec)) return;
-    const int server = ::socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len;
-    sockaddr_storage ss = loopback(AF_INET, 0, &len);
-    REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&ss), len) == 0);
-    const std::uint16_t port = local_port(server);
+    std::uint16_t port = 0, port2 = 0, port3 = 0;
+    const int server = udp_sink(&port);
+    const int sink2 = udp_sink(&port2), sink3 = udp_sink(&port3);
     // Answers the connected client's datagrams: 77 bytes back once.
     std::thread echo([server] {
         char buf[2048];
@@ -450,6 +459,27 @@ TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, ex
         mm[1].msg_hdr.msg_iov = &b;
         if (::sendmmsg(u, mm, 2, 0) != 2) return 3;
         out.push_back(local_port(u));
+        // One sendmmsg, a destination per datagram, the middle one empty
+        // (still a datagram to port3); then a second call with the same array.
+        const int v = ::socket(AF_INET, SOCK_DGRAM, 0);
+        socklen_t l2, l3;
+        sockaddr_storage dst2 = loopback(AF_INET, port2, &l2), dst3 = loopback(AF_INET, port3, &l3);
+        iovec p40{d.data(), 40}, p0{d.data(), 0}, p60{d.data(), 60}, p5{d.data(), 5}, p7{d.data(), 7};
+        mmsghdr mv[3] = {};
+        const auto aim = [](mmsghdr& h, sockaddr_storage& to_addr, socklen_t to_len, iovec* iov) {
+            h.msg_hdr.msg_name = &to_addr;
+            h.msg_hdr.msg_namelen = to_len;
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+        };
+        aim(mv[0], dst, l, &p40);
+        aim(mv[1], dst3, l3, &p0);
+        aim(mv[2], dst2, l2, &p60);
+        if (::sendmmsg(v, mv, 3, 0) != 3) return 7;
+        aim(mv[0], dst2, l2, &p5);
+        aim(mv[1], dst, l, &p7);
+        if (::sendmmsg(v, mv, 2, 0) != 2) return 8;
+        out.push_back(local_port(v));
         // Connected: send 3 x 50, receive 77.
         const int c = ::socket(AF_INET, SOCK_DGRAM, 0);
         if (::connect(c, to, l) != 0) return 4;
@@ -463,27 +493,29 @@ TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, ex
         return 0;
     }, &ports);
     echo.join();
-    ::close(server);
-    REQUIRE(ports.size() == 2);
-    std::this_thread::sleep_for(2500ms);  // past the 1 s idle timeout: both flows end
+    for (int fd : {server, sink2, sink3}) ::close(fd);
+    REQUIRE(ports.size() == 3);
+    std::this_thread::sleep_for(2500ms);  // past the 1 s idle timeout: every flow ends
     const std::vector<json> mine = records_of(rec.stop(), pid);
     INFO(rec.stderr_text());
-    REQUIRE(mine.size() == 2);
+    // {src_port, dst_port} -> {bytes sent, bytes received}
+    std::map<std::pair<int, int>, std::pair<long, long>> flows;
     for (const json& r : mine) {
         INFO(r.dump());
         CHECK(r["proto"] == "udp");
-        CHECK(r["dst_port"] == port);
         CHECK(r["outcome"] == "closed");  // ended by the idle timeout, not at exit
         CHECK(r["process_name"] == "nl-udp");
-        if (r["src_port"] == ports[0]) {
-            CHECK(r["bytes_sent"] == 100 + 200 + 300 + 111 + 222);
-            CHECK(r["bytes_received"] == 0);
-        } else {
-            CHECK(r["src_port"] == ports[1]);
-            CHECK(r["bytes_sent"] == 3 * 50 + 1);
-            CHECK(r["bytes_received"] == 77);
-        }
+        CHECK(flows.count({r["src_port"], r["dst_port"]}) == 0);
+        flows[{r["src_port"], r["dst_port"]}] = {r["bytes_sent"], r["bytes_received"]};
     }
+    const std::map<std::pair<int, int>, std::pair<long, long>> want = {
+        {{ports[0], port}, {100 + 200 + 300 + 111 + 222, 0}},
+        {{ports[1], port}, {40 + 7, 0}},
+        {{ports[1], port2}, {60 + 5, 0}},
+        {{ports[1], port3}, {0, 0}},
+        {{ports[2], port}, {3 * 50 + 1, 77}},
+    };
+    CHECK(flows == want);
 }
 
 // 2,000 connections from 8 threads of netlof-loadgen; every record is there
