@@ -131,15 +131,16 @@ struct {
 } mmsgs SEC(".maps");
 
 /*
- * A counting filter in front of "sockets": most sockets that fire the TCP
- * tracepoints are not tracked (every accepted socket on a server), and a miss
- * in the hash map still pays for hashing and a bucket's cache miss. Each slot
- * counts the sockets in the map whose address hashes to it, raised before the
- * insert and lowered after the delete, so 0 means certainly not there.
- * Only these programs delete from "sockets" (user space only reads it).
+ * A counting filter in front of both tables: most sockets that fire the TCP
+ * and send/receive tracepoints are not tracked (every accepted socket on a
+ * server), and finding that out in the tables costs a cache miss on a random
+ * slot or hash bucket; this array is small enough to stay in cache. Each
+ * entry counts the tracked sockets whose address hashes to it, raised before
+ * a socket is tracked and lowered after, so 0 means certainly not tracked.
+ * Only these programs untrack sockets (user space only reads the tables).
  */
 #define GOLDEN64 0x9E3779B97F4A7C15ULL /* Fibonacci hashing of socket addresses */
-#define TRACKED_SLOT_BITS 12
+#define TRACKED_SLOT_BITS 14
 __u32 tracked_slots[1 << TRACKED_SLOT_BITS];
 
 static __always_inline __u32 *tracked_slot(__u64 sock)
@@ -157,11 +158,14 @@ static __always_inline struct netlof_conn *conn_slot(__u64 sock)
 /* The tracked connection of a socket, or NULL. */
 static __always_inline struct netlof_conn *find_conn(__u64 sock)
 {
-	struct netlof_conn *c = conn_slot(sock);
+	struct netlof_conn *c;
 
+	if (!*tracked_slot(sock))
+		return NULL;
+	c = conn_slot(sock);
 	if (c && c->sock_id == sock)
 		return c;
-	return *tracked_slot(sock) ? bpf_map_lookup_elem(&sockets, &sock) : NULL;
+	return bpf_map_lookup_elem(&sockets, &sock);
 }
 
 static __always_inline void count(__u32 stat)
@@ -209,16 +213,33 @@ static __always_inline void emit(const struct netlof_conn *c, __u32 type, __u64 
 	count(NETLOF_STAT_EVENTS);
 }
 
-/* Per send/receive. (bpf_ktime_get_coarse_ns would be cheaper, but tracing
- * programs may not call it.) */
+/*
+ * The clock of the flush interval, read per send and receive: jiffies (a
+ * memory read) in nanoseconds where the kernel's HZ is known, else ktime.
+ * ktime is a paravirtual clock read in a VM, and tracing programs may not
+ * call bpf_ktime_get_coarse_ns.
+ */
+extern int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 flush_clock(void)
+{
+	if (CONFIG_HZ > 0)
+		return bpf_jiffies64() * (1000000000ULL / (__u64)CONFIG_HZ);
+	return bpf_ktime_get_ns();
+}
+
+/* Per send/receive of a TCP connection: a flush record when one is due. (Its
+ * last_seen is set at close: a TCP record ends there.) */
 static __always_inline void touch(struct netlof_conn *c)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
-	c->last_seen_ns = now;
-	if (flush_interval_ns && now - c->last_flush_ns >= flush_interval_ns) {
+	if (!flush_interval_ns)
+		return;
+	now = flush_clock();
+	if (now - c->last_flush_ns >= flush_interval_ns) {
 		c->last_flush_ns = now;
-		emit(c, NETLOF_EV_TCP_FLUSH, now);
+		emit(c, NETLOF_EV_TCP_FLUSH, bpf_ktime_get_ns());
 	}
 }
 
@@ -243,20 +264,20 @@ static __always_inline void track(const struct netlof_conn *c)
 {
 	__u64 key = c->sock_id;
 	struct netlof_conn *slot = conn_slot(key);
-	__u32 *filter;
+	__u32 *filter = tracked_slot(key);
 	long err;
 
+	__sync_fetch_and_add(filter, 1);
 	if (slot) {
 		__u64 held = __sync_val_compare_and_swap(&slot->sock_id, 0, key);
 
-		/* held == key: the same socket again, its close not seen */
 		if (held == 0 || held == key) {
 			__builtin_memcpy(slot, c, sizeof(*c));
+			if (held == key) /* the same socket again, its close not seen: counted once */
+				__sync_fetch_and_add(filter, -1);
 			return;
 		}
 	}
-	filter = tracked_slot(key);
-	__sync_fetch_and_add(filter, 1);
 	err = bpf_map_update_elem(&sockets, &key, c, BPF_NOEXIST);
 	if (err) {
 		__sync_fetch_and_add(filter, -1); /* not added: already tracked, or full */
@@ -270,12 +291,11 @@ static __always_inline void untrack(struct netlof_conn *c, __u64 key)
 {
 	struct netlof_conn *slot = conn_slot(key);
 
-	if (c == slot) {
+	if (c == slot)
 		__sync_lock_test_and_set(&slot->sock_id, 0); /* its record is copied out */
-		return;
-	}
-	if (!bpf_map_delete_elem(&sockets, &key))
-		__sync_fetch_and_add(tracked_slot(key), -1);
+	else if (bpf_map_delete_elem(&sockets, &key))
+		return; /* deleted by a racing close: it lowered the count */
+	__sync_fetch_and_add(tracked_slot(key), -1);
 }
 
 /*
@@ -301,7 +321,8 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		c.sock_id = key;
 		fill_owner(&c);
-		c.ts_start_ns = c.last_seen_ns = c.last_flush_ns = bpf_ktime_get_ns();
+		c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();
+		c.last_flush_ns = flush_clock();
 		c.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		c.proto = IPPROTO_TCP;
 		c.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -527,7 +548,7 @@ static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *
 
 		n.sock_id = key->sock_id;
 		fill_owner(&n);
-		n.ts_start_ns = n.last_seen_ns = n.last_flush_ns = bpf_ktime_get_ns();
+		n.ts_start_ns = n.last_seen_ns = bpf_ktime_get_ns();
 		n.family = key->family;
 		n.proto = IPPROTO_UDP;
 		n.dport = key->dport;
