@@ -107,8 +107,10 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
 
 std::string sensor_drops_output(const SensorDrops& d) {
     return fmt::format("netlof lost {} events in {:.1f} s (ring buffer full {}, sockets map full {}, udp map full {}, "
-                       "malformed {}): connections went unseen; raise sensor.ringbuf_kib, max_sockets or max_udp_flows",
-                       d.total(), d.time - d.since, d.ring_buffer_full, d.sockets_map_full, d.udp_map_full, d.malformed);
+                       "missed program runs {}, malformed {}): connections went unseen; raise sensor.ringbuf_kib, "
+                       "max_sockets or max_udp_flows",
+                       d.total(), d.time - d.since, d.ring_buffer_full, d.sockets_map_full, d.udp_map_full, d.missed_runs,
+                       d.malformed);
 }
 
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname) {
@@ -118,6 +120,7 @@ std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname)
         .field("netlof.drops.ring_buffer_full", d.ring_buffer_full)
         .field("netlof.drops.sockets_map_full", d.sockets_map_full)
         .field("netlof.drops.udp_map_full", d.udp_map_full)
+        .field("netlof.drops.missed_program_runs", d.missed_runs)
         .field("netlof.drops.malformed", d.malformed)
         .field("netlof.drops.window_s", d.time - d.since);
     f.end();

@@ -35,8 +35,8 @@ std::string format_alert(const Alert& a, std::string_view hostname);
 // operator must know as surely as an anomaly.
 struct SensorDrops {
     double since = 0, time = 0;  // unix seconds: the window
-    std::uint64_t ring_buffer_full = 0, sockets_map_full = 0, udp_map_full = 0, malformed = 0;
-    std::uint64_t total() const { return ring_buffer_full + sockets_map_full + udp_map_full + malformed; }
+    std::uint64_t ring_buffer_full = 0, sockets_map_full = 0, udp_map_full = 0, missed_runs = 0, malformed = 0;
+    std::uint64_t total() const { return ring_buffer_full + sockets_map_full + udp_map_full + missed_runs + malformed; }
 };
 // One JSON line (rule sensor_drops, priority Error) in the alerts' shape.
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname);

@@ -133,6 +133,7 @@ private:
     static constexpr double kDropsReportInterval = 10;
     std::array<std::uint64_t, NETLOF_STAT_COUNT> seen_stats_{};
     std::uint64_t seen_malformed_ = 0;
+    std::uint64_t seen_missed_ = 0;
     SensorDrops pending_drops_;
     double last_drops_report_ = -1e300;
 };
@@ -205,8 +206,11 @@ void Daemon::maintain(double now, bool stopping) {
     pending_drops_.sockets_map_full += k[NETLOF_STAT_SOCKETS_FULL] - seen_stats_[NETLOF_STAT_SOCKETS_FULL];
     pending_drops_.udp_map_full += k[NETLOF_STAT_UDP_FLOWS_FULL] - seen_stats_[NETLOF_STAT_UDP_FLOWS_FULL];
     pending_drops_.malformed += malformed - seen_malformed_;
+    const std::uint64_t missed = sensor_->missed_runs();
+    pending_drops_.missed_runs += missed - seen_missed_;
     seen_stats_ = k;
     seen_malformed_ = malformed;
+    seen_missed_ = missed;
     if (pending_drops_.total() > 0 && (stopping || now - last_drops_report_ >= kDropsReportInterval)) {
         pending_drops_.time = now;
         log_line(sensor_drops_output(pending_drops_));
@@ -293,6 +297,7 @@ void Daemon::reopen_logs() {
 
 std::string Daemon::stats_line(double now) const {
     const auto k = sensor_->kernel_stats();
+    const std::uint64_t missed = sensor_->missed_runs();
     const TableStats& t = table_.stats();
     const DetectorStats& d = detector_.stats();
     auto written = [&](const char* rule) {
@@ -302,13 +307,15 @@ std::string Daemon::stats_line(double now) const {
     return fmt::format(
         "stats: events {}, records {}, scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
         "folded repeats {}, sensor_drops {}, failed writes {}, lost {}), lof muted {}, unscorable {}, not learned {}, drops {} "
-        "(ring buffer full {}, sockets map full {}, udp map full {}), malformed {}, exe cache evictions {}, record log failed "
+        "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, exe cache "
+        "evictions {}, record log failed "
         "writes {} (lost {}), reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, d.scored, d.allowlist_violations, d.lof_anomalies,
         written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.lof_muted,
-        d.unscorable, d.learn_skipped, k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL],
-        k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL],
+        d.unscorable, d.learn_skipped,
+        k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed,
+        k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor_->malformed_records(), table_.exe_cache().evictions(), records_log_ ? records_log_->failed_writes() : 0,
         records_log_ ? records_log_->lost_lines() : 0,
         reloads_, reloads_refused_, detector_.state(now));

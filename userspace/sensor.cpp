@@ -199,6 +199,17 @@ std::vector<netlof_conn> Sensor::open_tcp_connections() const {
     return out;
 }
 
+std::uint64_t Sensor::missed_runs() const {
+    std::uint64_t total = 0;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        bpf_prog_info info{};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) total += info.recursion_misses;
+    }
+    return total;
+}
+
 std::array<std::uint64_t, NETLOF_STAT_COUNT> Sensor::kernel_stats() const {
     std::array<std::uint64_t, NETLOF_STAT_COUNT> total{};
     const int cpus = libbpf_num_possible_cpus();

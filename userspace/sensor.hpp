@@ -63,6 +63,10 @@ public:
 
     std::array<std::uint64_t, NETLOF_STAT_COUNT> kernel_stats() const;  // summed over CPUs
     std::uint64_t malformed_records() const { return malformed_; }
+    // Program runs the kernel skipped because the same program was already
+    // running on that CPU (a tracepoint hit from an interrupt inside it):
+    // events lost without any map or ring buffer being full.
+    std::uint64_t missed_runs() const;
 
 private:
     Sensor() = default;

@@ -548,6 +548,8 @@ void check_eight_threads(std::vector<std::string> recorder_args) {
     CHECK(sent == kConnections * kSend);
     CHECK(received == kConnections * kReply);
     CHECK(rec.stderr_text().find("drops 0") != std::string::npos);
+    // The kernel's count of program runs it skipped (recursion on a CPU) is read and reported.
+    CHECK(rec.stderr_text().find("missed program runs 0)") != std::string::npos);
 }
 
 TEST_CASE("sensor: 2,000 connections from 8 threads, totals exact", "[sensor]") { check_eight_threads({}); }

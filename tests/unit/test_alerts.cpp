@@ -143,15 +143,17 @@ TEST_CASE("sensor_drops alerts carry counts by cause in Falco's shape", "[alerts
     d.time = 1700000010;
     d.ring_buffer_full = 795;
     d.sockets_map_full = 5;
+    d.missed_runs = 3;
     const nlohmann::json j = nlohmann::json::parse(format_sensor_drops(d, "host1"));
     CHECK(j["rule"] == "sensor_drops");
     CHECK(j["priority"] == "Error");
     CHECK(j["source"] == "netlof");
     CHECK(j["hostname"] == "host1");
     CHECK(j["time"] == "2023-11-14T22:13:30.000000Z");
-    CHECK(j["count"] == 800);
+    CHECK(j["count"] == 803);
     CHECK(j["output_fields"]["netlof.drops.ring_buffer_full"] == 795);
     CHECK(j["output_fields"]["netlof.drops.sockets_map_full"] == 5);
+    CHECK(j["output_fields"]["netlof.drops.missed_program_runs"] == 3);
     CHECK(j["output_fields"]["netlof.drops.window_s"] == 10.0);
-    CHECK(j["output"].get<std::string>().rfind("netlof lost 800 events in 10.0 s (ring buffer full 795", 0) == 0);
+    CHECK(j["output"].get<std::string>().rfind("netlof lost 803 events in 10.0 s (ring buffer full 795", 0) == 0);
 }
