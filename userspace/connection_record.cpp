@@ -36,39 +36,43 @@ namespace {
 
 // Dotted quad without inet_ntop, which formats through sprintf (it was a
 // tenth of the sensor's CPU).
-std::string ipv4_text(const std::uint8_t* a) {
+void assign_ipv4_text(std::string& out, const std::uint8_t* a) {
     char buf[16];
     char* p = buf;
     for (int i = 0; i < 4; ++i) {
         if (i > 0) *p++ = '.';
         p = std::to_chars(p, buf + sizeof buf, a[i]).ptr;
     }
-    return std::string(buf, p);
+    out.assign(buf, p);
 }
 
-// Address text; an IPv4-mapped IPv6 address is shown (and counted) as IPv4.
-std::string address_text(std::uint16_t family, const std::uint8_t* addr, int& out_family) {
-    char buf[INET6_ADDRSTRLEN] = {};
+// Address text into out (its buffer reused); an IPv4-mapped IPv6 address is
+// shown (and counted) as IPv4.
+void assign_address_text(std::string& out, std::uint16_t family, const std::uint8_t* addr, int& out_family) {
     static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (family == NETLOF_AF_INET) {
         out_family = 4;
-        return ipv4_text(addr);
+        assign_ipv4_text(out, addr);
     } else if (std::memcmp(addr, kMapped, sizeof kMapped) == 0) {
         out_family = 4;
-        return ipv4_text(addr + 12);
+        assign_ipv4_text(out, addr + 12);
     } else {
+        char buf[INET6_ADDRSTRLEN] = {};
         out_family = 6;
         inet_ntop(AF_INET6, addr, buf, sizeof buf);
+        out.assign(buf);
     }
-    return buf;
 }
-
-std::string comm_text(const char* comm) { return std::string(comm, strnlen(comm, NETLOF_COMM_LEN)); }
 
 }  // namespace
 
 ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
     ConnectionRecord r;
+    fill_record(r, c, end_ktime, clock);
+    return r;
+}
+
+void fill_record(ConnectionRecord& r, const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
     r.ts_start = clock.to_unix(c.ts_start_ns);
     const std::uint64_t end = std::max<std::uint64_t>(end_ktime, c.ts_start_ns);
     r.ts_end = clock.to_unix(end);
@@ -76,19 +80,18 @@ ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, cons
     r.pid = c.tgid;
     r.ppid = c.ppid;
     r.uid = c.uid;
-    r.process_name = comm_text(c.comm);
+    r.process_name.assign(c.comm, strnlen(c.comm, NETLOF_COMM_LEN));
     r.cgroup_id = c.cgroup_id;
-    r.proto = c.proto == IPPROTO_TCP ? "tcp" : c.proto == IPPROTO_UDP ? "udp" : "";
+    r.proto.assign(c.proto == IPPROTO_TCP ? "tcp" : c.proto == IPPROTO_UDP ? "udp" : "");
     int src_family = 4;
-    r.dst_ip = address_text(c.family, c.daddr, r.family);
-    r.src_ip = address_text(c.family, c.saddr, src_family);
+    assign_address_text(r.dst_ip, c.family, c.daddr, r.family);
+    assign_address_text(r.src_ip, c.family, c.saddr, src_family);
     r.src_port = c.sport;
     r.dst_port = c.dport;
     r.bytes_sent = c.bytes_sent;
     r.bytes_received = c.bytes_received;
-    r.outcome = std::string(outcome_name(c.outcome));
+    r.outcome.assign(outcome_name(c.outcome));
     r.error = c.error;
-    return r;
 }
 
 std::string format_timestamp(double unix_seconds) {

@@ -31,10 +31,10 @@ ConnectionTable::ConnectionTable(KernelClock clock, std::size_t max_processes, R
     : clock_(clock), exes_(max_processes), sink_(std::move(sink)) {}
 
 void ConnectionTable::emit(const netlof_conn& c, std::uint64_t end_ktime) {
-    ConnectionRecord r = make_record(c, end_ktime, clock_);
-    r.exe = exes_.lookup(c.tgid, r.process_name);
+    fill_record(record_, c, end_ktime, clock_);
+    record_.exe = exes_.lookup(c.tgid, record_.process_name);  // assigned into its buffer: no allocation
     ++stats_.records;
-    sink_(r);
+    sink_(record_);
 }
 
 void ConnectionTable::on_event(const netlof_conn_event& e) {

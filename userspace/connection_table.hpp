@@ -63,6 +63,7 @@ private:
     ExeCache exes_;
     RecordSink sink_;
     TableStats stats_;
+    ConnectionRecord record_;  // reused for every record: the sink gets a reference for the call
 };
 
 }  // namespace netlof

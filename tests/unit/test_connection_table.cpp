@@ -6,6 +6,7 @@
 
 #include "tests/test_support.hpp"
 #include "userspace/connection_table.hpp"
+#include "userspace/record_writer.hpp"
 
 using namespace netlof;
 
@@ -52,6 +53,32 @@ TEST_CASE("records from kernel connections: addresses, times, outcome", "[connec
     r = make_record(c, c.last_seen_ns, clock);
     CHECK(r.dst_ip == "2001:db8::1");
     CHECK(r.family == 6);
+}
+
+TEST_CASE("a reused record is filled completely: nothing of the previous connection stays", "[connection_table]") {
+    const KernelClock clock(1700000000LL * 1000000000LL);
+    netlof_conn first = tcp_conn(42, "long-comm-name", 1);
+    first.family = NETLOF_AF_INET6;
+    first.proto = IPPROTO_UDP;
+    inet_pton(AF_INET6, "2001:db8::1:2:3:4", first.saddr);
+    inet_pton(AF_INET6, "2001:db8:ffff::99", first.daddr);
+    first.outcome = NETLOF_OUTCOME_REFUSED;
+    first.error = 111;
+    first.cgroup_id = 9;
+    first.ppid = 7;
+    first.uid = 1000;
+    netlof_conn second = tcp_conn(43, "nc", 2);
+    second.outcome = NETLOF_OUTCOME_CLOSED;
+    ConnectionRecord reused;
+    fill_record(reused, first, first.last_seen_ns + 5, clock);
+    reused.exe = "/usr/bin/first";
+    fill_record(reused, second, second.last_seen_ns, clock);
+    reused.exe = "/usr/bin/nc";
+    ConnectionRecord fresh = make_record(second, second.last_seen_ns, clock);
+    fresh.exe = "/usr/bin/nc";
+    CHECK(record_to_json(reused) == record_to_json(fresh));
+    CHECK(reused.family == 4);
+    CHECK(reused.error == 0);
 }
 
 TEST_CASE("the exe cache reads each process once, rereads a reused pid, and counts evictions", "[connection_table]") {
