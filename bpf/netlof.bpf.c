@@ -41,6 +41,9 @@ const volatile __s64 nr_sendmsg = -1;
 const volatile __s64 nr_sendmmsg = -1;
 
 #define ERR_CONNREFUSED 111
+#define ERR_TIMEDOUT 110
+#define ERR_CONNRESET 104
+#define ERR_CONNABORTED 103
 #define ERR_INPROGRESS 115
 #define ERR_ALREADY 114
 #define ERR_ISCONN 106
@@ -443,9 +446,18 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct sock *sk = sock_of_fd(fd);
 	struct netlof_conn c = {};
 
-	/* A socket that reached SYN_SENT in this call has its close record. */
+	/* A socket that reached SYN_SENT in this call has its close record; so
+	 * has one whose SYN went out in an earlier call (a non-blocking connect,
+	 * then connect() again to fetch the outcome): these errors only come from
+	 * a TCP exchange, and that path counts a disconnect (Linux 6.6+). */
 	if (!sk || (__u64)sk == reached)
 		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP) {
+		if (ret == -ERR_CONNREFUSED || ret == -ERR_TIMEDOUT || ret == -ERR_CONNRESET || ret == -ERR_CONNABORTED)
+			return 0;
+		if (bpf_core_field_exists(sk->sk_disconnects) && BPF_CORE_READ(sk, sk_disconnects) > 0)
+			return 0;
+	}
 	if (read_sockaddr(uservaddr, &c.family, c.daddr, &c.dport)) {
 		fill_owner(&c);
 		c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();

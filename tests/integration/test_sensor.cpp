@@ -337,6 +337,30 @@ TEST_CASE("sensor: a refused connection", "[sensor]") {
     CHECK(mine[0]["process_name"] == "nl-refused");
 }
 
+TEST_CASE("sensor: a non-blocking connect whose error is fetched by connect() again is reported once", "[sensor]") {
+    Recorder rec;
+    if (!sensor_available(rec)) return;
+    const std::uint16_t port = unused_loopback_port();
+    const pid_t pid = run_child("nl-nbrefused", [&](std::vector<std::uint16_t>&) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        socklen_t len;
+        sockaddr_storage to = loopback(AF_INET, port, &len);
+        auto* sa = reinterpret_cast<sockaddr*>(&to);
+        if (::connect(fd, sa, len) == 0 || errno != EINPROGRESS) return 1;
+        std::this_thread::sleep_for(20ms);  // the reset has arrived by now
+        // The old idiom for the outcome: connect() again returns the error.
+        if (::connect(fd, sa, len) == 0 || errno != ECONNREFUSED) return 2;
+        std::this_thread::sleep_for(100ms);  // alive while user space reads the executable
+        return 0;
+    });
+    std::this_thread::sleep_for(200ms);
+    const std::vector<json> mine = records_of(rec.stop(), pid);
+    INFO(rec.stderr_text());
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0]["outcome"] == "refused");
+    CHECK(mine[0]["dst_port"] == port);
+}
+
 TEST_CASE("sensor: connect() failing before TCP (no route) is reported once, from its exit", "[sensor]") {
     Recorder rec;
     if (!sensor_available(rec)) return;
