@@ -145,7 +145,7 @@ void Sensor::stop_tracing() {
     // Detaching does not wait for a program already running on another CPU;
     // one at a close both submits its record and frees the socket's slot, so
     // a drain before it is done and a table read after could miss that
-    // connection (1 record in 3,030,000, twice). The programs run inside RCU
+    // connection. The programs run inside RCU
     // read-side sections: a grace period (membarrier's global command waits
     // for one) ends every run that began before the detach. A 5 ms sleep was
     // not always enough on a VM whose vCPU can be descheduled mid-program.

@@ -226,14 +226,20 @@ std::uint16_t local_port(int fd) {
 
 std::string self_exe() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
-// A loopback port nobody listens on: bind to learn a free one, then close it.
-std::uint16_t unused_loopback_port() {
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+// A socket of this type bound to a free port on 127.0.0.1.
+int bound_loopback_socket(int type, std::uint16_t* port) {
+    const int fd = ::socket(AF_INET, type, 0);
     socklen_t len;
     sockaddr_storage ss = loopback(AF_INET, 0, &len);
-    ::bind(probe, reinterpret_cast<sockaddr*>(&ss), len);
-    const std::uint16_t port = local_port(probe);
-    ::close(probe);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
+    *port = local_port(fd);
+    return fd;
+}
+
+// A loopback port nobody listens on: bind to learn a free one, then close it.
+std::uint16_t unused_loopback_port() {
+    std::uint16_t port = 0;
+    ::close(bound_loopback_socket(SOCK_STREAM, &port));
     return port;
 }
 
@@ -430,22 +436,13 @@ TEST_CASE("sensor: connect() failing before TCP (no route) is reported once, fro
     CHECK(tcp6 == 1);
 }
 
-// A bound UDP socket on 127.0.0.1 that nobody reads (datagrams to it queue).
-int udp_sink(std::uint16_t* port) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len;
-    sockaddr_storage ss = loopback(AF_INET, 0, &len);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
-    *port = local_port(fd);
-    return fd;
-}
-
 TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, exact bytes", "[sensor]") {
     Recorder rec({"--udp-idle", "1"});
     if (!sensor_available(rec)) return;
     std::uint16_t port = 0, port2 = 0, port3 = 0;
-    const int server = udp_sink(&port);
-    const int sink2 = udp_sink(&port2), sink3 = udp_sink(&port3);
+    const int server = bound_loopback_socket(SOCK_DGRAM, &port);
+    // Two more destinations nobody reads (their datagrams queue).
+    const int sink2 = bound_loopback_socket(SOCK_DGRAM, &port2), sink3 = bound_loopback_socket(SOCK_DGRAM, &port3);
     // Answers the connected client's datagrams: 77 bytes back once.
     std::thread echo([server] {
         char buf[2048];
