@@ -21,6 +21,7 @@ enum netlof_event_type {
 	NETLOF_EV_TCP_CLOSE = 2,      /* -> CLOSE: final byte counts */
 	NETLOF_EV_TCP_FLUSH = 3,      /* counts of a long-lived connection, every flush interval */
 	NETLOF_EV_CONNECT_FAILED = 4, /* connect() failed before any TCP state change */
+	NETLOF_EV_BATCH = 5,          /* struct netlof_batch: NETLOF_BATCH_MAX close records at once */
 };
 
 enum netlof_outcome {
@@ -32,8 +33,8 @@ enum netlof_outcome {
 
 /* Per-CPU counters in the "stats" map; user space sums them. */
 enum netlof_stat {
-	NETLOF_STAT_EVENTS = 0,         /* ring-buffer records submitted */
-	NETLOF_STAT_RINGBUF_FULL,       /* records lost: ring buffer had no room */
+	NETLOF_STAT_EVENTS = 0,         /* connection events made (sent alone, or staged for a batch) */
+	NETLOF_STAT_RINGBUF_FULL,       /* events lost: ring buffer had no room */
 	NETLOF_STAT_SOCKETS_FULL,       /* TCP connections not tracked: map full */
 	NETLOF_STAT_UDP_FLOWS_FULL,     /* UDP flows not tracked: map full */
 	NETLOF_STAT_USER_READ_FAILED,   /* destination sockaddr unreadable */
@@ -77,6 +78,25 @@ struct netlof_conn {
 struct netlof_conn_event {
 	struct netlof_event_header hdr;
 	struct netlof_conn conn;
+};
+
+/*
+ * TCP close records, batched: reserving ring-buffer space is the sensor's
+ * largest cost per connection (a lock with interrupts off), so each CPU
+ * stages its closes in its entry of the "staged" map (mmapped by user space)
+ * and sends NETLOF_BATCH_MAX of them as one ring-buffer record of this type.
+ * User space takes the staged ones at every poll, so none waits longer than
+ * a poll interval. `busy` is a try-lock shared by the kernel and user space:
+ * whoever swaps it 0 -> 1 may touch count and events; a program that finds
+ * it taken sends its record alone.
+ */
+#define NETLOF_BATCH_MAX 8
+
+struct netlof_batch {
+	struct netlof_event_header hdr; /* NETLOF_EV_BATCH, sizeof(struct netlof_batch) */
+	__u32 count;                     /* events in use, from the first */
+	__u32 busy;                      /* the staging lock; meaningless in a ring-buffer record */
+	struct netlof_conn_event events[NETLOF_BATCH_MAX];
 };
 
 /* Key of the "udp_flows" map: a socket and one destination. */

@@ -89,6 +89,15 @@ struct {
 	__type(value, struct netlof_conn);
 } udp_flows SEC(".maps");
 
+/* Close records waiting for a batch, one entry per CPU (events.h says how). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* user space sets: possible CPUs */
+	__type(key, __u32);
+	__type(value, struct netlof_batch);
+} staged SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NETLOF_STAT_COUNT);
@@ -171,11 +180,16 @@ static __always_inline struct netlof_conn *find_conn(__u64 sock)
 	return bpf_map_lookup_elem(&sockets, &sock);
 }
 
-static __always_inline void count(__u32 stat)
+static __always_inline void count_n(__u32 stat, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
 	if (v)
-		*v += 1; /* per-CPU slot: no other writer */
+		*v += n; /* per-CPU slot: no other writer */
+}
+
+static __always_inline void count(__u32 stat)
+{
+	count_n(stat, 1);
 }
 
 static __always_inline bool is_self(void)
@@ -198,22 +212,64 @@ static __always_inline void fill_owner(struct netlof_conn *c)
 	BPF_CORE_READ_STR_INTO(&c->comm, leader, comm);
 }
 
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_event(struct netlof_conn_event *e, const struct netlof_conn *c, __u32 type, __u64 now)
+{
+	e->hdr.ktime_ns = now;
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+}
+
 /* now: a time the caller already read (clock reads are costly in VMs). */
 static __always_inline void emit(const struct netlof_conn *c, __u32 type, __u64 now)
 {
 	struct netlof_conn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
+	count(NETLOF_STAT_EVENTS);
 	if (!e) {
 		count(NETLOF_STAT_RINGBUF_FULL);
 		return;
 	}
-	e->hdr.ktime_ns = now;
-	e->hdr.type = type;
-	e->hdr.size = sizeof(*e);
-	__builtin_memcpy(&e->conn, c, sizeof(*c));
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-											      : BPF_RB_NO_WAKEUP);
+	fill_event(e, c, type, now);
+	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+/*
+ * A close record: staged on this CPU, and the CPU's batch sent when full
+ * (one reservation per NETLOF_BATCH_MAX closes). Sent alone while user space
+ * holds this CPU's staging lock to take what is staged.
+ */
+static __always_inline void emit_close(const struct netlof_conn *c, __u64 now)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct netlof_batch *b = bpf_map_lookup_elem(&staged, &cpu);
+	__u32 n;
+
+	if (!b || __sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+		emit(c, NETLOF_EV_TCP_CLOSE, now);
+		return;
+	}
+	n = b->count;
+	if (n >= NETLOF_BATCH_MAX) /* never: only a full batch reaches it, and is sent */
+		n = 0;
+	fill_event(&b->events[n], c, NETLOF_EV_TCP_CLOSE, now);
 	count(NETLOF_STAT_EVENTS);
+	if (++n == NETLOF_BATCH_MAX) {
+		b->hdr.ktime_ns = now;
+		b->hdr.type = NETLOF_EV_BATCH;
+		b->hdr.size = sizeof(*b);
+		b->count = n;
+		if (bpf_ringbuf_output(&events, b, sizeof(*b), wakeup_flag()))
+			count_n(NETLOF_STAT_RINGBUF_FULL, n);
+		n = 0;
+	}
+	b->count = n;
+	__sync_lock_test_and_set(&b->busy, 0); /* an atomic swap: the writes above are visible first */
 }
 
 /*
@@ -369,7 +425,7 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 			c->outcome = NETLOF_OUTCOME_CLOSED;
 		else if (err == ERR_CONNREFUSED)
 			c->outcome = NETLOF_OUTCOME_REFUSED;
-		emit(c, NETLOF_EV_TCP_CLOSE, now);
+		emit_close(c, now);
 		untrack(c, key);
 	}
 	return 0;

@@ -3,11 +3,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <chrono>
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -95,6 +97,10 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
+    // One staging entry per CPU the kernel may run on.
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) fail("count the possible CPUs", -cpus);
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.staged, static_cast<__u32>(cpus));
     if (err) fail("size the BPF maps (ring buffer must be a power of two of pages)", -err);
     err = netlof_bpf__load(s->skel_);
     if (err)
@@ -111,6 +117,14 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     }
     s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), on_sample, s.get(), nullptr);
     if (s->ring_ == nullptr) fail("create the ring buffer reader", errno);
+    // An mmapped array's values start at offset 0, each rounded up to 8 bytes.
+    static_assert(sizeof(netlof_batch) % 8 == 0);
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    s->staged_len_ = (sizeof(netlof_batch) * static_cast<std::size_t>(cpus) + page - 1) / page * page;
+    void* staged = ::mmap(nullptr, s->staged_len_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(s->skel_->maps.staged), 0);
+    if (staged == MAP_FAILED) fail("map the staged close records into memory", errno);
+    s->staged_ = static_cast<netlof_batch*>(staged);
+    s->staged_cpus_ = static_cast<std::uint32_t>(cpus);
     if (options.drop_privileges) {
         const std::string kept = drop_privileges();
         if (log) log("dropped privileges: capabilities left " + kept + "; no_new_privs set");
@@ -119,6 +133,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
 }
 
 Sensor::~Sensor() {
+    if (staged_ != nullptr) ::munmap(staged_, staged_len_);
     if (ring_ != nullptr) ring_buffer__free(ring_);
     for (bpf_link* l : links_) bpf_link__destroy(l);
     if (skel_ != nullptr) netlof_bpf__destroy(skel_);
@@ -126,17 +141,47 @@ Sensor::~Sensor() {
 
 int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Sensor*>(ctx);
-    if (auto e = decode_event(data, size)) self->handler_(*e);
-    else ++self->malformed_;
+    const std::uint32_t rejected = decode_record(data, size, self->handler_);
+    self->malformed_ += rejected;
+    netlof_event_header hdr{};
+    if (rejected == 0 && size >= sizeof hdr) std::memcpy(&hdr, data, sizeof hdr);
+    if (hdr.type == NETLOF_EV_BATCH) ++self->batches_;
     return 0;
+}
+
+int Sensor::take_staged() {
+    int taken = 0;
+    for (std::uint32_t cpu = 0; cpu < staged_cpus_; ++cpu) {
+        netlof_batch& b = staged_[cpu];
+        std::atomic_ref<__u32> count(b.count), busy(b.busy);
+        if (count.load(std::memory_order_relaxed) == 0) continue;
+        __u32 idle = 0;
+        // Taken: that CPU's program is staging a record right now; the next poll gets it.
+        if (!busy.compare_exchange_strong(idle, 1, std::memory_order_acquire)) continue;
+        // Copied out under the lock (the kernel sends its closes alone meanwhile), decoded after.
+        const std::uint32_t n = std::min<std::uint32_t>(count.load(std::memory_order_relaxed), NETLOF_BATCH_MAX);
+        std::array<netlof_conn_event, NETLOF_BATCH_MAX> copy;
+        std::memcpy(copy.data(), b.events, n * sizeof(netlof_conn_event));
+        count.store(0, std::memory_order_relaxed);
+        busy.store(0, std::memory_order_release);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (auto e = decode_event(&copy[i], sizeof copy[i])) handler_(*e);
+            else ++malformed_;
+        }
+        staged_taken_ += n;
+        taken += static_cast<int>(n);
+    }
+    return taken;
 }
 
 int Sensor::poll(int timeout_ms) {
     // The kernel wakes us only past a watermark, so a timeout does not mean
-    // the ring is empty: always consume what is there after waiting.
+    // the ring is empty: always consume what is there after waiting. Staged
+    // closes come after the ring's records: a connection's flush records
+    // went out alone, before its close was staged.
     const int woken = ring_buffer__poll(ring_, timeout_ms);
     const int rest = ring_buffer__consume(ring_);
-    return std::max(0, woken) + std::max(0, rest);
+    return std::max(0, woken) + std::max(0, rest) + take_staged();
 }
 
 void Sensor::stop_tracing() {

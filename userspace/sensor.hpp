@@ -46,9 +46,10 @@ public:
     Sensor(const Sensor&) = delete;
     Sensor& operator=(const Sensor&) = delete;
 
-    // Delivers pending records to the handler; waits up to timeout_ms for
-    // the first. Returns how many were delivered (malformed ones are counted
-    // and skipped).
+    // Delivers pending records to the handler, then the close records each
+    // CPU has staged for its next batch; waits up to timeout_ms for the
+    // first. Returns how many ring-buffer records and staged closes were
+    // delivered (malformed ones are counted and skipped).
     int poll(int timeout_ms);
 
     // Detaches every program: no record is made after this, so a final
@@ -63,6 +64,10 @@ public:
 
     std::array<std::uint64_t, NETLOF_STAT_COUNT> kernel_stats() const;  // summed over CPUs
     std::uint64_t malformed_records() const { return malformed_; }
+    // Ring-buffer records that carried a batch of NETLOF_BATCH_MAX closes, and
+    // closes taken from the kernel's per-CPU staging (events.h) at a poll.
+    std::uint64_t batches() const { return batches_; }
+    std::uint64_t staged_taken() const { return staged_taken_; }
     // Program runs the kernel skipped because the same program was already
     // running on that CPU (a tracepoint hit from an interrupt inside it):
     // events lost without any map or ring buffer being full.
@@ -71,12 +76,19 @@ public:
 private:
     Sensor() = default;
     static int on_sample(void* ctx, void* data, std::size_t size);
+    // Delivers the close records staged per CPU; returns how many.
+    int take_staged();
 
     netlof_bpf* skel_ = nullptr;
     ring_buffer* ring_ = nullptr;
     std::vector<struct bpf_link*> links_;
     EventHandler handler_;
     std::uint64_t malformed_ = 0;
+    std::uint64_t batches_ = 0;
+    std::uint64_t staged_taken_ = 0;
+    netlof_batch* staged_ = nullptr;  // the "staged" map, one entry per possible CPU
+    std::size_t staged_len_ = 0;
+    std::uint32_t staged_cpus_ = 0;
 };
 
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
