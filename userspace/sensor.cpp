@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <thread>
+#include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     if (staged == MAP_FAILED) fail("map the staged close records into memory", errno);
     s->staged_ = static_cast<netlof_batch*>(staged);
     s->staged_cpus_ = static_cast<std::uint32_t>(cpus);
+    s->taken_.resize(static_cast<std::size_t>(cpus) * NETLOF_BATCH_MAX);  // allocated once: none per poll
     if (options.drop_privileges) {
         const std::string kept = drop_privileges();
         if (log) log("dropped privileges: capabilities left " + kept + "; no_new_privs set");
@@ -149,8 +151,8 @@ int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
     return 0;
 }
 
-int Sensor::take_staged() {
-    int taken = 0;
+void Sensor::take_staged() {
+    taken_count_ = 0;
     for (std::uint32_t cpu = 0; cpu < staged_cpus_; ++cpu) {
         netlof_batch& b = staged_[cpu];
         std::atomic_ref<__u32> count(b.count), busy(b.busy);
@@ -158,30 +160,34 @@ int Sensor::take_staged() {
         __u32 idle = 0;
         // Taken: that CPU's program is staging a record right now; the next poll gets it.
         if (!busy.compare_exchange_strong(idle, 1, std::memory_order_acquire)) continue;
-        // Copied out under the lock (the kernel sends its closes alone meanwhile), decoded after.
+        // Copied out under the lock (the kernel sends its closes alone meanwhile).
         const std::uint32_t n = std::min<std::uint32_t>(count.load(std::memory_order_relaxed), NETLOF_BATCH_MAX);
-        std::array<netlof_conn_event, NETLOF_BATCH_MAX> copy;
-        std::memcpy(copy.data(), b.events, n * sizeof(netlof_conn_event));
+        std::memcpy(&taken_[taken_count_], b.events, n * sizeof(netlof_conn_event));
         count.store(0, std::memory_order_relaxed);
         busy.store(0, std::memory_order_release);
-        for (std::uint32_t i = 0; i < n; ++i) {
-            if (auto e = decode_event(&copy[i], sizeof copy[i])) handler_(*e);
-            else ++malformed_;
-        }
-        staged_taken_ += n;
-        taken += static_cast<int>(n);
+        taken_count_ += n;
     }
-    return taken;
+}
+
+int Sensor::deliver_taken() {
+    for (std::size_t i = 0; i < taken_count_; ++i) {
+        if (auto e = decode_event(&taken_[i], sizeof taken_[i])) handler_(*e);
+        else ++malformed_;
+    }
+    staged_taken_ += taken_count_;
+    return static_cast<int>(std::exchange(taken_count_, 0));
 }
 
 int Sensor::poll(int timeout_ms) {
     // The kernel wakes us only past a watermark, so a timeout does not mean
-    // the ring is empty: always consume what is there after waiting. Staged
-    // closes come after the ring's records: a connection's flush records
-    // went out alone, before its close was staged.
+    // the ring is empty: always consume what is there after waiting.
     const int woken = ring_buffer__poll(ring_, timeout_ms);
+    // A connection's flush records go out alone, before its close is staged:
+    // consuming the ring between taking the staged closes and delivering
+    // them keeps every flush record ahead of its connection's close.
+    take_staged();
     const int rest = ring_buffer__consume(ring_);
-    return std::max(0, woken) + std::max(0, rest) + take_staged();
+    return std::max(0, woken) + std::max(0, rest) + deliver_taken();
 }
 
 void Sensor::stop_tracing() {

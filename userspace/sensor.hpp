@@ -76,8 +76,10 @@ public:
 private:
     Sensor() = default;
     static int on_sample(void* ctx, void* data, std::size_t size);
-    // Delivers the close records staged per CPU; returns how many.
-    int take_staged();
+    // Copies out (and frees) the close records each CPU has staged; then
+    // delivers them and returns how many.
+    void take_staged();
+    int deliver_taken();
 
     netlof_bpf* skel_ = nullptr;
     ring_buffer* ring_ = nullptr;
@@ -89,6 +91,8 @@ private:
     netlof_batch* staged_ = nullptr;  // the "staged" map, one entry per possible CPU
     std::size_t staged_len_ = 0;
     std::uint32_t staged_cpus_ = 0;
+    std::vector<netlof_conn_event> taken_;  // NETLOF_BATCH_MAX per CPU
+    std::size_t taken_count_ = 0;
 };
 
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
