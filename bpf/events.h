@@ -21,7 +21,6 @@ enum netlof_event_type {
 	NETLOF_EV_TCP_CLOSE = 2,      /* -> CLOSE: final byte counts */
 	NETLOF_EV_TCP_FLUSH = 3,      /* counts of a long-lived connection, every flush interval */
 	NETLOF_EV_CONNECT_FAILED = 4, /* connect() failed before any TCP state change */
-	NETLOF_EV_BATCH = 5,          /* struct netlof_batch: NETLOF_BATCH_MAX close records at once */
 };
 
 enum netlof_outcome {
@@ -33,8 +32,10 @@ enum netlof_outcome {
 
 /* Per-CPU counters in the "stats" map; user space sums them. */
 enum netlof_stat {
-	NETLOF_STAT_EVENTS = 0,         /* connection events made (sent alone, or staged for a batch) */
+	NETLOF_STAT_EVENTS = 0,         /* connection events made (ring buffer or close queue) */
 	NETLOF_STAT_RINGBUF_FULL,       /* events lost: ring buffer had no room */
+	NETLOF_STAT_CLOSES_QUEUED,      /* close events written to this CPU's close queue */
+	NETLOF_STAT_CLOSE_QUEUE_FULL,   /* close events sent through the ring buffer: queue full */
 	NETLOF_STAT_SOCKETS_FULL,       /* TCP connections not tracked: map full */
 	NETLOF_STAT_UDP_FLOWS_FULL,     /* UDP flows not tracked: map full */
 	NETLOF_STAT_USER_READ_FAILED,   /* destination sockaddr unreadable */
@@ -81,22 +82,27 @@ struct netlof_conn_event {
 };
 
 /*
- * TCP close records, batched: reserving ring-buffer space is the sensor's
- * largest cost per connection (a lock with interrupts off), so each CPU
- * stages its closes in its entry of the "staged" map (mmapped by user space)
- * and sends NETLOF_BATCH_MAX of them as one ring-buffer record of this type.
- * User space takes the staged ones at every poll, so none waits longer than
- * a poll interval. `busy` is a try-lock shared by the kernel and user space:
- * whoever swaps it 0 -> 1 may touch count and events; a program that finds
- * it taken sends its record alone.
+ * TCP close records bypass the ring buffer. Writing them there was the
+ * sensor's largest cost per connection: a reservation takes a lock with
+ * interrupts off, and the producer walks megabytes of cold memory. Each CPU
+ * appends its closes to its own queue instead, an entry of the "close_queues"
+ * map that user space mmaps: a single-producer, single-consumer ring. The
+ * kernel writes events[head % LEN], then advances head with an atomic add;
+ * user space reads the events from tail to head, then stores tail. A close
+ * that finds its queue full (user space behind) goes through the ring buffer
+ * and is counted (NETLOF_STAT_CLOSE_QUEUE_FULL): nothing is lost. `busy`
+ * guards the producer side against a nested writer on the same CPU.
  */
-#define NETLOF_BATCH_MAX 8
+#define NETLOF_CLOSE_QUEUE_LEN 512 /* a power of two */
 
-struct netlof_batch {
-	struct netlof_event_header hdr; /* NETLOF_EV_BATCH, sizeof(struct netlof_batch) */
-	__u32 count;                     /* events in use, from the first */
-	__u32 busy;                      /* the staging lock; meaningless in a ring-buffer record */
-	struct netlof_conn_event events[NETLOF_BATCH_MAX];
+struct netlof_close_queue {
+	__u64 head;                 /* closes written; kernel only */
+	__u32 busy;                 /* kernel only */
+	__u32 _pad0;
+	__u8 _pad1[48];             /* tail has a cache line of its own */
+	__u64 tail;                 /* closes taken; user space only */
+	__u8 _pad2[56];
+	struct netlof_conn_event events[NETLOF_CLOSE_QUEUE_LEN];
 };
 
 /* Key of the "udp_flows" map: a socket and one destination. */

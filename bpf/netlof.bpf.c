@@ -35,6 +35,9 @@ const volatile __u64 flush_interval_ns = 30ULL * 1000000000ULL; /* 0: no flush r
 const volatile __u64 wakeup_bytes = 64 * 1024;
 /* 64 - log2(entries of conn_slots) */
 const volatile __u32 conn_slot_shift = 64 - 14;
+/* Closes each CPU's queue holds (at most NETLOF_CLOSE_QUEUE_LEN): the ring
+ * buffer's size bounds it, so a small ring means small kernel buffers. */
+const volatile __u32 close_queue_len = NETLOF_CLOSE_QUEUE_LEN;
 /* This architecture's syscall numbers (user space has them from its headers). */
 const volatile __s64 nr_sendto = -1;
 const volatile __s64 nr_sendmsg = -1;
@@ -89,14 +92,14 @@ struct {
 	__type(value, struct netlof_conn);
 } udp_flows SEC(".maps");
 
-/* Close records waiting for a batch, one entry per CPU (events.h says how). */
+/* TCP close records, one queue per CPU (events.h says how). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* user space sets: possible CPUs */
 	__type(key, __u32);
-	__type(value, struct netlof_batch);
-} staged SEC(".maps");
+	__type(value, struct netlof_close_queue);
+} close_queues SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -180,16 +183,11 @@ static __always_inline struct netlof_conn *find_conn(__u64 sock)
 	return bpf_map_lookup_elem(&sockets, &sock);
 }
 
-static __always_inline void count_n(__u32 stat, __u64 n)
+static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
 	if (v)
-		*v += n; /* per-CPU slot: no other writer */
-}
-
-static __always_inline void count(__u32 stat)
-{
-	count_n(stat, 1);
+		*v += 1; /* per-CPU slot: no other writer */
 }
 
 static __always_inline bool is_self(void)
@@ -239,37 +237,34 @@ static __always_inline void emit(const struct netlof_conn *c, __u32 type, __u64 
 	bpf_ringbuf_submit(e, wakeup_flag());
 }
 
-/*
- * A close record: staged on this CPU, and the CPU's batch sent when full
- * (one reservation per NETLOF_BATCH_MAX closes). Sent alone while user space
- * holds this CPU's staging lock to take what is staged.
- */
+/* A close record: into this CPU's close queue, or the ring buffer when the
+ * queue is full. */
 static __always_inline void emit_close(const struct netlof_conn *c, __u64 now)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct netlof_batch *b = bpf_map_lookup_elem(&staged, &cpu);
-	__u32 n;
+	struct netlof_close_queue *q = bpf_map_lookup_elem(&close_queues, &cpu);
+	__u64 head;
 
-	if (!b || __sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+	if (!q || __sync_val_compare_and_swap(&q->busy, 0, 1) != 0) {
 		emit(c, NETLOF_EV_TCP_CLOSE, now);
 		return;
 	}
-	n = b->count;
-	if (n >= NETLOF_BATCH_MAX) /* never: only a full batch reaches it, and is sent */
-		n = 0;
-	fill_event(&b->events[n], c, NETLOF_EV_TCP_CLOSE, now);
-	count(NETLOF_STAT_EVENTS);
-	if (++n == NETLOF_BATCH_MAX) {
-		b->hdr.ktime_ns = now;
-		b->hdr.type = NETLOF_EV_BATCH;
-		b->hdr.size = sizeof(*b);
-		b->count = n;
-		if (bpf_ringbuf_output(&events, b, sizeof(*b), wakeup_flag()))
-			count_n(NETLOF_STAT_RINGBUF_FULL, n);
-		n = 0;
+	head = q->head;
+	if (head - *(volatile __u64 *)&q->tail >= close_queue_len) {
+		__sync_lock_test_and_set(&q->busy, 0);
+		count(NETLOF_STAT_CLOSE_QUEUE_FULL);
+		emit(c, NETLOF_EV_TCP_CLOSE, now);
+		return;
 	}
-	b->count = n;
-	__sync_lock_test_and_set(&b->busy, 0); /* an atomic swap: the writes above are visible first */
+	fill_event(&q->events[head & (NETLOF_CLOSE_QUEUE_LEN - 1)], c, NETLOF_EV_TCP_CLOSE, now);
+	count(NETLOF_STAT_EVENTS);
+	count(NETLOF_STAT_CLOSES_QUEUED);
+	/* Publishes the event. A swap, as it is fully ordered on every JIT (an
+	 * atomic add without a fetch is not on arm64): the event's writes are
+	 * visible first. The writes above cannot pass the read of tail either:
+	 * they depend on its comparison. */
+	__sync_lock_test_and_set(&q->head, head + 1);
+	__sync_lock_test_and_set(&q->busy, 0);
 }
 
 /*

@@ -70,10 +70,5 @@ seeds = {
 for name, data in seeds.items():
     assert len(data) == 152, len(data)
     open(f"{out}/{name}", "wb").write(data)
-# A batch (struct netlof_batch): header, count, busy, 8 event slots, 3 in use.
-closes = [event(2, 2, v4("10.0.0.1"), v4("10.0.0.%d" % i)) for i in range(3)]
-batch = struct.pack("<QIIII", 2_000_000_000, 5, 16 + 8 + 8 * 152, 3, 0) + b"".join(closes) + bytes(5 * 152)
-assert len(batch) == 1240, len(batch)
-open(f"{out}/seed-batch", "wb").write(batch)
 PY
 echo "fuzz corpus seeds written under $C"

@@ -17,7 +17,7 @@ std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size
         case NETLOF_EV_TCP_CLOSE:
         case NETLOF_EV_TCP_FLUSH:
         case NETLOF_EV_CONNECT_FAILED: break;
-        default: return fail(DecodeError::UnknownType);  // a batch, too: batches do not nest
+        default: return fail(DecodeError::UnknownType);
     }
     if (hdr.size != size || size != sizeof(netlof_conn_event)) return fail(DecodeError::SizeMismatch);
     netlof_conn_event e;
@@ -25,21 +25,6 @@ std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size
     e.conn.comm[NETLOF_COMM_LEN - 1] = '\0';  // the kernel copies a terminated string; do not rely on it
     if (error != nullptr) *error = DecodeError::None;
     return e;
-}
-
-std::uint32_t decode_batch_count(const void* data, std::size_t size, DecodeError* error) {
-    auto fail = [&](DecodeError e) -> std::uint32_t {
-        if (error != nullptr) *error = e;
-        return 0;
-    };
-    if (data == nullptr || size < offsetof(netlof_batch, events)) return fail(DecodeError::TooShort);
-    netlof_batch head;  // only the fields before the events are read
-    std::memcpy(&head, data, offsetof(netlof_batch, events));
-    if (head.hdr.type != NETLOF_EV_BATCH) return fail(DecodeError::UnknownType);
-    if (head.hdr.size != size || size != sizeof(netlof_batch)) return fail(DecodeError::SizeMismatch);
-    if (head.count == 0 || head.count > NETLOF_BATCH_MAX) return fail(DecodeError::BadCount);
-    if (error != nullptr) *error = DecodeError::None;
-    return head.count;
 }
 
 }  // namespace netlof

@@ -56,11 +56,12 @@ int run_record(RecordCommand cmd) {
     const std::uint64_t missed = sensor->missed_runs();
     const TableStats& t = table.stats();
     log_line(fmt::format(
-        "stats: events {} (in batches {}, taken from staging {}), records {}, drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
+        "stats: events {} (closes through the per-CPU queues {}, through the ring buffer while a queue was full {}), "
+        "records {}, drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
         "missed program runs {}), "
         "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
         "write failures {}",
-        k[NETLOF_STAT_EVENTS], sensor->batches() * NETLOF_BATCH_MAX, sensor->staged_taken(), t.records,
+        k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
         k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed,
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor->malformed_records(), table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));

@@ -13,7 +13,6 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <thread>
-#include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +89,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     // whose slot is taken, up to max_sockets.
     const std::uint32_t slots = conn_slot_count(options.max_sockets);
     s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
+    s->skel_->rodata->close_queue_len = close_queue_length(options.ringbuf_bytes);
     // Unconnected UDP destinations come from the running syscall's arguments.
     s->skel_->rodata->nr_sendto = SYS_sendto;
     s->skel_->rodata->nr_sendmsg = SYS_sendmsg;
@@ -101,7 +101,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     // One staging entry per CPU the kernel may run on.
     const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) fail("count the possible CPUs", -cpus);
-    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.staged, static_cast<__u32>(cpus));
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.close_queues, static_cast<__u32>(cpus));
     if (err) fail("size the BPF maps (ring buffer must be a power of two of pages)", -err);
     err = netlof_bpf__load(s->skel_);
     if (err)
@@ -119,14 +119,14 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), on_sample, s.get(), nullptr);
     if (s->ring_ == nullptr) fail("create the ring buffer reader", errno);
     // An mmapped array's values start at offset 0, each rounded up to 8 bytes.
-    static_assert(sizeof(netlof_batch) % 8 == 0);
+    static_assert(sizeof(netlof_close_queue) % 8 == 0);
     const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    s->staged_len_ = (sizeof(netlof_batch) * static_cast<std::size_t>(cpus) + page - 1) / page * page;
-    void* staged = ::mmap(nullptr, s->staged_len_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(s->skel_->maps.staged), 0);
-    if (staged == MAP_FAILED) fail("map the staged close records into memory", errno);
-    s->staged_ = static_cast<netlof_batch*>(staged);
-    s->staged_cpus_ = static_cast<std::uint32_t>(cpus);
-    s->taken_.resize(static_cast<std::size_t>(cpus) * NETLOF_BATCH_MAX);  // allocated once: none per poll
+    s->queues_len_ = (sizeof(netlof_close_queue) * static_cast<std::size_t>(cpus) + page - 1) / page * page;
+    void* queues = ::mmap(nullptr, s->queues_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                          bpf_map__fd(s->skel_->maps.close_queues), 0);
+    if (queues == MAP_FAILED) fail("map the close queues into memory", errno);
+    s->queues_ = static_cast<netlof_close_queue*>(queues);
+    s->queue_heads_.resize(static_cast<std::size_t>(cpus));  // allocated once: none per poll
     if (options.drop_privileges) {
         const std::string kept = drop_privileges();
         if (log) log("dropped privileges: capabilities left " + kept + "; no_new_privs set");
@@ -135,7 +135,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
 }
 
 Sensor::~Sensor() {
-    if (staged_ != nullptr) ::munmap(staged_, staged_len_);
+    if (queues_ != nullptr) ::munmap(queues_, queues_len_);
     if (ring_ != nullptr) ring_buffer__free(ring_);
     for (bpf_link* l : links_) bpf_link__destroy(l);
     if (skel_ != nullptr) netlof_bpf__destroy(skel_);
@@ -143,51 +143,49 @@ Sensor::~Sensor() {
 
 int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Sensor*>(ctx);
-    const std::uint32_t rejected = decode_record(data, size, self->handler_);
-    self->malformed_ += rejected;
-    netlof_event_header hdr{};
-    if (rejected == 0 && size >= sizeof hdr) std::memcpy(&hdr, data, sizeof hdr);
-    if (hdr.type == NETLOF_EV_BATCH) ++self->batches_;
+    if (auto e = decode_event(data, size)) self->handler_(*e);
+    else ++self->malformed_;
     return 0;
 }
 
-void Sensor::take_staged() {
-    taken_count_ = 0;
-    for (std::uint32_t cpu = 0; cpu < staged_cpus_; ++cpu) {
-        netlof_batch& b = staged_[cpu];
-        std::atomic_ref<__u32> count(b.count), busy(b.busy);
-        if (count.load(std::memory_order_relaxed) == 0) continue;
-        __u32 idle = 0;
-        // Taken: that CPU's program is staging a record right now; the next poll gets it.
-        if (!busy.compare_exchange_strong(idle, 1, std::memory_order_acquire)) continue;
-        // Copied out under the lock (the kernel sends its closes alone meanwhile).
-        const std::uint32_t n = std::min<std::uint32_t>(count.load(std::memory_order_relaxed), NETLOF_BATCH_MAX);
-        std::memcpy(&taken_[taken_count_], b.events, n * sizeof(netlof_conn_event));
-        count.store(0, std::memory_order_relaxed);
-        busy.store(0, std::memory_order_release);
-        taken_count_ += n;
-    }
+void Sensor::snapshot_close_queues() {
+    for (std::size_t cpu = 0; cpu < queue_heads_.size(); ++cpu)
+        queue_heads_[cpu] = std::atomic_ref<__u64>(queues_[cpu].head).load(std::memory_order_acquire);
 }
 
-int Sensor::deliver_taken() {
-    for (std::size_t i = 0; i < taken_count_; ++i) {
-        if (auto e = decode_event(&taken_[i], sizeof taken_[i])) handler_(*e);
-        else ++malformed_;
+int Sensor::deliver_close_queues() {
+    std::uint64_t delivered = 0;
+    for (std::size_t cpu = 0; cpu < queue_heads_.size(); ++cpu) {
+        netlof_close_queue& q = queues_[cpu];
+        std::atomic_ref<__u64> tail(q.tail);
+        const std::uint64_t head = queue_heads_[cpu];
+        std::uint64_t t = tail.load(std::memory_order_relaxed);
+        if (head - t > NETLOF_CLOSE_QUEUE_LEN) {  // never, unless the memory was overwritten: skip what cannot be real
+            malformed_ += head - t - NETLOF_CLOSE_QUEUE_LEN;
+            t = head - NETLOF_CLOSE_QUEUE_LEN;
+        }
+        // [tail, head) is ours until tail moves: the kernel writes only past head.
+        for (; t != head; ++t, ++delivered) {
+            const netlof_conn_event& slot = q.events[t & (NETLOF_CLOSE_QUEUE_LEN - 1)];
+            if (auto e = decode_event(&slot, sizeof slot)) handler_(*e);
+            else ++malformed_;
+        }
+        tail.store(head, std::memory_order_release);
     }
-    staged_taken_ += taken_count_;
-    return static_cast<int>(std::exchange(taken_count_, 0));
+    closes_queued_ += delivered;
+    return static_cast<int>(delivered);
 }
 
 int Sensor::poll(int timeout_ms) {
     // The kernel wakes us only past a watermark, so a timeout does not mean
     // the ring is empty: always consume what is there after waiting.
     const int woken = ring_buffer__poll(ring_, timeout_ms);
-    // A connection's flush records go out alone, before its close is staged:
-    // consuming the ring between taking the staged closes and delivering
-    // them keeps every flush record ahead of its connection's close.
-    take_staged();
+    // A connection's flush records go through the ring before its close is
+    // queued: consuming the ring between reading the queues' heads and
+    // delivering up to them keeps every flush record ahead of its close.
+    snapshot_close_queues();
     const int rest = ring_buffer__consume(ring_);
-    return std::max(0, woken) + std::max(0, rest) + deliver_taken();
+    return std::max(0, woken) + std::max(0, rest) + deliver_close_queues();
 }
 
 void Sensor::stop_tracing() {
@@ -222,6 +220,10 @@ std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime)
         if (bpf_map_lookup_and_delete_elem(fd, &k, &c) == 0) out.push_back(c);
     }
     return out;
+}
+
+std::uint32_t close_queue_length(std::uint32_t ringbuf_bytes) {
+    return std::clamp<std::uint32_t>(ringbuf_bytes / sizeof(netlof_conn_event), 1, NETLOF_CLOSE_QUEUE_LEN);
 }
 
 std::uint32_t conn_slot_count(std::uint32_t max_sockets) {

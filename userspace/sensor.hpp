@@ -20,7 +20,7 @@ namespace netlof {
 struct SensorOptions {
     std::uint32_t max_sockets = 65536;    // TCP connections tracked at once
     std::uint32_t max_udp_flows = 16384;  // (socket, destination) UDP flows at once
-    std::uint32_t ringbuf_bytes = 4u << 20;
+    std::uint32_t ringbuf_bytes = 4u << 20;  // also bounds each CPU's close queue (close_queue_length)
     std::uint64_t flush_interval_ns = 30ULL * 1000000000ULL;  // counts of long-lived connections
     std::uint64_t wakeup_bytes = 64 * 1024;  // the kernel wakes the reader once this much is queued
     bool verbose = false;                  // libbpf's debug output
@@ -34,6 +34,12 @@ using SensorLog = std::function<void(const std::string&)>;
 // holds max_sockets.
 std::uint32_t conn_slot_count(std::uint32_t max_sockets);
 
+// Closes each CPU's queue may hold for a ring buffer of ringbuf_bytes: as
+// many records as the ring holds, at most NETLOF_CLOSE_QUEUE_LEN. A small
+// ring buffer makes all of the kernel's buffering small (the fault tests use
+// a 4 KiB one to force drops).
+std::uint32_t close_queue_length(std::uint32_t ringbuf_bytes);
+
 class Sensor {
 public:
     using EventHandler = std::function<void(const netlof_conn_event&)>;
@@ -46,10 +52,10 @@ public:
     Sensor(const Sensor&) = delete;
     Sensor& operator=(const Sensor&) = delete;
 
-    // Delivers pending records to the handler, then the close records each
-    // CPU has staged for its next batch; waits up to timeout_ms for the
-    // first. Returns how many ring-buffer records and staged closes were
-    // delivered (malformed ones are counted and skipped).
+    // Delivers pending ring-buffer records to the handler, then the close
+    // records in each CPU's close queue; waits up to timeout_ms for the
+    // first. Returns how many were delivered (malformed ones are counted and
+    // skipped).
     int poll(int timeout_ms);
 
     // Detaches every program: no record is made after this, so a final
@@ -64,10 +70,8 @@ public:
 
     std::array<std::uint64_t, NETLOF_STAT_COUNT> kernel_stats() const;  // summed over CPUs
     std::uint64_t malformed_records() const { return malformed_; }
-    // Ring-buffer records that carried a batch of NETLOF_BATCH_MAX closes, and
-    // closes taken from the kernel's per-CPU staging (events.h) at a poll.
-    std::uint64_t batches() const { return batches_; }
-    std::uint64_t staged_taken() const { return staged_taken_; }
+    // Close records delivered from the kernel's per-CPU close queues (events.h).
+    std::uint64_t closes_queued() const { return closes_queued_; }
     // Program runs the kernel skipped because the same program was already
     // running on that CPU (a tracepoint hit from an interrupt inside it):
     // events lost without any map or ring buffer being full.
@@ -76,23 +80,20 @@ public:
 private:
     Sensor() = default;
     static int on_sample(void* ctx, void* data, std::size_t size);
-    // Copies out (and frees) the close records each CPU has staged; then
-    // delivers them and returns how many.
-    void take_staged();
-    int deliver_taken();
+    // Reads how far each CPU's close queue is written; then delivers up to
+    // there, frees the slots, and returns how many.
+    void snapshot_close_queues();
+    int deliver_close_queues();
 
     netlof_bpf* skel_ = nullptr;
     ring_buffer* ring_ = nullptr;
     std::vector<struct bpf_link*> links_;
     EventHandler handler_;
     std::uint64_t malformed_ = 0;
-    std::uint64_t batches_ = 0;
-    std::uint64_t staged_taken_ = 0;
-    netlof_batch* staged_ = nullptr;  // the "staged" map, one entry per possible CPU
-    std::size_t staged_len_ = 0;
-    std::uint32_t staged_cpus_ = 0;
-    std::vector<netlof_conn_event> taken_;  // NETLOF_BATCH_MAX per CPU
-    std::size_t taken_count_ = 0;
+    std::uint64_t closes_queued_ = 0;
+    netlof_close_queue* queues_ = nullptr;  // the "close_queues" map, one per possible CPU
+    std::size_t queues_len_ = 0;
+    std::vector<std::uint64_t> queue_heads_;  // per CPU, read before the ring is consumed
 };
 
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or

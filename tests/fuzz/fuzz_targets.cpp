@@ -91,8 +91,10 @@ void model(const std::uint8_t* data, std::size_t size) {
 
 void event(const std::uint8_t* data, std::size_t size) {
     // The ring buffer hands over a pointer and a length; anything may be there.
+    const auto e = decode_event(data, size);
+    if (!e) return;
     static ConnectionTable table(KernelClock(), 64, [](const ConnectionRecord&) {});
-    (void)decode_record(data, size, [](const netlof_conn_event& e) { table.on_event(e); });
+    table.on_event(*e);
 }
 
 const Target kTargets[] = {

@@ -37,12 +37,13 @@ static_assert(offsetof(netlof_conn, _pad) == 132);
 static_assert(sizeof(netlof_conn_event) == 152);
 static_assert(offsetof(netlof_conn_event, conn) == 16);
 
-static_assert(NETLOF_BATCH_MAX == 8);
-static_assert(sizeof(netlof_batch) == 16 + 8 + 8 * 152);
-static_assert(sizeof(netlof_batch) % 8 == 0);  // the mmapped array's stride in user space
-static_assert(offsetof(netlof_batch, count) == 16);
-static_assert(offsetof(netlof_batch, busy) == 20);
-static_assert(offsetof(netlof_batch, events) == 24);
+static_assert((NETLOF_CLOSE_QUEUE_LEN & (NETLOF_CLOSE_QUEUE_LEN - 1)) == 0);
+static_assert(offsetof(netlof_close_queue, head) == 0);
+static_assert(offsetof(netlof_close_queue, busy) == 8);
+static_assert(offsetof(netlof_close_queue, tail) == 64);  // not on head's cache line
+static_assert(offsetof(netlof_close_queue, events) == 128);
+static_assert(sizeof(netlof_close_queue) == 128 + NETLOF_CLOSE_QUEUE_LEN * 152);
+static_assert(sizeof(netlof_close_queue) % 8 == 0);  // the mmapped array's stride in user space
 
 static_assert(sizeof(netlof_udp_key) == 32);
 static_assert(offsetof(netlof_udp_key, daddr) == 8);
