@@ -34,7 +34,6 @@ enum netlof_outcome {
 enum netlof_stat {
 	NETLOF_STAT_EVENTS = 0,         /* connection events made (ring buffer or close queue) */
 	NETLOF_STAT_RINGBUF_FULL,       /* events lost: ring buffer had no room */
-	NETLOF_STAT_CLOSES_QUEUED,      /* close events written to this CPU's close queue */
 	NETLOF_STAT_CLOSE_QUEUE_FULL,   /* close events sent through the ring buffer: queue full */
 	NETLOF_STAT_SOCKETS_FULL,       /* TCP connections not tracked: map full */
 	NETLOF_STAT_UDP_FLOWS_FULL,     /* UDP flows not tracked: map full */
@@ -87,7 +86,7 @@ struct netlof_conn_event {
  * interrupts off, and the producer walks megabytes of cold memory. Each CPU
  * appends its closes to its own queue instead, an entry of the "close_queues"
  * map that user space mmaps: a single-producer, single-consumer ring. The
- * kernel writes events[head % LEN], then advances head with an atomic add;
+ * kernel writes events[head % LEN], then advances head with an atomic swap;
  * user space reads the events from tail to head, then stores tail. A close
  * that finds its queue full (user space behind) goes through the ring buffer
  * and is counted (NETLOF_STAT_CLOSE_QUEUE_FULL): nothing is lost. `busy`

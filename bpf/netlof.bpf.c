@@ -258,7 +258,6 @@ static __always_inline void emit_close(const struct netlof_conn *c, __u64 now)
 	}
 	fill_event(&q->events[head & (NETLOF_CLOSE_QUEUE_LEN - 1)], c, NETLOF_EV_TCP_CLOSE, now);
 	count(NETLOF_STAT_EVENTS);
-	count(NETLOF_STAT_CLOSES_QUEUED);
 	/* Publishes the event. A swap, as it is fully ordered on every JIT (an
 	 * atomic add without a fetch is not on arm64): the event's writes are
 	 * visible first. The writes above cannot pass the read of tail either:

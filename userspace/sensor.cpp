@@ -98,7 +98,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
-    // One staging entry per CPU the kernel may run on.
+    // One close queue per CPU the kernel may run on.
     const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) fail("count the possible CPUs", -cpus);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.close_queues, static_cast<__u32>(cpus));
