@@ -62,7 +62,7 @@ int run_record(RecordCommand cmd) {
         "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
         "write failures {}",
         k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
-        k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed,
+        kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor->malformed_records(), table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));
     return write_failures == 0 ? 0 : 1;

@@ -314,7 +314,7 @@ std::string Daemon::stats_line(double now) const {
         written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.lof_muted,
         d.unscorable, d.learn_skipped,
-        k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed,
+        kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor_->malformed_records(), table_.exe_cache().evictions(), records_log_ ? records_log_->failed_writes() : 0,
         records_log_ ? records_log_->lost_lines() : 0,

@@ -96,6 +96,12 @@ private:
     std::vector<std::uint64_t> queue_heads_;  // per CPU, read before the ring is consumed
 };
 
+// Connections the sensor lost, for the stats lines: what the kernel counted
+// (ring buffer full, a map full) plus the program runs it skipped.
+inline std::uint64_t kernel_drops(const std::array<std::uint64_t, NETLOF_STAT_COUNT>& k, std::uint64_t missed_runs) {
+    return k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed_runs;
+}
+
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
 // under debugfs. Returns true when it mounted it. Throws InputError on failure.
 bool ensure_tracefs();

@@ -26,7 +26,6 @@
 #include <thread>
 #include <unistd.h>
 
-#include "bpf/events.h"
 #include "tests/test_support.hpp"
 
 
