@@ -38,6 +38,7 @@ enum netlof_stat {
 	NETLOF_STAT_SOCKETS_FULL,       /* TCP connections not tracked: map full */
 	NETLOF_STAT_UDP_FLOWS_FULL,     /* UDP flows not tracked: map full */
 	NETLOF_STAT_USER_READ_FAILED,   /* destination sockaddr unreadable */
+	NETLOF_STAT_CLOSE_UNSEEN,       /* TCP closes not seen: reported when the socket was reused */
 	NETLOF_STAT_COUNT,
 };
 

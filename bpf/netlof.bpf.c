@@ -186,8 +186,10 @@ static __always_inline struct netlof_conn *find_conn(__u64 sock)
 static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	/* Atomic though per CPU: a program in a softirq can interrupt one in
+	 * process context on the same CPU, and a plain += would lose a count. */
 	if (v)
-		*v += 1; /* per-CPU slot: no other writer */
+		__sync_fetch_and_add(v, 1);
 }
 
 static __always_inline bool is_self(void)
@@ -312,34 +314,8 @@ static __always_inline void sock_addr(struct sock *sk, __u16 family, __u8 *out, 
 	}
 }
 
-/* Starts tracking c (keyed by c->sock_id): its slot when free, else the map. */
-static __always_inline void track(const struct netlof_conn *c)
-{
-	__u64 key = c->sock_id;
-	struct netlof_conn *slot = conn_slot(key);
-	__u32 *filter = tracked_slot(key);
-	long err;
-
-	__sync_fetch_and_add(filter, 1);
-	if (slot) {
-		__u64 held = __sync_val_compare_and_swap(&slot->sock_id, 0, key);
-
-		if (held == 0 || held == key) {
-			__builtin_memcpy(slot, c, sizeof(*c));
-			if (held == key) /* the same socket again, its close not seen: counted once */
-				__sync_fetch_and_add(filter, -1);
-			return;
-		}
-	}
-	err = bpf_map_update_elem(&sockets, &key, c, BPF_NOEXIST);
-	if (err) {
-		__sync_fetch_and_add(filter, -1); /* not added: already tracked, or full */
-		if (err != -ERR_EXIST || bpf_map_update_elem(&sockets, &key, c, BPF_EXIST))
-			count(NETLOF_STAT_SOCKETS_FULL);
-	}
-}
-
-/* Stops tracking c, found by find_conn(key); its record is already out. */
+/* Stops tracking c, found by find_conn(key) or in its table; its record is
+ * already out. */
 static __always_inline void untrack(struct netlof_conn *c, __u64 key)
 {
 	struct netlof_conn *slot = conn_slot(key);
@@ -349,6 +325,50 @@ static __always_inline void untrack(struct netlof_conn *c, __u64 key)
 	else if (bpf_map_delete_elem(&sockets, &key))
 		return; /* deleted by a racing close: it lowered the count */
 	__sync_fetch_and_add(tracked_slot(key), -1);
+}
+
+/*
+ * A socket that starts a connection while an entry of it is still tracked:
+ * the entry is its previous connection, whose close the sensor did not see
+ * (the socket was freed and its memory reused). That connection is reported
+ * now, ending now with the counts it has, and counted, instead of being
+ * overwritten in silence.
+ */
+static __always_inline void report_unseen_close(struct netlof_conn *old, __u64 key, __u64 now)
+{
+	count(NETLOF_STAT_CLOSE_UNSEEN);
+	old->last_seen_ns = now;
+	if (old->outcome == NETLOF_OUTCOME_ACTIVE)
+		old->outcome = NETLOF_OUTCOME_CLOSED;
+	emit(old, NETLOF_EV_TCP_CLOSE, now);
+	untrack(old, key);
+}
+
+/* Starts tracking c (keyed by c->sock_id): its slot when free, else the map. */
+static __always_inline void track(const struct netlof_conn *c)
+{
+	__u64 key = c->sock_id;
+	struct netlof_conn *slot = conn_slot(key);
+	__u32 *filter = tracked_slot(key);
+	struct netlof_conn *old;
+
+	/* Raised before the socket is tracked; 0 before means no entry of this
+	 * socket anywhere, the common case: no lookups. */
+	if (__sync_fetch_and_add(filter, 1)) {
+		if (slot && slot->sock_id == key)
+			report_unseen_close(slot, key, c->ts_start_ns);
+		old = bpf_map_lookup_elem(&sockets, &key);
+		if (old)
+			report_unseen_close(old, key, c->ts_start_ns);
+	}
+	if (slot && __sync_val_compare_and_swap(&slot->sock_id, 0, key) == 0) {
+		__builtin_memcpy(slot, c, sizeof(*c));
+		return;
+	}
+	if (bpf_map_update_elem(&sockets, &key, c, BPF_NOEXIST)) {
+		__sync_fetch_and_add(filter, -1); /* not tracked */
+		count(NETLOF_STAT_SOCKETS_FULL);
+	}
 }
 
 /*

@@ -57,11 +57,13 @@ int run_record(RecordCommand cmd) {
     const TableStats& t = table.stats();
     log_line(fmt::format(
         "stats: events {} (closes through the per-CPU queues {}, through the ring buffer while a queue was full {}), "
-        "records {}, drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
+        "records {} (of them closes not seen, reported when the socket was reused: {}), "
+        "drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
         "missed program runs {}), "
         "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
         "write failures {}",
         k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
+        k[NETLOF_STAT_CLOSE_UNSEEN],
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor->malformed_records(), table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));

@@ -305,12 +305,12 @@ std::string Daemon::stats_line(double now) const {
         return it == written_by_rule_.end() ? 0 : it->second;
     };
     return fmt::format(
-        "stats: events {}, records {}, scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
+        "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, lof_anomaly {} (lines written {}, "
         "folded repeats {}, sensor_drops {}, failed writes {}, lost {}), lof muted {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, exe cache "
         "evictions {}, record log failed "
         "writes {} (lost {}), reloads {} (refused {}), model {}",
-        k[NETLOF_STAT_EVENTS], t.records, d.scored, d.allowlist_violations, d.lof_anomalies,
+        k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.lof_anomalies,
         written("allowlist_violation") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.lof_muted,
         d.unscorable, d.learn_skipped,

@@ -5,15 +5,19 @@
 // root, no BPF) they are reported as skipped.
 #include <arpa/inet.h>
 #include <atomic>
+#include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sched.h>
@@ -26,6 +30,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "bpf/events.h"
 #include "tests/test_support.hpp"
 
 
@@ -43,6 +48,7 @@ public:
     }
     ~Recorder() { std::filesystem::remove_all(dir_); }
     bool ready() const { return ready_; }
+    pid_t pid() const { return process_.pid(); }
     std::string records_text() const { return netlof::test::read_text(dir_ + "/records.jsonl"); }
     std::string stderr_text() const { return process_.log(); }
     // Signals it, waits, and returns every record written.
@@ -581,6 +587,8 @@ void check_eight_threads(std::vector<std::string> recorder_args) {
     CHECK(queued + overflowed >= kConnections);
     CHECK(queued >= kConnections / 2);
     CHECK(queued <= events);
+    // Every close was seen: none reported late at a socket's reuse.
+    CHECK(log.find("reported when the socket was reused: 0)") != std::string::npos);
 }
 
 TEST_CASE("sensor: 2,000 connections from 8 threads, totals exact", "[sensor]") { check_eight_threads({}); }
@@ -609,6 +617,123 @@ TEST_CASE("sensor: a process that exits with its connection open", "[sensor]") {
     CHECK(mine[0]["bytes_received"] == 20);
     CHECK(mine[0]["outcome"] == "closed");
     CHECK(mine[0]["exe"] == self_exe());
+}
+
+// A running recorder's programs and maps, opened by id from the fds its
+// /proc/PID/fdinfo lists (this test runs as root, the recorder need not).
+class RecorderBpf {
+public:
+    explicit RecorderBpf(pid_t pid) {
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
+            std::ifstream in(entry.path());
+            for (std::string line; std::getline(in, line);) {
+                unsigned id = 0;
+                if (std::sscanf(line.c_str(), "prog_id: %u", &id) == 1) keep(bpf_prog_get_fd_by_id(id), true);
+                if (std::sscanf(line.c_str(), "map_id: %u", &id) == 1) keep(bpf_map_get_fd_by_id(id), false);
+            }
+        }
+    }
+    ~RecorderBpf() {
+        for (auto& [name, fd] : fds_) ::close(fd);
+    }
+    // Object names are cut to 15 characters ("handle_set_stat").
+    int fd(const std::string& name) const {
+        auto it = fds_.find(name.substr(0, BPF_OBJ_NAME_LEN - 1));
+        return it == fds_.end() ? -1 : it->second;
+    }
+    // The TCP connection tracked for this local port, in the direct-mapped
+    // slots or the hash map behind them.
+    std::optional<netlof_conn> tcp_connection(std::uint16_t sport) const {
+        netlof_conn c{};
+        bpf_map_info info{};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd("conn_slots"), &info, &len) != 0) return std::nullopt;
+        for (__u32 i = 0; i < info.max_entries; ++i)
+            if (bpf_map_lookup_elem(fd("conn_slots"), &i, &c) == 0 && c.sock_id != 0 && c.sport == sport) return c;
+        __u64 key = 0, next = 0;
+        for (__u64* prev = nullptr; bpf_map_get_next_key(fd("sockets"), prev, &next) == 0; prev = &key) {
+            key = next;
+            if (bpf_map_lookup_elem(fd("sockets"), &key, &c) == 0 && c.sport == sport) return c;
+        }
+        return std::nullopt;
+    }
+
+private:
+    void keep(int fd, bool prog) {
+        if (fd < 0) return;
+        char name[BPF_OBJ_NAME_LEN] = {};
+        if (prog) {
+            bpf_prog_info info{};
+            __u32 len = sizeof info;
+            if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) std::memcpy(name, info.name, sizeof name);
+        } else {
+            bpf_map_info info{};
+            __u32 len = sizeof info;
+            if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) std::memcpy(name, info.name, sizeof name);
+        }
+        name[BPF_OBJ_NAME_LEN - 1] = '\0';
+        if (!fds_.emplace(name, fd).second) ::close(fd);
+    }
+    std::map<std::string, int> fds_;
+};
+
+// When a socket's close goes unseen (how it happens is not known; about once
+// in 10 million loopback connections here) its entry stays tracked until the
+// socket's memory starts another connection. The test makes that moment: it
+// runs the recorder's own inet_sock_set_state program (BPF_PROG_TEST_RUN) on a
+// live tracked socket as if it were starting a connect. The connection still
+// tracked there must come out as a record with its counts, and be counted,
+// not be overwritten in silence.
+TEST_CASE("sensor: a socket reused while its close went unseen: the old connection is reported and counted", "[sensor]") {
+    Recorder rec;
+    if (!sensor_available(rec)) return;
+    TcpServer server(AF_INET, 300, 40);
+    int ready[2], release[2];
+    REQUIRE(::pipe(ready) == 0);
+    REQUIRE(::pipe(release) == 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::prctl(PR_SET_NAME, "nl-unseen");
+        const int fd = connect_tcp(AF_INET, server.port);
+        const bool ok = fd >= 0 && write_exact(fd, 300) && read_exact(fd, 40);
+        const std::uint16_t port = ok ? local_port(fd) : 0;
+        (void)!::write(ready[1], &port, sizeof port);
+        char c;
+        (void)!::read(release[0], &c, 1);
+        ::_exit(ok ? 0 : 1);
+    }
+    std::uint16_t sport = 0;
+    REQUIRE(::read(ready[0], &sport, sizeof sport) == sizeof sport);
+    REQUIRE(sport != 0);
+
+    RecorderBpf bpf(rec.pid());
+    REQUIRE(bpf.fd("handle_set_state") >= 0);
+    const std::optional<netlof_conn> tracked = bpf.tcp_connection(sport);
+    REQUIRE(tracked.has_value());
+    CHECK(tracked->bytes_sent == 300);
+    // inet_sock_set_state(sk, TCP_CLOSE, TCP_SYN_SENT): the socket starts a connection.
+    __u64 args[3] = {tracked->sock_id, TCP_CLOSE, TCP_SYN_SENT};
+    LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof args);
+    REQUIRE(bpf_prog_test_run_opts(bpf.fd("handle_set_state"), &run) == 0);
+    CHECK(run.retval == 0);
+    std::this_thread::sleep_for(100ms);  // the report is out before the child closes
+
+    (void)!::write(release[1], "x", 1);
+    int st = 0;
+    ::waitpid(child, &st, 0);
+    std::this_thread::sleep_for(200ms);
+    const std::vector<json> all = rec.stop();
+    INFO(rec.stderr_text());
+    const std::vector<json> mine = records_of(all, child);
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0]["process_name"] == "nl-unseen");
+    CHECK(mine[0]["src_port"] == sport);
+    CHECK(mine[0]["dst_port"] == server.port);
+    CHECK(mine[0]["bytes_sent"] == 300);
+    CHECK(mine[0]["bytes_received"] == 40);
+    CHECK(mine[0]["outcome"] == "closed");
+    CHECK(rec.stderr_text().find("reported when the socket was reused: 1)") != std::string::npos);
+    for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }
 
 TEST_CASE("sensor: connections still open when recording stops are flushed as active", "[sensor]") {
