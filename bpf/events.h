@@ -105,13 +105,17 @@ struct netlof_close_queue {
 	struct netlof_conn_event events[NETLOF_CLOSE_QUEUE_LEN];
 };
 
-/* Key of the "udp_flows" map: a socket and one destination. */
+/* Key of the "udp_flows" map: a process, one of its sockets and one
+ * destination. The process is part of it because a UDP socket has no event
+ * that ends it: a socket freed and reused by another process within the idle
+ * timeout would otherwise add that process's datagrams to the first one's
+ * flow. */
 struct netlof_udp_key {
 	__u64 sock_id;
-	__u8 daddr[16];
+	__u32 tgid;
 	__u16 dport;
 	__u16 family;
-	__u8 _pad[4];
+	__u8 daddr[16];
 };
 
 #endif /* NETLOF_EVENTS_H */

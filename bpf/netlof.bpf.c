@@ -10,7 +10,7 @@
  * ("conn_slots", or "sockets" when its slot is taken) per send/receive and
  * leave the kernel in a record every flush interval while the connection
  * lives and one when it closes.
- * UDP: flows are keyed by socket and destination. The destination of an
+ * UDP: flows are keyed by process, socket and destination. The destination of an
  * unconnected send is in the sendto/sendmsg/sendmmsg arguments, read from the
  * thread's saved registers when sock_send_length fires inside the call (no
  * program at syscall entry: one would put every syscall on the host through
@@ -674,6 +674,7 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	struct netlof_udp_key ukey = {};
 	struct netlof_conn *c;
 	__u16 family;
+	__u32 tgid;
 
 	/* MSG_PEEK leaves the data queued: it is counted when really read. An
 	 * empty datagram (ret 0) still names a destination. */
@@ -690,9 +691,11 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || is_self())
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || tgid == self_tgid)
 		return 0;
 	ukey.sock_id = key;
+	ukey.tgid = tgid; /* sends and receives run in the process's own context */
 	/* Received datagrams name their peer only on connected sockets. */
 	if (sent ? send_destination(sk, &ukey) : socket_peer(sk, &ukey))
 		udp_account(sk, &ukey, (__u64)ret, sent);

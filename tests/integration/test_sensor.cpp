@@ -657,6 +657,17 @@ public:
         }
         return std::nullopt;
     }
+    // Every UDP flow the kernel holds now.
+    std::vector<std::pair<netlof_udp_key, netlof_conn>> udp_flows() const {
+        std::vector<std::pair<netlof_udp_key, netlof_conn>> out;
+        netlof_udp_key key{}, next{};
+        netlof_conn c{};
+        for (netlof_udp_key* prev = nullptr; bpf_map_get_next_key(fd("udp_flows"), prev, &next) == 0; prev = &key) {
+            key = next;
+            if (bpf_map_lookup_elem(fd("udp_flows"), &key, &c) == 0) out.emplace_back(key, c);
+        }
+        return out;
+    }
 
 private:
     void keep(int fd, bool prog) {
@@ -734,6 +745,69 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     CHECK(mine[0]["outcome"] == "closed");
     CHECK(rec.stderr_text().find("reported when the socket was reused: 1)") != std::string::npos);
     for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
+}
+
+// A UDP socket has no event that ends it. When one process closes a socket
+// and another's new socket gets the same memory, the second one's datagrams
+// must start its own flow, not be added to the first's (and so be
+// attributed to a process that may be allowed that destination). Both
+// children run on CPU 0 so the slab hands the freed socket back; the test
+// repeats until the kernel's table shows the same socket in both.
+TEST_CASE("sensor: a UDP socket reused by another process is that process's own flow", "[sensor]") {
+    Recorder rec({"--udp-idle", "3600"});
+    if (!sensor_available(rec)) return;
+    std::uint16_t port = 0;
+    const int sink = bound_loopback_socket(SOCK_DGRAM, &port);
+    RecorderBpf bpf(rec.pid());
+    REQUIRE(bpf.fd("udp_flows") >= 0);
+    auto send_once = [port](const char* name, std::size_t bytes) {
+        return run_child(name, [port, bytes](std::vector<std::uint16_t>&) {
+            cpu_set_t cpus;
+            CPU_ZERO(&cpus);
+            CPU_SET(0, &cpus);
+            if (::sched_setaffinity(0, sizeof cpus, &cpus) != 0) return 1;
+            socklen_t l;
+            sockaddr_storage dst = loopback(AF_INET, port, &l);
+            const std::string d(bytes, 'r');
+            const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+            if (::sendto(u, d.data(), bytes, 0, reinterpret_cast<sockaddr*>(&dst), l) != static_cast<ssize_t>(bytes)) return 1;
+            ::close(u);
+            return 0;
+        });
+    };
+    auto flow_of = [&](pid_t pid) -> std::optional<std::pair<netlof_udp_key, netlof_conn>> {
+        for (const auto& f : bpf.udp_flows())
+            if (f.second.tgid == static_cast<__u32>(pid) && f.second.dport == port) return f;
+        return std::nullopt;
+    };
+    pid_t first = 0, second = 0;
+    bool reused = false;
+    for (int attempt = 0; attempt < 50 && !reused; ++attempt) {
+        first = send_once("nl-udp-first", 100);
+        const auto a = flow_of(first);
+        REQUIRE(a.has_value());
+        std::this_thread::sleep_for(30ms);  // UDP sockets are freed after an RCU grace period
+        second = send_once("nl-udp-second", 7);
+        // The first process's flow is untouched whether or not the socket came back.
+        const auto a_after = flow_of(first);
+        REQUIRE(a_after.has_value());
+        CHECK(a_after->second.bytes_sent == 100);
+        const auto b = flow_of(second);
+        REQUIRE(b.has_value());
+        CHECK(b->second.bytes_sent == 7);
+        reused = b->first.sock_id == a->first.sock_id;
+    }
+    REQUIRE(reused);  // else this test proved nothing
+    const std::vector<json> all = rec.stop();
+    INFO(rec.stderr_text());
+    const std::vector<json> a = records_of(all, first), b = records_of(all, second);
+    REQUIRE(a.size() == 1);
+    REQUIRE(b.size() == 1);
+    CHECK(a[0]["process_name"] == "nl-udp-first");
+    CHECK(a[0]["bytes_sent"] == 100);
+    CHECK(b[0]["process_name"] == "nl-udp-second");
+    CHECK(b[0]["bytes_sent"] == 7);
+    ::close(sink);
 }
 
 TEST_CASE("sensor: connections still open when recording stops are flushed as active", "[sensor]") {

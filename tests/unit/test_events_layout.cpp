@@ -46,9 +46,10 @@ static_assert(sizeof(netlof_close_queue) == 128 + NETLOF_CLOSE_QUEUE_LEN * 152);
 static_assert(sizeof(netlof_close_queue) % 8 == 0);  // the mmapped array's stride in user space
 
 static_assert(sizeof(netlof_udp_key) == 32);
-static_assert(offsetof(netlof_udp_key, daddr) == 8);
-static_assert(offsetof(netlof_udp_key, dport) == 24);
-static_assert(offsetof(netlof_udp_key, family) == 26);
+static_assert(offsetof(netlof_udp_key, tgid) == 8);
+static_assert(offsetof(netlof_udp_key, dport) == 12);
+static_assert(offsetof(netlof_udp_key, family) == 14);
+static_assert(offsetof(netlof_udp_key, daddr) == 16);
 
 TEST_CASE("events.h layout is pinned by static_assert", "[events_layout]") {
     CHECK(sizeof(netlof_conn_event) == sizeof(netlof_event_header) + sizeof(netlof_conn));
