@@ -97,6 +97,8 @@ class Sensor:
         self.err.seek(0)
         text = self.err.read()
         stats = {k: int(v) for k, v in re.findall(r'(events|records|drops) (\d+)', text)}
+        unseen = re.search(r'reported when the socket was reused: (\d+)', text)
+        stats['closes_unseen'] = int(unseen.group(1)) if unseen else 0
         return stats, text
 
 
@@ -112,7 +114,7 @@ def main():
         sys.exit('bench_sensor needs root (it loads the sensor)')
 
     loadgen(args, 2000)  # warm up
-    off, on, sensor_cpu, events, drops, records = [], [], [], 0, 0, 0
+    off, on, sensor_cpu, events, drops, records, unseen = [], [], [], 0, 0, 0, 0
     off_cpu, on_cpu = [], []
     rng = random.Random(1)
     for _ in range(args.rounds):
@@ -134,6 +136,7 @@ def main():
             events += stats.get('events', 0)
             drops += stats.get('drops', 0)
             records += stats.get('records', 0)
+            unseen += stats['closes_unseen']
     t_off, t_on = statistics.median(off), statistics.median(on)
     # Each round's on/off pair ran back to back: their ratio cancels slow drift.
     ratios = sorted(b / a for a, b in zip(off, on))
@@ -156,8 +159,8 @@ def main():
           'quartiles %+.1f%% .. %+.1f%%); workload alone %+.1f%% (ratio of medians)'
           % (100 * (cpu_ratio - 1), len(cpu_ratios), 100 * (cpu_ratios[q] - 1), 100 * (cpu_ratios[-1 - q] - 1),
              100 * (statistics.median([c - sc * t for c, sc, t in zip(on_cpu, sensor_cpu, on)]) / statistics.median(off_cpu) - 1)))
-    print('  records %d of %d connections, events %.0f/s, drops %d'
-          % (records, n * args.rounds, events / sum(on), drops))
+    print('  records %d of %d connections (closes not seen, reported at the socket\'s reuse: %d), events %.0f/s, drops %d'
+          % (records, n * args.rounds, unseen, events / sum(on), drops))
     print('  sensor CPU while loaded: %.1f%% of one core (median)' % (100 * statistics.median(sensor_cpu)))
 
     s = Sensor(args.netlof)
