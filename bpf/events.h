@@ -56,7 +56,9 @@ struct netlof_conn {
 	__u64 sock_id;        /* kernel socket address: unique while it lives */
 	__u64 cgroup_id;
 	__u64 ts_start_ns;    /* ktime of connect() or of the first datagram */
-	__u64 last_seen_ns;   /* UDP: ktime of the latest datagram; TCP: of the close */
+	__u64 last_seen_ns;   /* UDP: ktime of the latest datagram; TCP: of the close (while
+	                       * open, kernel side only: the latest send or receive on the
+	                       * flush clock) */
 	__u64 last_flush_ns;  /* TCP, kernel side only: the latest flush record, on the flush clock */
 	__u64 bytes_sent;
 	__u64 bytes_received;

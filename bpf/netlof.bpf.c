@@ -283,16 +283,15 @@ static __always_inline __u64 flush_clock(void)
 	return bpf_ktime_get_ns();
 }
 
-/* Per send/receive of a TCP connection: a flush record when one is due. (Its
- * last_seen is set at close: a TCP record ends there.) */
+/* Per send/receive of a TCP connection: notes the time, and sends a flush
+ * record when one is due. (While the connection is open its last_seen is on
+ * the flush clock, for report_unseen_close; the close sets it to ktime.) */
 static __always_inline void touch(struct netlof_conn *c)
 {
-	__u64 now;
+	__u64 now = flush_clock();
 
-	if (!flush_interval_ns)
-		return;
-	now = flush_clock();
-	if (now - c->last_flush_ns >= flush_interval_ns) {
+	c->last_seen_ns = now; /* a cache line the byte count just wrote */
+	if (flush_interval_ns && now - c->last_flush_ns >= flush_interval_ns) {
 		c->last_flush_ns = now;
 		emit(c, NETLOF_EV_TCP_FLUSH, bpf_ktime_get_ns());
 	}
@@ -331,13 +330,18 @@ static __always_inline void untrack(struct netlof_conn *c, __u64 key)
  * A socket that starts a connection while an entry of it is still tracked:
  * the entry is its previous connection, whose close the sensor did not see
  * (the socket was freed and its memory reused). That connection is reported
- * now, ending now with the counts it has, and counted, instead of being
- * overwritten in silence.
+ * now with the counts it has, and counted, instead of being overwritten in
+ * silence. It ends at its last send or receive (its connect if none), the
+ * latest moment known to be in it: the reuse may come hours later, and the
+ * duration is a feature the model scores.
  */
 static __always_inline void report_unseen_close(struct netlof_conn *old, __u64 key, __u64 now)
 {
+	__u64 idle = flush_clock() - old->last_seen_ns; /* on the flush clock while open */
+	__u64 lived = now - old->ts_start_ns;
+
 	count(NETLOF_STAT_CLOSE_UNSEEN);
-	old->last_seen_ns = now;
+	old->last_seen_ns = now - (idle < lived ? idle : lived);
 	if (old->outcome == NETLOF_OUTCOME_ACTIVE)
 		old->outcome = NETLOF_OUTCOME_CLOSED;
 	emit(old, NETLOF_EV_TCP_CLOSE, now);
@@ -394,8 +398,8 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		c.sock_id = key;
 		fill_owner(&c);
-		c.ts_start_ns = c.last_seen_ns = bpf_ktime_get_ns();
-		c.last_flush_ns = flush_clock();
+		c.ts_start_ns = bpf_ktime_get_ns();
+		c.last_seen_ns = c.last_flush_ns = flush_clock();
 		c.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		c.proto = IPPROTO_TCP;
 		c.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));

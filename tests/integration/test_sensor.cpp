@@ -722,6 +722,8 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     const std::optional<netlof_conn> tracked = bpf.tcp_connection(sport);
     REQUIRE(tracked.has_value());
     CHECK(tracked->bytes_sent == 300);
+    // The connection goes quiet for 400 ms before its socket is "reused".
+    std::this_thread::sleep_for(400ms);
     // inet_sock_set_state(sk, TCP_CLOSE, TCP_SYN_SENT): the socket starts a connection.
     __u64 args[3] = {tracked->sock_id, TCP_CLOSE, TCP_SYN_SENT};
     LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof args);
@@ -743,6 +745,8 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     CHECK(mine[0]["bytes_sent"] == 300);
     CHECK(mine[0]["bytes_received"] == 40);
     CHECK(mine[0]["outcome"] == "closed");
+    // It ends at its last receive (jiffies apart), not 400 ms later at the reuse.
+    CHECK(mine[0]["duration"].get<double>() < 0.2);
     CHECK(rec.stderr_text().find("reported when the socket was reused: 1)") != std::string::npos);
     for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }
