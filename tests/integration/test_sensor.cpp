@@ -619,6 +619,52 @@ TEST_CASE("sensor: a process that exits with its connection open", "[sensor]") {
     CHECK(mine[0]["exe"] == self_exe());
 }
 
+// A child process named `name` that connects to a loopback server, sends and
+// receives exact byte counts, then holds its connection open until release().
+class HeldConnection {
+public:
+    HeldConnection(const char* name, std::uint16_t port, std::size_t sent, std::size_t received) {
+        REQUIRE(::pipe(ready_) == 0);
+        REQUIRE(::pipe(release_) == 0);
+        pid = ::fork();
+        if (pid == 0) {
+            ::prctl(PR_SET_NAME, name);
+            const int fd = connect_tcp(AF_INET, port);
+            const bool ok = fd >= 0 && write_exact(fd, sent) && read_exact(fd, received);
+            const std::uint16_t local = ok ? local_port(fd) : 0;
+            (void)!::write(ready_[1], &local, sizeof local);
+            char c;
+            (void)!::read(release_[0], &c, 1);
+            ::_exit(ok ? 0 : 1);  // the kernel closes the socket
+        }
+        const bool connected = ::read(ready_[0], &source_port, sizeof source_port) == sizeof source_port && source_port != 0;
+        if (!connected) finish();  // no destructor runs when the constructor throws
+        REQUIRE(connected);
+    }
+    ~HeldConnection() { finish(); }
+    // Lets the child close its connection and exit, and waits for it.
+    void release() {
+        if (released_) return;
+        released_ = true;
+        (void)!::write(release_[1], "x", 1);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+    }
+    pid_t pid = -1;
+    std::uint16_t source_port = 0;
+
+private:
+    void finish() {
+        release();
+        for (int* fd : {&ready_[0], &ready_[1], &release_[0], &release_[1]}) {
+            if (*fd >= 0) ::close(*fd);
+            *fd = -1;
+        }
+    }
+    int ready_[2] = {-1, -1}, release_[2] = {-1, -1};
+    bool released_ = false;
+};
+
 // A running recorder's programs and maps, opened by id from the fds its
 // /proc/PID/fdinfo lists (this test runs as root, the recorder need not).
 class RecorderBpf {
@@ -699,23 +745,8 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     Recorder rec;
     if (!sensor_available(rec)) return;
     TcpServer server(AF_INET, 300, 40);
-    int ready[2], release[2];
-    REQUIRE(::pipe(ready) == 0);
-    REQUIRE(::pipe(release) == 0);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::prctl(PR_SET_NAME, "nl-unseen");
-        const int fd = connect_tcp(AF_INET, server.port);
-        const bool ok = fd >= 0 && write_exact(fd, 300) && read_exact(fd, 40);
-        const std::uint16_t port = ok ? local_port(fd) : 0;
-        (void)!::write(ready[1], &port, sizeof port);
-        char c;
-        (void)!::read(release[0], &c, 1);
-        ::_exit(ok ? 0 : 1);
-    }
-    std::uint16_t sport = 0;
-    REQUIRE(::read(ready[0], &sport, sizeof sport) == sizeof sport);
-    REQUIRE(sport != 0);
+    HeldConnection conn("nl-unseen", server.port, 300, 40);
+    const std::uint16_t sport = conn.source_port;
 
     RecorderBpf bpf(rec.pid());
     REQUIRE(bpf.fd("handle_set_state") >= 0);
@@ -731,13 +762,11 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     CHECK(run.retval == 0);
     std::this_thread::sleep_for(100ms);  // the report is out before the child closes
 
-    (void)!::write(release[1], "x", 1);
-    int st = 0;
-    ::waitpid(child, &st, 0);
+    conn.release();
     std::this_thread::sleep_for(200ms);
     const std::vector<json> all = rec.stop();
     INFO(rec.stderr_text());
-    const std::vector<json> mine = records_of(all, child);
+    const std::vector<json> mine = records_of(all, conn.pid);
     REQUIRE(mine.size() == 1);
     CHECK(mine[0]["process_name"] == "nl-unseen");
     CHECK(mine[0]["src_port"] == sport);
@@ -748,7 +777,6 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
     // It ends at its last receive (jiffies apart), not 400 ms later at the reuse.
     CHECK(mine[0]["duration"].get<double>() < 0.2);
     CHECK(rec.stderr_text().find("reported when the socket was reused: 1)") != std::string::npos);
-    for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }
 
 // A UDP socket has no event that ends it. When one process closes a socket
@@ -818,31 +846,14 @@ TEST_CASE("sensor: connections still open when recording stops are flushed as ac
     Recorder rec;
     if (!sensor_available(rec)) return;
     TcpServer server(AF_INET, 123, 45);
-    int ready[2], release[2];
-    REQUIRE(::pipe(ready) == 0);
-    REQUIRE(::pipe(release) == 0);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::prctl(PR_SET_NAME, "nl-active");
-        const int fd = connect_tcp(AF_INET, server.port);
-        const bool ok = fd >= 0 && write_exact(fd, 123) && read_exact(fd, 45);
-        (void)!::write(ready[1], ok ? "1" : "0", 1);
-        char c;
-        (void)!::read(release[0], &c, 1);  // hold the connection until the recorder has stopped
-        ::_exit(ok ? 0 : 1);
-    }
-    char c = 0;
-    REQUIRE(::read(ready[0], &c, 1) == 1);
-    REQUIRE(c == '1');
-    const std::vector<json> mine = records_of(rec.stop(SIGTERM), child);
-    (void)!::write(release[1], "x", 1);
-    int st = 0;
-    ::waitpid(child, &st, 0);
+    HeldConnection conn("nl-active", server.port, 123, 45);
+    // Held until the recorder has stopped.
+    const std::vector<json> mine = records_of(rec.stop(SIGTERM), conn.pid);
+    conn.release();
     REQUIRE(mine.size() == 1);
     CHECK(mine[0]["outcome"] == "active");
     CHECK(mine[0]["bytes_sent"] == 123);
     CHECK(mine[0]["bytes_received"] == 45);
-    for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }
 
 TEST_CASE("sensor: recorded CSV trains a model as is (record, then train, then score)", "[sensor]") {
