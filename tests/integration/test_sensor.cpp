@@ -734,9 +734,10 @@ private:
     std::map<std::string, int> fds_;
 };
 
-// When a socket's close goes unseen (how it happens is not known; about once
-// in 10 million loopback connections here) its entry stays tracked until the
-// socket's memory starts another connection. The test makes that moment: it
+// When a socket's close goes unseen (about once in 10 million loopback
+// connections here, below the program: the kernel's own trace of the
+// tracepoint lacked those transitions too; see README) its entry stays
+// tracked until the socket's memory starts another connection. The test makes that moment: it
 // runs the recorder's own inet_sock_set_state program (BPF_PROG_TEST_RUN) on a
 // live tracked socket as if it were starting a connect. The connection still
 // tracked there must come out as a record with its counts, and be counted,
