@@ -57,7 +57,7 @@ int run_record(RecordCommand cmd) {
     const TableStats& t = table.stats();
     log_line(fmt::format(
         "stats: events {} (closes through the per-CPU queues {}, through the ring buffer while a queue was full {}), "
-        "records {} (of them closes not seen, reported when the socket was reused: {}), "
+        "records {} (closes not seen, reported when the socket was reused: {}), "
         "drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
         "missed program runs {}), "
         "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
