@@ -737,11 +737,11 @@ private:
 // When a socket's close goes unseen (about once in 10 million loopback
 // connections here, below the program: the kernel's own trace of the
 // tracepoint lacked those transitions too; see README) its entry stays
-// tracked until the socket's memory starts another connection. The test makes that moment: it
-// runs the recorder's own inet_sock_set_state program (BPF_PROG_TEST_RUN) on a
-// live tracked socket as if it were starting a connect. The connection still
-// tracked there must come out as a record with its counts, and be counted,
-// not be overwritten in silence.
+// tracked until the socket's memory starts another connection. The test
+// makes that moment: it runs the recorder's own inet_sock_set_state program
+// (BPF_PROG_TEST_RUN) on a live tracked socket as if it were starting a
+// connect. The connection still tracked there must come out as a record with
+// its counts, and be counted, not be overwritten in silence.
 TEST_CASE("sensor: a socket reused while its close went unseen: the old connection is reported and counted", "[sensor]") {
     Recorder rec;
     if (!sensor_available(rec)) return;
@@ -784,7 +784,7 @@ TEST_CASE("sensor: a socket reused while its close went unseen: the old connecti
 // and another's new socket gets the same memory, the second one's datagrams
 // must start its own flow, not be added to the first's (and so be
 // attributed to a process that may be allowed that destination). Both
-// children run on CPU 0 so the slab hands the freed socket back; the test
+// children run on one CPU so the slab hands the freed socket back; the test
 // repeats until the kernel's table shows the same socket in both.
 TEST_CASE("sensor: a UDP socket reused by another process is that process's own flow", "[sensor]") {
     Recorder rec({"--udp-idle", "3600"});
@@ -793,12 +793,16 @@ TEST_CASE("sensor: a UDP socket reused by another process is that process's own 
     const int sink = bound_loopback_socket(SOCK_DGRAM, &port);
     RecorderBpf bpf(rec.pid());
     REQUIRE(bpf.fd("udp_flows") >= 0);
-    auto send_once = [port](const char* name, std::size_t bytes) {
-        return run_child(name, [port, bytes](std::vector<std::uint16_t>&) {
-            cpu_set_t cpus;
-            CPU_ZERO(&cpus);
-            CPU_SET(0, &cpus);
-            if (::sched_setaffinity(0, sizeof cpus, &cpus) != 0) return 1;
+    cpu_set_t allowed;
+    REQUIRE(::sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &allowed)) ++cpu;  // the first CPU this test may use
+    auto send_once = [port, cpu](const char* name, std::size_t bytes) {
+        return run_child(name, [port, bytes, cpu](std::vector<std::uint16_t>&) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            if (::sched_setaffinity(0, sizeof one, &one) != 0) return 1;
             socklen_t l;
             sockaddr_storage dst = loopback(AF_INET, port, &l);
             const std::string d(bytes, 'r');
