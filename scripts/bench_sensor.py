@@ -4,10 +4,12 @@
     /usr/bin/python3 scripts/bench_sensor.py --netlof build/netlof --loadgen build/netlof-loadgen
 
 Each round runs the same workload (connect, send 4 KiB, receive a reply, close, as fast as
-the machine allows) once without and once with `netlof record` running, alternating so
-drift hits both alike; it reports the median wall times, their ratio, connections/s,
-events/s, drops and the sensor's own CPU. A second part paces the workload at 10,000
-connections/s and reports the sensor's CPU there.
+the machine allows) without the sensor, with `netlof record`, and with `netlof record
+--attach-only` (every program attached but returning at once: what the tracepoints cost by
+themselves, the floor under any sensor on them), in an order drawn per round so drift hits
+all alike; it reports the median wall times, their ratios, connections/s, events/s, drops
+and the sensor's own CPU. A second part paces the workload at 10,000 connections/s and
+reports the sensor's CPU there.
 """
 import argparse
 import json
@@ -75,9 +77,9 @@ def in_kernel_cost(args, connections):
 
 
 class Sensor:
-    def __init__(self, netlof):
+    def __init__(self, netlof, extra=()):
         self.err = tempfile.NamedTemporaryFile(mode='w+', prefix='netlof-bench-')
-        self.proc = subprocess.Popen([netlof, 'record', '--out', '/dev/null'], stderr=self.err)
+        self.proc = subprocess.Popen([netlof, 'record', '--out', '/dev/null', *extra], stderr=self.err)
         for _ in range(200):
             time.sleep(0.025)
             self.err.seek(0)
@@ -115,16 +117,26 @@ def main():
 
     loadgen(args, 2000)  # warm up
     off, on, sensor_cpu, events, drops, records, unseen = [], [], [], 0, 0, 0, 0
-    off_cpu, on_cpu = [], []
+    off_cpu, on_cpu, attach, attach_cpu = [], [], [], []
     rng = random.Random(1)
     for _ in range(args.rounds):
-        # Which of the pair runs first is drawn per round: each run leaves
-        # thousands of TIME_WAIT sockets behind that slow the next one down.
-        for sensor_on in rng.sample([False, True], 2):
-            if not sensor_on:
+        # The order is drawn per round: each run leaves thousands of
+        # TIME_WAIT sockets behind that slow the next one down.
+        for arm in rng.sample(['off', 'on', 'attach'], 3):
+            if arm == 'off':
                 r = loadgen(args, args.connections)
                 off.append(r['seconds'])
                 off_cpu.append(r['cpu'])
+                continue
+            if arm == 'attach':
+                s = Sensor(args.netlof, ['--attach-only'])
+                c0 = s.cpu()
+                r = loadgen(args, args.connections)
+                attach.append(r['seconds'])
+                attach_cpu.append(r['cpu'] + s.cpu() - c0)
+                stats, text = s.stop()
+                if stats.get('events', 0) != 0:
+                    sys.exit('netlof record --attach-only sent events; the floor is not a floor:\n' + text)
                 continue
             s = Sensor(args.netlof)
             c0 = s.cpu()
@@ -138,7 +150,7 @@ def main():
             records += stats.get('records', 0)
             unseen += stats['closes_unseen']
     t_off, t_on = statistics.median(off), statistics.median(on)
-    # Each round's on/off pair ran back to back: their ratio cancels slow drift.
+    # Each round's runs are back to back: their ratio cancels slow drift.
     ratios = sorted(b / a for a, b in zip(off, on))
     ratio = statistics.median(ratios)
     n = args.connections
@@ -159,6 +171,14 @@ def main():
           'quartiles %+.1f%% .. %+.1f%%); workload alone %+.1f%% (ratio of medians)'
           % (100 * (cpu_ratio - 1), len(cpu_ratios), 100 * (cpu_ratios[q] - 1), 100 * (cpu_ratios[-1 - q] - 1),
              100 * (statistics.median([c - sc * t for c, sc, t in zip(on_cpu, sensor_cpu, on)]) / statistics.median(off_cpu) - 1)))
+    # The floor: the same measures with every program returning at once.
+    a_ratios = sorted(b / a for a, b in zip(off, attach))
+    a_cpu_ratios = sorted(b / a for a, b in zip(off_cpu, attach_cpu))
+    a_ratio, a_cpu_ratio = statistics.median(a_ratios), statistics.median(a_cpu_ratios)
+    print('  attach only (every program attached, returning at once; the tracepoints\' own cost): added wall '
+          '%+.1f%% (quartiles %+.1f%% .. %+.1f%%), CPU %+.1f%%; so netlof\'s own work adds about %+.1f%% wall, '
+          '%+.1f%% CPU' % (100 * (a_ratio - 1), 100 * (a_ratios[q] - 1), 100 * (a_ratios[-1 - q] - 1),
+                           100 * (a_cpu_ratio - 1), 100 * (ratio - a_ratio), 100 * (cpu_ratio - a_cpu_ratio)))
     print('  records %d of %d connections (closes not seen, reported at the socket\'s reuse: %d), events %.0f/s, drops %d'
           % (records, n * args.rounds, unseen, events / sum(on), drops))
     print('  sensor CPU while loaded: %.1f%% of one core (median)' % (100 * statistics.median(sensor_cpu)))

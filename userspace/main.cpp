@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
     record_cmd->add_option("--ringbuf-kib", record.ringbuf_kib, "Ring buffer size in KiB (power of two)")
         ->capture_default_str();
     record_cmd->add_flag("--verbose", record.sensor.verbose, "Print libbpf's debug output");
+    record_cmd->add_flag("--attach-only", record.sensor.attach_only,
+                         "Benchmarks: attach every program but let each return at once (records nothing; "
+                         "measures what the tracepoints themselves cost)");
 
     std::string check_config_file;
     CLI::App* check_cmd = app.add_subcommand("check-config", "Check a daemon config and the allowlists and pipeline it names");

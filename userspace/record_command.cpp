@@ -38,6 +38,8 @@ int run_record(RecordCommand cmd) {
 
     std::unique_ptr<Sensor> sensor = Sensor::start(
         cmd.sensor, [&](const netlof_conn_event& e) { table.on_event(e); }, log_line);
+    if (cmd.sensor.attach_only)
+        log_line("--attach-only: every program is attached and returns at once; nothing will be recorded");
     log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));
 
     const std::uint64_t start = KernelClock::now_ktime();

@@ -90,6 +90,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     const std::uint32_t slots = conn_slot_count(options.max_sockets);
     s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
     s->skel_->rodata->close_queue_len = close_queue_length(options.ringbuf_bytes);
+    s->skel_->rodata->attach_only = options.attach_only ? 1 : 0;
     // Unconnected UDP destinations come from the running syscall's arguments.
     s->skel_->rodata->nr_sendto = SYS_sendto;
     s->skel_->rodata->nr_sendmsg = SYS_sendmsg;

@@ -25,6 +25,7 @@ struct SensorOptions {
     std::uint64_t wakeup_bytes = 64 * 1024;  // the kernel wakes the reader once this much is queued
     bool verbose = false;                  // libbpf's debug output
     bool drop_privileges = true;           // once attached, keep only what reading needs (privileges.hpp)
+    bool attach_only = false;              // benchmarks: every program returns at once, nothing is recorded
 };
 
 using SensorLog = std::function<void(const std::string&)>;

@@ -847,6 +847,48 @@ TEST_CASE("sensor: a UDP socket reused by another process is that process's own 
     ::close(sink);
 }
 
+// `record --attach-only` is the floor `make bench` measures next to the
+// sensor: every program attached and run on every event, returning at once.
+// Both halves are shown: the kernel counts runs of each program during real
+// traffic, and nothing is recorded.
+TEST_CASE("sensor: --attach-only runs every program on real traffic and records nothing", "[sensor]") {
+    Recorder rec({"--attach-only"});
+    if (!sensor_available(rec)) return;
+    const int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);  // run counts are kept while it is open
+    REQUIRE(stats >= 0);
+    RecorderBpf bpf(rec.pid());
+    const auto runs = [&](const std::string& name) {
+        bpf_prog_info info{};
+        __u32 len = sizeof info;
+        REQUIRE(bpf_obj_get_info_by_fd(bpf.fd(name), &info, &len) == 0);
+        return info.run_cnt;
+    };
+    const std::vector<std::string> progs = {"handle_set_state", "handle_exit_connect", "handle_send_length",
+                                            "handle_recv_length"};
+    std::map<std::string, __u64> before;
+    for (const std::string& p : progs) before[p] = runs(p);
+    TcpServer server(AF_INET, 100, 10);
+    const pid_t pid = run_child("nl-attachonly", [&](std::vector<std::uint16_t>&) {
+        const int fd = connect_tcp(AF_INET, server.port);
+        if (fd < 0) return 1;
+        const bool ok = write_exact(fd, 100) && read_exact(fd, 10);
+        ::close(fd);
+        return ok ? 0 : 1;
+    });
+    std::this_thread::sleep_for(200ms);
+    for (const std::string& p : progs) {
+        INFO(p);
+        CHECK(runs(p) > before[p]);
+    }
+    ::close(stats);
+    const std::vector<json> all = rec.stop();
+    INFO(rec.stderr_text());
+    CHECK(records_of(all, pid).empty());
+    CHECK(all.empty());
+    CHECK(rec.stderr_text().find("stats: events 0 ") != std::string::npos);
+    CHECK(rec.stderr_text().find("records 0 ") != std::string::npos);
+}
+
 TEST_CASE("sensor: connections still open when recording stops are flushed as active", "[sensor]") {
     Recorder rec;
     if (!sensor_available(rec)) return;
