@@ -99,6 +99,9 @@ class Sensor:
         self.err.seek(0)
         text = self.err.read()
         stats = {k: int(v) for k, v in re.findall(r'(events|records|drops) (\d+)', text)}
+        # What the drops were: every kind the stats line names.
+        stats['drop_kinds'] = {k: int(v) for k, v in re.findall(
+            r'(ring buffer full|sockets map full|udp map full|missed program runs) (\d+)', text)}
         unseen = re.search(r'reported when the socket was reused: (\d+)', text)
         stats['closes_unseen'] = int(unseen.group(1)) if unseen else 0
         return stats, text
@@ -117,6 +120,7 @@ def main():
 
     loadgen(args, 2000)  # warm up
     off, on, sensor_cpu, events, drops, records, unseen = [], [], [], 0, 0, 0, 0
+    drop_kinds = {}
     off_cpu, on_cpu, attach, attach_cpu = [], [], [], []
     rng = random.Random(1)
     for _ in range(args.rounds):
@@ -147,6 +151,8 @@ def main():
             on_cpu.append(r['cpu'] + sensor_cpu[-1] * r['seconds'])
             events += stats.get('events', 0)
             drops += stats.get('drops', 0)
+            for k, v in stats['drop_kinds'].items():
+                drop_kinds[k] = drop_kinds.get(k, 0) + v
             records += stats.get('records', 0)
             unseen += stats['closes_unseen']
     t_off, t_on = statistics.median(off), statistics.median(on)
@@ -179,8 +185,9 @@ def main():
           '%+.1f%% (quartiles %+.1f%% .. %+.1f%%), CPU %+.1f%%; so netlof\'s own work adds about %+.1f%% wall, '
           '%+.1f%% CPU' % (100 * (a_ratio - 1), 100 * (a_ratios[q] - 1), 100 * (a_ratios[-1 - q] - 1),
                            100 * (a_cpu_ratio - 1), 100 * (ratio - a_ratio), 100 * (cpu_ratio - a_cpu_ratio)))
-    print('  records %d of %d connections (closes not seen, reported at the socket\'s reuse: %d), events %.0f/s, drops %d'
-          % (records, n * args.rounds, unseen, events / sum(on), drops))
+    print('  records %d of %d connections (closes not seen, reported at the socket\'s reuse: %d), events %.0f/s, drops %d%s'
+          % (records, n * args.rounds, unseen, events / sum(on), drops,
+             ' (%s)' % ', '.join('%s %d' % kv for kv in drop_kinds.items() if kv[1]) if drops else ''))
     print('  sensor CPU while loaded: %.1f%% of one core (median)' % (100 * statistics.median(sensor_cpu)))
 
     s = Sensor(args.netlof)
