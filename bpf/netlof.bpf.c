@@ -205,7 +205,8 @@ static __always_inline bool is_self(void)
 
 /* The current process as the connection's owner. The task pointer is typed
  * (BTF), so its fields are plain loads the JIT guards, not a helper call
- * each: four probe reads were half of this function's cost. */
+ * each: the four probe reads were most of this function's cost (bpf_stats:
+ * about 0.1 of its 0.15 us per connection). */
 static __always_inline void fill_owner(struct netlof_conn *c)
 {
 	__u64 id = bpf_get_current_pid_tgid();
