@@ -1,8 +1,13 @@
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "model/connection_columns.hpp"
 #include "model/csv_table.hpp"
+#include "userspace/json_line.hpp"
 #include "userspace/record_writer.hpp"
 
 using namespace netlof;
@@ -48,4 +53,46 @@ TEST_CASE("record JSON carries every field, invalid UTF-8 replaced", "[record_wr
     CHECK(j["error"] == "Connection refused");
     CHECK(j["process_name"].get<std::string>().rfind("bad", 0) == 0);
     CHECK(j.size() == 19);
+}
+
+// The record line is written field by field without JsonLine (it runs once
+// per connection); it must be exactly what JsonLine writes.
+TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "[record_writer]") {
+    auto reference = [](const ConnectionRecord& r) {
+        std::string out;
+        JsonLine j(out);
+        j.field("ts_start", r.ts_start).field("ts_end", r.ts_end).field("duration", r.duration);
+        j.field("pid", r.pid).field("ppid", r.ppid).field("uid", r.uid);
+        j.field("process_name", r.process_name).field("exe", r.exe).field("cgroup_id", r.cgroup_id);
+        j.field("family", r.family).field("proto", r.proto).field("src_ip", r.src_ip).field("src_port", r.src_port);
+        j.field("dst_ip", r.dst_ip).field("dst_port", r.dst_port);
+        j.field("bytes_sent", r.bytes_sent).field("bytes_received", r.bytes_received).field("outcome", r.outcome);
+        if (r.error != 0) j.field("error", std::strerror(r.error));
+        j.end();
+        return out;
+    };
+    std::vector<ConnectionRecord> cases(4, sample());
+    cases[1].error = 111;
+    cases[1].process_name = std::string("\x01\"\\\xff\xc3\xa9", 6);
+    cases[1].exe = std::string(300, '\x7f') + std::string(200, '\n');  // every byte escaped
+    cases[2].ts_start = -1.2345678901234567e-300;  // the longest shortest forms
+    cases[2].ts_end = std::numeric_limits<double>::infinity();
+    cases[2].duration = std::nan("");
+    cases[2].pid = cases[2].ppid = cases[2].uid = UINT32_MAX;
+    cases[2].cgroup_id = cases[2].bytes_sent = cases[2].bytes_received = UINT64_MAX;
+    cases[2].family = INT32_MIN;
+    cases[2].src_port = cases[2].dst_port = UINT16_MAX;
+    cases[2].error = -5;  // strerror's "Unknown error -5"
+    cases[3] = ConnectionRecord{};  // empty strings
+    std::string lines = "prefix kept\n", expected = lines;
+    for (const ConnectionRecord& r : cases) {
+        const std::string one = reference(r);
+        std::string mine;
+        append_record_json(mine, r);
+        CHECK(mine == one);
+        append_record_json(lines, r);  // appends after what is there
+        expected += one;
+    }
+    CHECK(lines == expected);
+    CHECK(nlohmann::json::parse(record_to_json(cases[2]))["ts_end"].is_null());
 }
