@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "userspace/json_line.hpp"
 
@@ -27,4 +30,30 @@ TEST_CASE("JSON lines escape quotes, controls and invalid UTF-8, and parse back"
     CHECK(j["d"] == 0.1);
     CHECK(j["inf"].is_null());
     CHECK(j["arr"] == nlohmann::json::array({1, 2}));
+}
+
+// Strings are scanned 8 bytes at a time: a byte to escape at any position of
+// a word, or in the tail past the last whole word, is still found, and the
+// printable neighbours of the special bytes are copied as they are.
+TEST_CASE("JSON strings find every byte to escape at every position", "[json_line]") {
+    const std::string printable = " !#$%&'()*+,-./0123456789:;<=>?@AZ[]^_`az{|}~\x7f";
+    std::string plain;
+    append_json_string(plain, printable);
+    CHECK(plain == "\"" + printable + "\"");
+    const std::vector<std::pair<std::string, std::string>> specials = {
+        {"\"", "\""}, {"\\", "\\"}, {std::string(1, '\0'), std::string(1, '\0')}, {"\x1f", "\x1f"}, {"\n", "\n"},
+        {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\xef\xbf\xbd"}};
+    for (std::size_t len : {1, 7, 8, 9, 16, 23, 24}) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (const auto& [in, decoded] : specials) {
+                std::string s(len, 'a'), want(len, 'a');
+                s.replace(pos, 1, in);
+                want.replace(pos, 1, decoded);
+                std::string out;
+                append_json_string(out, s);
+                INFO("length " << len << ", position " << pos << ", byte " << int(static_cast<unsigned char>(in[0])));
+                CHECK(nlohmann::json::parse(out).get<std::string>() == want);
+            }
+        }
+    }
 }
