@@ -1,6 +1,8 @@
 // Appends one JSON object to a reused buffer without building a document:
-// the record and alert paths run per connection, and nlohmann::json's DOM
-// cost ~40% of the sensor's CPU there (it allocates per field). Strings are
+// alerts can come once per connection, and nlohmann::json's DOM cost ~40% of
+// the sensor's CPU on the record path (it allocates per field); records
+// themselves are written field by field in record_writer.cpp, with
+// write_json_string below. Strings are
 // escaped and invalid UTF-8 becomes U+FFFD, so every line parses.
 #pragma once
 
