@@ -27,7 +27,7 @@ char* put(char* p, double v) {  // shortest round-trip form; non-finite -> null
 }
 
 // Room for the line apart from its strings: the keys (about 210 bytes), 3
-// doubles (at most 24 bytes each), 10 integers (at most 20), the strings'
+// doubles (at most 24 bytes each), 9 integers (at most 20), the strings'
 // quotes.
 constexpr std::size_t kRecordFixedMax = 640;
 
