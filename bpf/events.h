@@ -17,7 +17,7 @@
 #define NETLOF_AF_INET6 10
 
 enum netlof_event_type {
-	NETLOF_EV_PROCESS_SEEN = 1,   /* a thread's first TCP connect(): read its executable while it lives */
+	NETLOF_EV_EXEC = 1,           /* a process ran a new executable: struct netlof_exec_event */
 	NETLOF_EV_TCP_CLOSE = 2,      /* -> CLOSE: final byte counts */
 	NETLOF_EV_TCP_FLUSH = 3,      /* counts of a long-lived connection, every flush interval */
 	NETLOF_EV_CONNECT_FAILED = 4, /* connect() failed before any TCP state change */
@@ -39,6 +39,12 @@ enum netlof_stat {
 	NETLOF_STAT_UDP_FLOWS_FULL,     /* UDP flows not tracked: map full */
 	NETLOF_STAT_USER_READ_FAILED,   /* destination sockaddr unreadable */
 	NETLOF_STAT_CLOSE_UNSEEN,       /* TCP closes not seen: reported when the socket was reused */
+	NETLOF_STAT_EXEC_LOST,          /* exec records lost (ring buffer full): user space falls back to
+	                                 * /proc/<pid>/exe, checked against the record's (dev, ino) */
+	NETLOF_STAT_UDP_RECV_NO_SOURCE, /* datagrams received on unconnected UDP sockets whose sender is not
+	                                 * known (read(), recv() without an address buffer, io_uring) */
+	NETLOF_STAT_UDP_RECV_UNSOLICITED, /* datagrams received on unconnected UDP sockets from a peer the
+	                                   * socket had not sent to: inbound, not part of an outbound flow */
 	NETLOF_STAT_COUNT,
 };
 
@@ -75,7 +81,8 @@ struct netlof_conn {
 	__u8 saddr[16];       /* network order; IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	char comm[NETLOF_COMM_LEN]; /* the process's (thread group leader's) name */
-	__u8 _pad[4];
+	__u32 exe_dev;        /* the process's executable (mm->exe_file) as the kernel names it: */
+	__u64 exe_ino;        /* device (kernel dev_t) and inode; the path comes from NETLOF_EV_EXEC */
 };
 
 struct netlof_conn_event {
@@ -107,14 +114,42 @@ struct netlof_close_queue {
 	struct netlof_conn_event events[NETLOF_CLOSE_QUEUE_LEN];
 };
 
-/* Key of the "udp_flows" map: a process, one of its sockets and one
- * destination. The process is part of it because a UDP socket has no event
- * that ends it: a socket freed and reused by another process within the idle
- * timeout would otherwise add that process's datagrams to the first one's
- * flow. */
+/*
+ * A process started a new executable (sched_process_exec). The path is the
+ * one /proc/<pid>/exe shows, built in the kernel from the executable's
+ * dentries and mounts, so it is known even for a process that lives a
+ * millisecond. Processes that share an executable share its (dev, ino).
+ */
+#define NETLOF_EXE_PATH_LEN 512
+
+enum netlof_exe_flags {
+	NETLOF_EXE_DELETED = 1,   /* the file was unlinked (or never had a name: memfd) */
+	NETLOF_EXE_TRUNCATED = 2, /* longer than NETLOF_EXE_PATH_LEN - 1, or deeper than the walk goes */
+};
+
+struct netlof_exec_event {
+	struct netlof_event_header hdr;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 tgid;
+	__u32 flags;                     /* enum netlof_exe_flags */
+	__u32 path_len;                  /* bytes of path, no NUL */
+	char path[NETLOF_EXE_PATH_LEN];
+};
+
+/*
+ * Key of the "udp_flows" map: a process, one of its sockets and one
+ * destination. A socket is its address and its inode number: the slab hands
+ * a freed socket's address to the next socket, but the inode number is new
+ * for every socket (the address alone merged a resolver's one-query sockets
+ * into a few flows). The process is part of the key because a socket can be
+ * shared; netns says where user space may look the socket up.
+ */
 struct netlof_udp_key {
 	__u64 sock_id;
+	__u32 sock_ino;  /* the socket's inode number (sockfs), as in /proc/net/udp */
 	__u32 tgid;
+	__u32 netns;     /* inode number of the socket's network namespace */
 	__u16 dport;
 	__u16 family;
 	__u8 daddr[16];

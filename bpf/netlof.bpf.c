@@ -15,7 +15,11 @@
  * thread's saved registers when sock_send_length fires inside the call (no
  * program at syscall entry: one would put every syscall on the host through
  * the syscall tracepoint's probe); user space ends idle flows by reading and
- * deleting them from "udp_flows".
+ * deleting them from "udp_flows", or when its socket is gone. A reply on an
+ * unconnected socket names its sender only in the address the receive call
+ * writes back, read at the call's exit.
+ * Executables: every record names the process's executable by (dev, inode);
+ * each exec sends the path of the new one (NETLOF_EV_EXEC).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -48,6 +52,9 @@ const volatile __u32 attach_only = 0;
 const volatile __s64 nr_sendto = -1;
 const volatile __s64 nr_sendmsg = -1;
 const volatile __s64 nr_sendmmsg = -1;
+const volatile __s64 nr_recvfrom = -1;
+const volatile __s64 nr_recvmsg = -1;
+const volatile __s64 nr_recvmmsg = -1;
 
 #define ERR_CONNREFUSED 111
 #define ERR_TIMEDOUT 110
@@ -114,15 +121,10 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/*
- * Per thread: the socket whose CLOSE -> SYN_SENT ran during its current
- * connect() (sys_exit_connect reads and clears it), and whether the thread's
- * PROCESS_SEEN record was sent.
- */
+/* Per thread: the socket whose CLOSE -> SYN_SENT ran during its current
+ * connect() (sys_exit_connect reads and clears it). */
 struct connect_state {
 	__u64 tcp_sock;
-	__u32 announced;
-	__u32 pad;
 };
 
 /* A sendmmsg in progress, by thread: which of its datagrams is being sent. */
@@ -130,6 +132,15 @@ struct mmsg_progress {
 	__u64 uptr;  /* the mmsghdr array of the call */
 	__u32 index; /* the datagram the next sock_send_length belongs to */
 	__u32 pad;
+};
+
+/* A receive on an unconnected UDP socket in progress, by thread: the
+ * sender's address reaches user memory only when the call returns. */
+struct udp_recv {
+	__u64 sock_id;  /* 0: none pending */
+	__u64 bytes;    /* recvfrom and recvmsg (recvmmsg has a length per datagram) */
+	__u32 sock_ino;
+	__u32 netns;
 };
 
 /*
@@ -150,6 +161,13 @@ struct {
 	__type(key, int);
 	__type(value, struct mmsg_progress);
 } mmsgs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct udp_recv);
+} udp_recvs SEC(".maps");
 
 /*
  * A counting filter in front of both tables: most sockets that fire the TCP
@@ -220,6 +238,11 @@ static __always_inline void fill_owner(struct netlof_conn *c)
 	c->ppid = task->real_parent->tgid;
 	/* The kernel keeps comm NUL-terminated in its 16 bytes. */
 	__builtin_memcpy(c->comm, leader->comm, sizeof(c->comm));
+	/* What /proc/<pid>/exe names, by identity: the name a process gives
+	 * itself (comm, prctl) proves nothing. A kernel thread has no mm: 0. */
+	struct inode *exe = task->mm->exe_file->f_inode;
+	c->exe_ino = exe->i_ino;
+	c->exe_dev = exe->i_sb->s_dev;
 }
 
 static __always_inline __u64 wakeup_flag(void)
@@ -419,15 +442,8 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		sock_addr(sk, c.family, c.daddr, false);
 		track(&c);
 		p = bpf_task_storage_get(&connects, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (p) {
+		if (p)
 			p->tcp_sock = key;
-			/* User space reads the executable once per process; one record per
-			 * thread, not one per connection, tells it while the process lives. */
-			if (!p->announced) {
-				p->announced = 1;
-				emit(&c, NETLOF_EV_PROCESS_SEEN, c.ts_start_ns);
-			}
-		}
 		return 0;
 	}
 
@@ -677,6 +693,163 @@ static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *
 	c->last_seen_ns = bpf_ktime_get_ns();
 }
 
+/* The socket's inode number: new for every socket, unlike its address. */
+static __always_inline __u32 socket_ino(struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ((struct socket_alloc *)((char *)sock - bpf_core_field_offset(struct socket_alloc, socket)),
+			     vfs_inode.i_ino);
+}
+
+/*
+ * A datagram received on an unconnected socket: its sender is known only
+ * when the receive call has copied the address out. A recvfrom, recvmsg or
+ * recvmmsg leaves the socket here for the call's exit, which reads the
+ * address (handle_exit_recv*); any other way of receiving cannot name the
+ * sender, and is counted.
+ */
+static __always_inline void note_unconnected_recv(const struct netlof_udp_key *key, __u64 bytes)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr = SYSCALL_NR(regs);
+	struct udp_recv *r;
+
+	if (nr != nr_recvfrom && nr != nr_recvmsg && nr != nr_recvmmsg) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	r = bpf_task_storage_get(&udp_recvs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!r) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	if (r->sock_id != key->sock_id) {
+		r->sock_id = key->sock_id;
+		r->bytes = 0;
+	}
+	r->bytes += bytes;
+	r->sock_ino = key->sock_ino;
+	r->netns = key->netns;
+}
+
+/* Bytes from the sender at uaddr (a sockaddr the kernel wrote back) go to
+ * the flow the socket has with it; a sender the socket never sent to is
+ * inbound traffic, not an outbound flow. */
+static __always_inline void account_reply(const struct udp_recv *r, __u64 uaddr, __u64 bytes)
+{
+	struct netlof_udp_key key = {};
+	struct netlof_conn *c;
+
+	if (!uaddr) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	if (!read_sockaddr(uaddr, &key.family, key.daddr, &key.dport)) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	key.sock_id = r->sock_id;
+	key.sock_ino = r->sock_ino;
+	key.netns = r->netns;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	c = bpf_map_lookup_elem(&udp_flows, &key);
+	if (!c) {
+		count(NETLOF_STAT_UDP_RECV_UNSOLICITED);
+		return;
+	}
+	__sync_fetch_and_add(&c->bytes_received, bytes);
+	c->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* The pending receive of this thread, taken (NULL when there is none). */
+static __always_inline struct udp_recv *take_udp_recv(struct udp_recv *copy)
+{
+	struct udp_recv *r = bpf_task_storage_get(&udp_recvs, bpf_get_current_task_btf(), 0, 0);
+
+	if (!r || !r->sock_id)
+		return NULL;
+	*copy = *r;
+	r->sock_id = 0;
+	return copy;
+}
+
+/* recvfrom(fd, buf, len, flags, src_addr, addrlen) */
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int handle_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only)
+		return 0;
+	struct udp_recv copy, *r = take_udp_recv(&copy);
+
+	if (!r || ctx->ret < 0)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	account_reply(r, PT_REGS_PARM5_CORE_SYSCALL(regs), r->bytes);
+	return 0;
+}
+
+/* recvmsg(fd, struct user_msghdr *msg, flags) */
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int handle_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only)
+		return 0;
+	struct udp_recv copy, *r = take_udp_recv(&copy);
+	struct user_msghdr m = {};
+
+	if (!r || ctx->ret < 0)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return 0;
+	}
+	account_reply(r, (__u64)m.msg_name, r->bytes);
+	return 0;
+}
+
+struct mmsg_walk {
+	struct udp_recv r;
+	__u64 vec;
+};
+
+static long account_mmsg(__u64 i, void *ctx)
+{
+	struct mmsg_walk *w = ctx;
+	struct mmsghdr mm = {};
+
+	if (bpf_probe_read_user(&mm, sizeof(mm), (void *)(w->vec + i * sizeof(struct mmsghdr)))) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return 0;
+	}
+	account_reply(&w->r, (__u64)mm.msg_hdr.msg_name, mm.msg_len);
+	return 0;
+}
+
+/* recvmmsg(fd, struct mmsghdr *vec, vlen, flags, timeout): ret datagrams,
+ * each with its sender and length in vec. */
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int handle_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only)
+		return 0;
+	struct mmsg_walk w = {};
+
+	if (!take_udp_recv(&w.r) || ctx->ret <= 0)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	w.vec = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	bpf_loop(ctx->ret < 1024 ? ctx->ret : 1024, account_mmsg, &w, 0);
+	return 0;
+}
+
 /* ---- bytes ------------------------------------------------------------- */
 
 /*
@@ -715,10 +888,17 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || tgid == self_tgid)
 		return 0;
 	ukey.sock_id = key;
+	ukey.sock_ino = socket_ino(sk);
+	ukey.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	ukey.tgid = tgid; /* sends and receives run in the process's own context */
-	/* Received datagrams name their peer only on connected sockets. */
-	if (sent ? send_destination(sk, &ukey) : socket_peer(sk, &ukey))
-		udp_account(sk, &ukey, (__u64)ret, sent);
+	if (sent) {
+		if (send_destination(sk, &ukey))
+			udp_account(sk, &ukey, (__u64)ret, true);
+	} else if (socket_peer(sk, &ukey)) {
+		udp_account(sk, &ukey, (__u64)ret, false);
+	} else {
+		note_unconnected_recv(&ukey, (__u64)ret);
+	}
 	return 0;
 }
 
@@ -736,4 +916,128 @@ int handle_recv_length(struct bpf_raw_tracepoint_args *ctx)
 	if (attach_only)
 		return 0;
 	return account(ctx, false);
+}
+
+/* ---- executables ------------------------------------------------------- */
+
+/*
+ * The path of an executable, built the way d_path() builds it (bpf_d_path
+ * is not allowed in tracepoint programs): from the file's dentry up to its
+ * mount's root, across each mount to its mount point, up to the root of
+ * the mount namespace. Names are prepended from the end of a per-CPU
+ * scratch buffer twice the path's size, so every write is in bounds for the
+ * verifier. One bpf_loop callback walks one level: the verifier checks it
+ * once, not once per level.
+ */
+#define EXE_WALK_LEVELS 64
+#define EXE_PATH_END (NETLOF_EXE_PATH_LEN - 1) /* the path is scratch[pos, EXE_PATH_END) */
+
+struct exe_scratch {
+	char buf[2 * NETLOF_EXE_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_scratch);
+} exe_scratch SEC(".maps");
+
+struct exe_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	__u32 pos;
+	__u32 flags;
+};
+
+static __always_inline struct vfsmount *vfsmount_of(struct mount *m)
+{
+	return (struct vfsmount *)((char *)m + bpf_core_field_offset(struct mount, mnt));
+}
+
+static long exe_walk_level(__u64 index, void *ctx)
+{
+	struct exe_walk *w = ctx;
+	struct dentry *d = w->dentry;
+	struct mount *m = w->mnt;
+	__u32 zero = 0;
+	struct exe_scratch *s = bpf_map_lookup_elem(&exe_scratch, &zero);
+
+	if (!s)
+		return 1;
+	if (d == BPF_CORE_READ(vfsmount_of(m), mnt_root)) {
+		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+
+		if (up == m)
+			return 1; /* the namespace's root */
+		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+
+	if (len > 255 || len + 1 > w->pos) {
+		w->flags |= NETLOF_EXE_TRUNCATED;
+		return 1;
+	}
+	w->pos -= len + 1;
+	bpf_probe_read_kernel(&s->buf[(w->pos + 1) & (NETLOF_EXE_PATH_LEN - 1)], len & 255, name);
+	s->buf[w->pos & (NETLOF_EXE_PATH_LEN - 1)] = '/';
+	if (d == parent)
+		return 1; /* a file with no directory above it (memfd, pipe): its name is all */
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm),
+ * in the process that just exec'd: its mm->exe_file is the new executable
+ * (for a script, its interpreter), the file /proc/<pid>/exe names.
+ */
+SEC("raw_tracepoint/sched_process_exec")
+int handle_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (attach_only)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *exe = task->mm->exe_file;
+	struct exe_walk w = {};
+	struct netlof_exec_event *e;
+	struct exe_scratch *s;
+	__u32 zero = 0, len;
+	long levels;
+
+	if (!exe)
+		return 0;
+	s = bpf_map_lookup_elem(&exe_scratch, &zero);
+	if (!s)
+		return 0;
+	w.dentry = BPF_CORE_READ(exe, f_path.dentry);
+	w.mnt = (struct mount *)((char *)BPF_CORE_READ(exe, f_path.mnt) - bpf_core_field_offset(struct mount, mnt));
+	w.pos = EXE_PATH_END;
+	levels = bpf_loop(EXE_WALK_LEVELS, exe_walk_level, &w, 0);
+	if (levels >= EXE_WALK_LEVELS)
+		w.flags |= NETLOF_EXE_TRUNCATED;
+	if (!BPF_CORE_READ(exe, f_inode, __i_nlink))
+		w.flags |= NETLOF_EXE_DELETED;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(NETLOF_STAT_EXEC_LOST);
+		return 0;
+	}
+	e->hdr.ktime_ns = bpf_ktime_get_ns();
+	e->hdr.type = NETLOF_EV_EXEC;
+	e->hdr.size = sizeof(*e);
+	e->exe_ino = exe->f_inode->i_ino;
+	e->exe_dev = exe->f_inode->i_sb->s_dev;
+	e->tgid = bpf_get_current_pid_tgid() >> 32;
+	e->flags = w.flags;
+	len = (EXE_PATH_END - w.pos) & (NETLOF_EXE_PATH_LEN - 1);
+	e->path_len = len;
+	bpf_probe_read_kernel(e->path, len, &s->buf[w.pos & (NETLOF_EXE_PATH_LEN - 1)]);
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
 }

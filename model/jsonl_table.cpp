@@ -70,6 +70,7 @@ CsvTable CsvTable::parse_jsonl(std::string text, std::string file) {
             }
             if (it->is_string()) t.unescaped_.push_back(it->get<std::string>());
             else if (it->is_number()) t.unescaped_.push_back(it->dump());
+            else if (it->is_null()) t.unescaped_.emplace_back();  // a value not known: an empty cell
             else fail_line(line, start, offset - start + 1, key, std::string("expected a string or a number, found ") + it->type_name());
             row.cells.emplace_back(col, t.unescaped_.size() - 1);
             row.offsets.push_back(offset);

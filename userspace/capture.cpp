@@ -1,6 +1,9 @@
 #include "userspace/capture.hpp"
 
+#include <algorithm>
 #include <fmt/core.h>
+
+#include "userspace/socket_diag.hpp"
 
 namespace netlof {
 
@@ -14,15 +17,26 @@ Capture::Capture(Sensor& sensor, ConnectionTable& table, double udp_idle_s)
     : sensor_(sensor),
       table_(table),
       udp_idle_ns_(static_cast<std::uint64_t>(udp_idle_s * 1e9)),
-      next_udp_scan_(KernelClock::now_ktime() + kUdpScanNs) {}
+      next_udp_scan_(KernelClock::now_ktime() + kUdpScanNs),
+      netns_(own_netns_inode()) {}
 
 void Capture::poll() {
     sensor_.poll(kPollMs);
     const std::uint64_t now = KernelClock::now_ktime();
     if (now < next_udp_scan_) return;
-    for (const netlof_conn& c : sensor_.take_udp_flows(now - udp_idle_ns_))
-        table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
     next_udp_scan_ = now + kUdpScanNs;
+    const std::vector<netlof_udp_key> keys = sensor_.udp_flow_keys();
+    if (keys.empty()) return;
+    // Listed after the keys were read: a socket missing here was closed (one
+    // opened since has no key yet). Sockets of other network namespaces are
+    // not listed: those flows end when idle.
+    const auto open = open_udp_socket_inodes();
+    const std::uint64_t idle_before = now - udp_idle_ns_;
+    auto ended = [&](const netlof_udp_key& k, const netlof_conn& c) {
+        if (c.last_seen_ns < idle_before) return true;
+        return open && k.netns == netns_ && k.sock_ino != 0 && !std::binary_search(open->begin(), open->end(), k.sock_ino);
+    };
+    for (const netlof_conn& c : sensor_.take_udp_flows(keys, ended)) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
 }
 
 void Capture::finish() {
@@ -31,7 +45,7 @@ void Capture::finish() {
     }
     const std::uint64_t end = KernelClock::now_ktime();
     for (const netlof_conn& c : sensor_.open_tcp_connections()) table_.finish(c, end, NETLOF_OUTCOME_ACTIVE);
-    for (const netlof_conn& c : sensor_.take_udp_flows(UINT64_MAX)) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    for (const netlof_conn& c : sensor_.take_udp_flows(sensor_.udp_flow_keys())) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
 }
 
 }  // namespace netlof

@@ -1,6 +1,7 @@
 // The loop `netlof record` and `netlof run` both drive around the sensor:
-// poll the ring buffer, end idle UDP flows, and at stop report everything the
-// kernel still holds, so no connection is lost.
+// poll the ring buffer, end UDP flows whose socket is closed or that went
+// idle, and at stop report everything the kernel still holds, so no
+// connection is lost.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +21,10 @@ void log_line(const std::string& message);
 
 class Capture {
 public:
-    // The sensor delivers its records to `table` (its handler calls table.on_event).
+    // The sensor delivers its records to `table`.
     Capture(Sensor& sensor, ConnectionTable& table, double udp_idle_s);
-    // Waits up to kPollMs for records; once a second, UDP flows idle for
-    // udp_idle_s end as closed records.
+    // Waits up to kPollMs for records; once a second, UDP flows whose socket
+    // was closed, or idle for udp_idle_s, end as closed records.
     void poll();
     // Detaches the programs (nothing changes underneath any more), takes the
     // queued records, then reports open TCP connections and UDP flows as active.
@@ -34,6 +35,7 @@ private:
     ConnectionTable& table_;
     std::uint64_t udp_idle_ns_;
     std::uint64_t next_udp_scan_;
+    std::uint32_t netns_;  // sockets of this namespace can be looked up
 };
 
 }  // namespace netlof

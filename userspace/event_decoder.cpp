@@ -4,6 +4,30 @@
 
 namespace netlof {
 
+std::uint32_t event_type(const void* data, std::size_t size) {
+    if (data == nullptr || size < sizeof(netlof_event_header)) return 0;
+    netlof_event_header hdr;
+    std::memcpy(&hdr, data, sizeof hdr);
+    return hdr.type;
+}
+
+std::optional<netlof_exec_event> decode_exec_event(const void* data, std::size_t size, DecodeError* error) {
+    auto fail = [&](DecodeError e) -> std::optional<netlof_exec_event> {
+        if (error != nullptr) *error = e;
+        return std::nullopt;
+    };
+    if (data == nullptr || size < sizeof(netlof_event_header)) return fail(DecodeError::TooShort);
+    netlof_event_header hdr;
+    std::memcpy(&hdr, data, sizeof hdr);
+    if (hdr.type != NETLOF_EV_EXEC) return fail(DecodeError::UnknownType);
+    if (hdr.size != size || size != sizeof(netlof_exec_event)) return fail(DecodeError::SizeMismatch);
+    netlof_exec_event e;
+    std::memcpy(&e, data, sizeof e);
+    if (e.path_len >= NETLOF_EXE_PATH_LEN) return fail(DecodeError::BadLength);
+    if (error != nullptr) *error = DecodeError::None;
+    return e;
+}
+
 std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size, DecodeError* error) {
     auto fail = [&](DecodeError e) -> std::optional<netlof_conn_event> {
         if (error != nullptr) *error = e;
@@ -13,7 +37,6 @@ std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size
     netlof_event_header hdr;
     std::memcpy(&hdr, data, sizeof hdr);  // the sample need not be aligned for us
     switch (hdr.type) {
-        case NETLOF_EV_PROCESS_SEEN:
         case NETLOF_EV_TCP_CLOSE:
         case NETLOF_EV_TCP_FLUSH:
         case NETLOF_EV_CONNECT_FAILED: break;

@@ -36,8 +36,8 @@ int run_record(RecordCommand cmd) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    std::unique_ptr<Sensor> sensor = Sensor::start(
-        cmd.sensor, [&](const netlof_conn_event& e) { table.on_event(e); }, log_line);
+    std::unique_ptr<Sensor> sensor = Sensor::start(cmd.sensor, table, log_line);
+    table.exes().scan_running();  // after the exec program is attached: no process falls between
     if (cmd.sensor.attach_only)
         log_line("--attach-only: every program is attached and returns at once; nothing will be recorded");
     log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));
@@ -62,13 +62,15 @@ int run_record(RecordCommand cmd) {
         "records {} (closes not seen, reported when the socket was reused: {}), "
         "drops {} (ring buffer full {}, sockets map full {}, udp map full {}, "
         "missed program runs {}), "
-        "malformed {}, exe cache evictions {}, exe unknown {}, sockaddr unreadable {}, "
+        "malformed {}, exe unknown {} (exec records lost {}, exe table evictions {}, paths read from /proc {}), "
+        "sockaddr unreadable {}, udp datagrams received without a known sender {}, "
         "write failures {}",
         k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
         k[NETLOF_STAT_CLOSE_UNSEEN],
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
-        sensor->malformed_records(), table.exe_cache().evictions(), table.exe_cache().unknown(), k[NETLOF_STAT_USER_READ_FAILED], write_failures));
+        sensor->malformed_records(), table.exes().stats().unknown, k[NETLOF_STAT_EXEC_LOST], table.exes().stats().evictions,
+        table.exes().stats().from_proc, k[NETLOF_STAT_USER_READ_FAILED], k[NETLOF_STAT_UDP_RECV_NO_SOURCE], write_failures));
     return write_failures == 0 ? 0 : 1;
 }
 

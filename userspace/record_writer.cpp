@@ -60,7 +60,7 @@ void append_record_json(std::string& out, const ConnectionRecord& r) {
     p = put(p, ",\"process_name\":");
     p = write_json_string(p, r.process_name);
     p = put(p, ",\"exe\":");
-    p = write_json_string(p, r.exe);
+    p = r.exe.empty() ? put(p, "null") : write_json_string(p, r.exe);  // null: not known (counted)
     p = put(p, ",\"cgroup_id\":");
     p = put(p, r.cgroup_id);
     p = put(p, ",\"family\":");

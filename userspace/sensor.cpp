@@ -66,7 +66,7 @@ bool ensure_tracefs() {
     return true;
 }
 
-std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler handler, SensorLog log) {
+std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents& events, SensorLog log) {
     if (::geteuid() != 0) fail("load the sensor: netlof record and run need root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)", 0);
     if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
         fail("find kernel BTF at /sys/kernel/btf/vmlinux (the kernel needs CONFIG_DEBUG_INFO_BTF for CO-RE)", errno);
@@ -79,7 +79,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     libbpf_set_print(libbpf_print);
 
     std::unique_ptr<Sensor> s(new Sensor());
-    s->handler_ = std::move(handler);
+    s->events_ = &events;
     s->skel_ = netlof_bpf__open();
     if (s->skel_ == nullptr) fail("open the BPF object", errno);
     s->skel_->rodata->self_tgid = static_cast<__u32>(::getpid());
@@ -95,6 +95,10 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, EventHandler
     s->skel_->rodata->nr_sendto = SYS_sendto;
     s->skel_->rodata->nr_sendmsg = SYS_sendmsg;
     s->skel_->rodata->nr_sendmmsg = SYS_sendmmsg;
+    // Senders of replies on unconnected UDP sockets, from the receive calls' results.
+    s->skel_->rodata->nr_recvfrom = SYS_recvfrom;
+    s->skel_->rodata->nr_recvmsg = SYS_recvmsg;
+    s->skel_->rodata->nr_recvmmsg = SYS_recvmmsg;
     int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
@@ -144,8 +148,14 @@ Sensor::~Sensor() {
 
 int Sensor::on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Sensor*>(ctx);
-    if (auto e = decode_event(data, size)) self->handler_(*e);
-    else ++self->malformed_;
+    if (event_type(data, size) == NETLOF_EV_EXEC) {
+        if (auto e = decode_exec_event(data, size)) self->events_->on_exec(*e);
+        else ++self->malformed_;
+    } else if (auto e = decode_event(data, size)) {
+        self->events_->on_connection(*e);
+    } else {
+        ++self->malformed_;
+    }
     return 0;
 }
 
@@ -168,7 +178,7 @@ int Sensor::deliver_close_queues() {
         // [tail, head) is ours until tail moves: the kernel writes only past head.
         for (; t != head; ++t, ++delivered) {
             const netlof_conn_event& slot = q.events[t & (NETLOF_CLOSE_QUEUE_LEN - 1)];
-            if (auto e = decode_event(&slot, sizeof slot)) handler_(*e);
+            if (auto e = decode_event(&slot, sizeof slot)) events_->on_connection(*e);
             else ++malformed_;
         }
         tail.store(head, std::memory_order_release);
@@ -203,7 +213,7 @@ void Sensor::stop_tracing() {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // nohz_full kernels refuse it
 }
 
-std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime) {
+std::vector<netlof_udp_key> Sensor::udp_flow_keys() const {
     const int fd = bpf_map__fd(skel_->maps.udp_flows);
     std::vector<netlof_udp_key> keys;
     netlof_udp_key key{}, next{};
@@ -213,10 +223,15 @@ std::vector<netlof_conn> Sensor::take_udp_flows(std::uint64_t idle_before_ktime)
         key = next;
         cur = &key;
     }
+    return keys;
+}
+
+std::vector<netlof_conn> Sensor::take_udp_flows(const std::vector<netlof_udp_key>& keys, const FlowEnded& ended) {
+    const int fd = bpf_map__fd(skel_->maps.udp_flows);
     std::vector<netlof_conn> out;
     for (const netlof_udp_key& k : keys) {
         netlof_conn c{};
-        if (bpf_map_lookup_elem(fd, &k, &c) != 0 || c.last_seen_ns >= idle_before_ktime) continue;
+        if (bpf_map_lookup_elem(fd, &k, &c) != 0 || (ended && !ended(k, c))) continue;
         // Atomic take: a datagram racing with us starts a new flow instead of being lost.
         if (bpf_map_lookup_and_delete_elem(fd, &k, &c) == 0) out.push_back(c);
     }

@@ -30,6 +30,14 @@ struct SensorOptions {
 
 using SensorLog = std::function<void(const std::string&)>;
 
+// Where the sensor delivers its records.
+class SensorEvents {
+public:
+    virtual ~SensorEvents() = default;
+    virtual void on_connection(const netlof_conn_event& e) = 0;
+    virtual void on_exec(const netlof_exec_event& e) = 0;
+};
+
 // Entries of the kernel's direct-mapped connection table for max_sockets:
 // a power of two, a quarter of it (at least 16); the hash map behind it
 // holds max_sockets.
@@ -43,17 +51,16 @@ std::uint32_t close_queue_length(std::uint32_t ringbuf_bytes);
 
 class Sensor {
 public:
-    using EventHandler = std::function<void(const netlof_conn_event&)>;
 
     // Checks privileges and kernel support, mounts tracefs if it is missing
     // (and says so through log), then opens, sizes, loads and attaches the
     // programs. Throws InputError ("failed to X: reason", exit status 2).
-    static std::unique_ptr<Sensor> start(const SensorOptions& options, EventHandler handler, SensorLog log);
+    static std::unique_ptr<Sensor> start(const SensorOptions& options, SensorEvents& events, SensorLog log);
     ~Sensor();
     Sensor(const Sensor&) = delete;
     Sensor& operator=(const Sensor&) = delete;
 
-    // Delivers pending ring-buffer records to the handler, then the close
+    // Delivers pending ring-buffer records to the events, then the close
     // records in each CPU's close queue; waits up to timeout_ms for the
     // first. Returns how many were delivered (malformed ones are counted and
     // skipped).
@@ -63,9 +70,12 @@ public:
     // poll() and the map readers below see one consistent state.
     void stop_tracing();
 
-    // Removes and returns UDP flows whose last activity is before
-    // idle_before_ktime (every flow for UINT64_MAX).
-    std::vector<netlof_conn> take_udp_flows(std::uint64_t idle_before_ktime);
+    // The keys of the UDP flows the kernel holds now.
+    std::vector<netlof_udp_key> udp_flow_keys() const;
+    // Removes and returns the flows among keys for which ended(key, flow)
+    // holds (every one of them when ended is empty).
+    using FlowEnded = std::function<bool(const netlof_udp_key&, const netlof_conn&)>;
+    std::vector<netlof_conn> take_udp_flows(const std::vector<netlof_udp_key>& keys, const FlowEnded& ended = {});
     // The TCP connections the kernel is tracking now.
     std::vector<netlof_conn> open_tcp_connections() const;
 
@@ -89,7 +99,7 @@ private:
     netlof_bpf* skel_ = nullptr;
     ring_buffer* ring_ = nullptr;
     std::vector<struct bpf_link*> links_;
-    EventHandler handler_;
+    SensorEvents* events_ = nullptr;
     std::uint64_t malformed_ = 0;
     std::uint64_t closes_queued_ = 0;
     netlof_close_queue* queues_ = nullptr;  // the "close_queues" map, one per possible CPU

@@ -21,6 +21,9 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sched.h>
+#include <set>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -665,6 +668,59 @@ private:
     bool released_ = false;
 };
 
+// A child that sends one datagram of `bytes` to a loopback port from an
+// unconnected socket, on one CPU, and keeps the socket until released.
+class HeldUdpSender {
+public:
+    HeldUdpSender(const char* name, std::uint16_t port, std::size_t bytes, int cpu) {
+        REQUIRE(::pipe(ready_) == 0);
+        REQUIRE(::pipe(release_) == 0);
+        pid = ::fork();
+        if (pid == 0) {
+            ::prctl(PR_SET_NAME, name);
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            socklen_t l;
+            sockaddr_storage dst = loopback(AF_INET, port, &l);
+            const std::string d(bytes, 'r');
+            const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+            const bool ok = ::sched_setaffinity(0, sizeof one, &one) == 0 &&
+                            ::sendto(u, d.data(), bytes, 0, reinterpret_cast<sockaddr*>(&dst), l) == static_cast<ssize_t>(bytes);
+            (void)!::write(ready_[1], ok ? "y" : "n", 1);
+            char c;
+            (void)!::read(release_[0], &c, 1);
+            ::close(u);
+            ::_exit(ok ? 0 : 1);
+        }
+        char c = 'n';
+        const bool sent = ::read(ready_[0], &c, 1) == 1 && c == 'y';
+        if (!sent) finish();
+        REQUIRE(sent);
+    }
+    ~HeldUdpSender() { finish(); }
+    // Lets the child close its socket and exit, and waits for it.
+    void release() {
+        if (released_) return;
+        released_ = true;
+        (void)!::write(release_[1], "x", 1);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+    }
+    pid_t pid = -1;
+
+private:
+    void finish() {
+        release();
+        for (int* fd : {&ready_[0], &ready_[1], &release_[0], &release_[1]}) {
+            if (*fd >= 0) ::close(*fd);
+            *fd = -1;
+        }
+    }
+    int ready_[2] = {-1, -1}, release_[2] = {-1, -1};
+    bool released_ = false;
+};
+
 // A running recorder's programs and maps, opened by id from the fds its
 // /proc/PID/fdinfo lists (this test runs as root, the recorder need not).
 class RecorderBpf {
@@ -734,6 +790,17 @@ private:
     std::map<std::string, int> fds_;
 };
 
+// Waits (up to 10 s) until the recorder has taken every UDP flow of pid from the kernel.
+bool wait_until_no_udp_flow_of(const RecorderBpf& bpf, pid_t pid) {
+    for (int i = 0; i < 1000; ++i) {
+        bool any = false;
+        for (const auto& f : bpf.udp_flows()) any = any || f.second.tgid == static_cast<__u32>(pid);
+        if (!any) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
 // When a socket's close goes unseen (about once in 10 million loopback
 // connections here, below the program: the kernel's own trace of the
 // tracepoint lacked those transitions too; see README) its entry stays
@@ -797,21 +864,9 @@ TEST_CASE("sensor: a UDP socket reused by another process is that process's own 
     REQUIRE(::sched_getaffinity(0, sizeof allowed, &allowed) == 0);
     int cpu = 0;
     while (!CPU_ISSET(cpu, &allowed)) ++cpu;  // the first CPU this test may use
-    auto send_once = [port, cpu](const char* name, std::size_t bytes) {
-        return run_child(name, [port, bytes, cpu](std::vector<std::uint16_t>&) {
-            cpu_set_t one;
-            CPU_ZERO(&one);
-            CPU_SET(cpu, &one);
-            if (::sched_setaffinity(0, sizeof one, &one) != 0) return 1;
-            socklen_t l;
-            sockaddr_storage dst = loopback(AF_INET, port, &l);
-            const std::string d(bytes, 'r');
-            const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-            if (::sendto(u, d.data(), bytes, 0, reinterpret_cast<sockaddr*>(&dst), l) != static_cast<ssize_t>(bytes)) return 1;
-            ::close(u);
-            return 0;
-        });
-    };
+    // Each child holds its socket open until released, so its flow is in the
+    // kernel's table while the test reads it (the recorder ends a flow once
+    // its socket is closed).
     auto flow_of = [&](pid_t pid) -> std::optional<std::pair<netlof_udp_key, netlof_conn>> {
         for (const auto& f : bpf.udp_flows())
             if (f.second.tgid == static_cast<__u32>(pid) && f.second.dport == port) return f;
@@ -820,21 +875,23 @@ TEST_CASE("sensor: a UDP socket reused by another process is that process's own 
     pid_t first = 0, second = 0;
     bool reused = false;
     for (int attempt = 0; attempt < 50 && !reused; ++attempt) {
-        first = send_once("nl-udp-first", 100);
-        const auto a = flow_of(first);
-        REQUIRE(a.has_value());
+        HeldUdpSender a("nl-udp-first", port, 100, cpu);
+        first = a.pid;
+        const auto fa = flow_of(first);
+        REQUIRE(fa.has_value());
+        a.release();
         std::this_thread::sleep_for(30ms);  // UDP sockets are freed after an RCU grace period
-        second = send_once("nl-udp-second", 7);
-        // The first process's flow is untouched whether or not the socket came back.
-        const auto a_after = flow_of(first);
-        REQUIRE(a_after.has_value());
-        CHECK(a_after->second.bytes_sent == 100);
-        const auto b = flow_of(second);
-        REQUIRE(b.has_value());
-        CHECK(b->second.bytes_sent == 7);
-        reused = b->first.sock_id == a->first.sock_id;
+        HeldUdpSender b("nl-udp-second", port, 7, cpu);
+        second = b.pid;
+        const auto fb = flow_of(second);
+        REQUIRE(fb.has_value());
+        CHECK(fb->second.bytes_sent == 7);
+        reused = fb->first.sock_id == fa->first.sock_id;
+        if (reused) CHECK(fb->first.sock_ino != fa->first.sock_ino);  // what tells the two sockets apart
     }
     REQUIRE(reused);  // else this test proved nothing
+    // The first socket is closed: the recorder's next look at open sockets ends its flow.
+    REQUIRE(wait_until_no_udp_flow_of(bpf, first));
     const std::vector<json> all = rec.stop();
     INFO(rec.stderr_text());
     const std::vector<json> a = records_of(all, first), b = records_of(all, second);
@@ -842,6 +899,7 @@ TEST_CASE("sensor: a UDP socket reused by another process is that process's own 
     REQUIRE(b.size() == 1);
     CHECK(a[0]["process_name"] == "nl-udp-first");
     CHECK(a[0]["bytes_sent"] == 100);
+    CHECK(a[0]["outcome"] == "closed");  // its socket was closed: ended long before the idle timeout
     CHECK(b[0]["process_name"] == "nl-udp-second");
     CHECK(b[0]["bytes_sent"] == 7);
     ::close(sink);
@@ -993,4 +1051,266 @@ TEST_CASE("sensor: tracefs is mounted when missing, and the log says so", "[sens
     CHECK(rec.stderr_text().find("mounted tracefs at /sys/kernel/tracing") != std::string::npos);
     CHECK(::access("/sys/kernel/tracing/events/sock", F_OK) == 0);
     rec.stop();
+}
+
+// The executable is the kernel's (mm->exe_file), named at exec: right for a
+// process that lives a millisecond, for one that execs another binary and
+// takes back its old name, for a binary run from memory (memfd, nothing on
+// disk), and for a process that was running before the sensor started.
+TEST_CASE("sensor: exe is the file the kernel runs, however short-lived or renamed the process", "[sensor]") {
+    TcpServer server(AF_INET, 4096, 64, 2);
+    const std::string port = std::to_string(server.port);
+    // Started before the recorder: python3 waits for a byte, connects once, exits.
+    int go[2];
+    REQUIRE(::pipe(go) == 0);
+    const pid_t old = ::fork();
+    if (old == 0) {
+        ::dup2(go[0], 0);
+        ::close(go[1]);
+        const std::string code = "import sys, socket\nsys.stdin.read(1)\ns = socket.create_connection(('127.0.0.1', " + port +
+                                 "))\ns.sendall(b'x' * 4096)\ns.recv(64)\n";
+        ::execl("/usr/bin/python3", "python3", "-c", code.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(go[0]);
+    std::string old_exe;
+    for (int i = 0; i < 500 && (old_exe.empty() || old_exe == self_exe()); ++i) {  // until its exec is done
+        std::error_code ec;
+        old_exe = std::filesystem::read_symlink("/proc/" + std::to_string(old) + "/exe", ec).string();
+        std::this_thread::sleep_for(10ms);
+    }
+    Recorder rec;
+    const bool started = sensor_available(rec);
+    (void)!::write(go[1], "x", 1);
+    ::close(go[1]);
+    int st = 0;
+    ::waitpid(old, &st, 0);
+    if (!started) return;
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+
+    const std::vector<std::string> one_connection = {"--connections", "1", "--threads", "1"};
+    auto loadgen = [&](const char* name) {
+        std::vector<std::string> argv = {NETLOF_LOADGEN, "--name", name};
+        argv.insert(argv.end(), one_connection.begin(), one_connection.end());
+        return argv;
+    };
+    // 20 one-shot processes: each lives about a millisecond.
+    for (int i = 0; i < 20; ++i) REQUIRE(netlof::test::run_program(loadgen("nl-oneshot")).status == 0);
+    // Connects as this test binary, then execs the load generator, which
+    // names itself back to the same comm.
+    const pid_t execd = run_child("nl-exec", [&](std::vector<std::uint16_t>&) {
+        const int fd = connect_tcp(AF_INET, server.port);
+        if (fd < 0 || !write_exact(fd, 4096) || !read_exact(fd, 64)) return 1;
+        ::close(fd);
+        std::vector<std::string> argv = loadgen("nl-exec");
+        std::vector<char*> args;
+        for (std::string& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::execv(NETLOF_LOADGEN, args.data());
+        return 2;
+    });
+    // Fileless: the load generator copied into a memfd and run from it.
+    const pid_t fileless = run_child("nl-memfd", [&](std::vector<std::uint16_t>&) {
+        const int src = ::open(NETLOF_LOADGEN, O_RDONLY);
+        const int mem = ::memfd_create("nl-fileless", 0);
+        struct stat sb {};
+        if (src < 0 || mem < 0 || ::fstat(src, &sb) != 0) return 1;
+        off_t off = 0;
+        if (::sendfile(mem, src, &off, static_cast<std::size_t>(sb.st_size)) != sb.st_size) return 2;
+        std::vector<std::string> argv = loadgen("nl-fileless");
+        std::vector<char*> args;
+        for (std::string& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::fexecve(mem, args.data(), environ);
+        return 3;
+    });
+    std::this_thread::sleep_for(300ms);
+    const std::vector<json> all = rec.stop();
+    INFO(rec.stderr_text());
+    CHECK(rec.stderr_text().find("exe unknown 0 ") != std::string::npos);
+
+    const std::vector<json> before = records_of(all, old);
+    REQUIRE(before.size() == 1);
+    CHECK(before[0]["exe"] == old_exe);
+    int oneshots = 0;
+    for (const json& r : all) {
+        if (r["process_name"] != "nl-oneshot") continue;
+        ++oneshots;
+        CHECK(r["exe"] == NETLOF_LOADGEN);
+    }
+    CHECK(oneshots == 20);
+    const std::vector<json> e = records_of(all, execd);
+    REQUIRE(e.size() == 2);  // one before the exec, one after, under one name
+    std::set<std::string> exes;
+    for (const json& r : e) {
+        CHECK(r["process_name"] == "nl-exec");
+        exes.insert(r["exe"].get<std::string>());
+    }
+    CHECK(exes == std::set<std::string>{self_exe(), NETLOF_LOADGEN});
+    const std::vector<json> f = records_of(all, fileless);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0]["exe"] == "/memfd:nl-fileless (deleted)");  // what /proc/<pid>/exe says of it
+}
+
+namespace {
+
+// How a resolver-style client sends its query and reads the answer.
+enum class UdpCalls { SendtoRecvfrom, SendmsgRecvmsg, SendmmsgRecvmmsg };
+
+// Answers every datagram on an unconnected socket with twice its length.
+class UdpEchoServer {
+public:
+    explicit UdpEchoServer(int family) {
+        fd_ = ::socket(family, SOCK_DGRAM, 0);
+        socklen_t len;
+        sockaddr_storage ss = loopback(family, 0, &len);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) == 0);
+        port = local_port(fd_);
+        worker_ = std::thread([this] {
+            char buf[2048];
+            const std::string reply(4096, 'R');
+            for (;;) {
+                sockaddr_storage from{};
+                socklen_t fl = sizeof from;
+                const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+                if (n <= 0 || buf[0] == '!') return;
+                ::sendto(fd_, reply.data(), static_cast<std::size_t>(2 * n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+            }
+        });
+    }
+    ~UdpEchoServer() {
+        socklen_t len;
+        sockaddr_storage self = loopback(family(), port, &len);
+        const int s = ::socket(family(), SOCK_DGRAM, 0);
+        ::sendto(s, "!", 1, 0, reinterpret_cast<sockaddr*>(&self), len);
+        ::close(s);
+        worker_.join();
+        ::close(fd_);
+    }
+    std::uint16_t port = 0;
+
+private:
+    int family() const {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+        return ss.ss_family;
+    }
+    int fd_ = -1;
+    std::thread worker_;
+};
+
+// One query on a new unconnected socket, closed after the answer. The
+// sendmmsg form sends two datagrams (size and size + 1) and reads both
+// answers with one recvmmsg. Returns false on any short call.
+bool one_query(int family, std::uint16_t port, UdpCalls calls, std::size_t size) {
+    const int u = ::socket(family, SOCK_DGRAM, 0);
+    socklen_t l;
+    sockaddr_storage to = loopback(family, port, &l);
+    std::string q(size + 1, 'q'), a(4096, 0), b(4096, 0);
+    sockaddr_storage from{}, from2{};
+    bool ok = false;
+    if (calls == UdpCalls::SendtoRecvfrom) {
+        socklen_t fl = sizeof from;
+        ok = ::sendto(u, q.data(), size, 0, reinterpret_cast<sockaddr*>(&to), l) == static_cast<ssize_t>(size) &&
+             ::recvfrom(u, a.data(), a.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl) == static_cast<ssize_t>(2 * size);
+    } else if (calls == UdpCalls::SendmsgRecvmsg) {
+        iovec out{q.data(), size}, in{a.data(), a.size()};
+        msghdr m{};
+        m.msg_name = &to;
+        m.msg_namelen = l;
+        m.msg_iov = &out;
+        m.msg_iovlen = 1;
+        msghdr r{};
+        r.msg_name = &from;
+        r.msg_namelen = sizeof from;
+        r.msg_iov = &in;
+        r.msg_iovlen = 1;
+        ok = ::sendmsg(u, &m, 0) == static_cast<ssize_t>(size) && ::recvmsg(u, &r, 0) == static_cast<ssize_t>(2 * size);
+    } else {
+        iovec o1{q.data(), size}, o2{q.data(), size + 1}, i1{a.data(), a.size()}, i2{b.data(), b.size()};
+        mmsghdr out[2] = {}, in[2] = {};
+        for (int i = 0; i < 2; ++i) {
+            out[i].msg_hdr.msg_name = &to;
+            out[i].msg_hdr.msg_namelen = l;
+            out[i].msg_hdr.msg_iovlen = 1;
+            in[i].msg_hdr.msg_namelen = sizeof from;
+            in[i].msg_hdr.msg_iovlen = 1;
+        }
+        out[0].msg_hdr.msg_iov = &o1;
+        out[1].msg_hdr.msg_iov = &o2;
+        in[0].msg_hdr.msg_iov = &i1;
+        in[1].msg_hdr.msg_iov = &i2;
+        in[0].msg_hdr.msg_name = &from;
+        in[1].msg_hdr.msg_name = &from2;
+        ok = ::sendmmsg(u, out, 2, 0) == 2 && ::recvmmsg(u, in, 2, 0, nullptr) == 2 &&
+             in[0].msg_len + in[1].msg_len == 2 * (2 * size + 1);
+    }
+    ::close(u);
+    return ok;
+}
+
+}  // namespace
+
+// A resolver opens a socket per query; the slab hands the next socket the
+// freed one's address. Each socket is its own flow, ended when the socket
+// closes (not by the idle timeout), with its replies counted: the sender of
+// a datagram on an unconnected socket is read from the receive call.
+TEST_CASE("sensor: 50 one-query UDP sockets are 50 flows with exact bytes both ways, every call pair, IPv4 and IPv6", "[sensor]") {
+    Recorder rec({"--udp-idle", "3600"});
+    if (!sensor_available(rec)) return;
+    constexpr int kQueries = 50;
+    struct Case {
+        int family;
+        UdpCalls calls;
+        std::unique_ptr<UdpEchoServer> server;
+    };
+    std::vector<Case> cases;
+    for (int family : {AF_INET, AF_INET6})
+        for (UdpCalls calls : {UdpCalls::SendtoRecvfrom, UdpCalls::SendmsgRecvmsg, UdpCalls::SendmmsgRecvmmsg})
+            cases.push_back({family, calls, std::make_unique<UdpEchoServer>(family)});
+    const pid_t pid = run_child("nl-resolver", [&](std::vector<std::uint16_t>&) {
+        for (const Case& c : cases)
+            for (int i = 0; i < kQueries; ++i)
+                if (!one_query(c.family, c.server->port, c.calls, 20 + static_cast<std::size_t>(i))) return 1;
+        // Two answers whose sender the calls do not give: recv() with no
+        // address, and read(). Counted, not guessed.
+        const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        socklen_t l;
+        sockaddr_storage to = loopback(AF_INET, cases[0].server->port, &l);
+        char buf[64];
+        if (::sendto(u, "ab", 2, 0, reinterpret_cast<sockaddr*>(&to), l) != 2 || ::recv(u, buf, sizeof buf, 0) != 4) return 2;
+        if (::sendto(u, "ab", 2, 0, reinterpret_cast<sockaddr*>(&to), l) != 2 || ::read(u, buf, sizeof buf) != 4) return 3;
+        ::close(u);
+        return 0;
+    });
+    // Every socket is closed: the recorder's next look at open sockets ends every flow.
+    RecorderBpf bpf(rec.pid());
+    CHECK(wait_until_no_udp_flow_of(bpf, pid));
+    const std::vector<json> all = rec.stop();
+    INFO(rec.stderr_text());
+    CHECK(rec.stderr_text().find("udp datagrams received without a known sender 2,") != std::string::npos);
+    const std::vector<json> mine = records_of(all, pid);
+    for (const Case& c : cases) {
+        INFO("family " << c.family << ", calls " << static_cast<int>(c.calls));
+        std::multiset<std::pair<long, long>> got, want;
+        for (int i = 0; i < kQueries; ++i) {
+            const long size = 20 + i;
+            if (c.calls == UdpCalls::SendmmsgRecvmmsg) want.insert({2 * size + 1, 2 * (2 * size + 1)});
+            else want.insert({size, 2 * size});
+        }
+        for (const json& r : mine) {
+            if (r["dst_port"] != c.server->port || r["family"] != (c.family == AF_INET ? 4 : 6)) continue;
+            if (&c == &cases[0] && r["bytes_sent"] == 4) {  // the sender-less pair: its sends only
+                CHECK(r["bytes_received"] == 0);
+                continue;
+            }
+            CHECK(r["proto"] == "udp");
+            CHECK(r["outcome"] == "closed");
+            got.insert({r["bytes_sent"].get<long>(), r["bytes_received"].get<long>()});
+        }
+        CHECK(got.size() == static_cast<std::size_t>(kQueries));
+        CHECK(got == want);
+    }
 }

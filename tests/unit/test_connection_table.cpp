@@ -81,54 +81,41 @@ TEST_CASE("a reused record is filled completely: nothing of the previous connect
     CHECK(reused.error == 0);
 }
 
-TEST_CASE("the exe cache reads each process once, rereads a reused pid, and counts evictions", "[connection_table]") {
-    const std::string root = test::temp_dir("proc");
-    auto fake = [&](int pid, const std::string& exe) {
-        std::filesystem::create_directories(root + "/" + std::to_string(pid));
-        std::filesystem::remove(root + "/" + std::to_string(pid) + "/exe");
-        std::filesystem::create_symlink(exe, root + "/" + std::to_string(pid) + "/exe");
-    };
-    fake(1, "/usr/bin/curl");
-    fake(2, "/usr/bin/wget");
-    ExeCache cache(1, root);
-    CHECK(cache.lookup(1, "curl") == "/usr/bin/curl");
-    fake(1, "/usr/bin/changed");
-    CHECK(cache.lookup(1, "curl") == "/usr/bin/curl");      // cached
-    CHECK(cache.lookup(1, "python3") == "/usr/bin/changed");  // same pid, another process
-    CHECK(cache.lookup(2, "wget") == "/usr/bin/wget");
-    CHECK(cache.evictions() == 1);
-    CHECK(cache.size() == 1);
-    CHECK(cache.lookup(99, "gone").empty());
-    CHECK(cache.unknown() == 1);
-    std::filesystem::remove_all(root);
-}
-
-TEST_CASE("the table reports closes, flushes and failures; process-seen records only read the exe", "[connection_table]") {
+TEST_CASE("the table reports closes, flushes and failures, each naming the executable of its exec record", "[connection_table]") {
     std::vector<ConnectionRecord> out;
     ConnectionTable table(KernelClock(0), 16, [&](const ConnectionRecord& r) { out.push_back(r); });
+    netlof_exec_event x{};
+    x.hdr.type = NETLOF_EV_EXEC;
+    x.hdr.size = sizeof x;
+    x.exe_dev = 3;
+    x.exe_ino = 1234;
+    x.path_len = 13;
+    std::memcpy(x.path, "/usr/bin/curl", 13);
+    table.on_exec(x);
+    CHECK(out.empty());  // no record: the path is kept for the connections
     netlof_conn_event e{};
     e.hdr.size = sizeof e;
-    e.hdr.type = NETLOF_EV_PROCESS_SEEN;
-    e.conn = tcp_conn(static_cast<std::uint32_t>(::getpid()), "netlof_tests", 1);
-    table.on_event(e);
-    CHECK(out.empty());  // no record: the process is announced, its exe read now
-    CHECK(table.exe_cache().size() == 1);
+    e.conn = tcp_conn(7, "renamed", 1);
+    e.conn.exe_dev = 3;
+    e.conn.exe_ino = 1234;
     e.hdr.type = NETLOF_EV_TCP_FLUSH;
     e.hdr.ktime_ns = 2000000000;
-    table.on_event(e);
+    table.on_connection(e);
     e.hdr.type = NETLOF_EV_TCP_CLOSE;
     e.conn.outcome = NETLOF_OUTCOME_CLOSED;
-    table.on_event(e);
+    table.on_connection(e);
     e.conn = tcp_conn(8, "b", 2);
     e.hdr.type = NETLOF_EV_CONNECT_FAILED;
     e.conn.outcome = NETLOF_OUTCOME_FAILED;
-    table.on_event(e);
+    table.on_connection(e);
     REQUIRE(out.size() == 3);
     CHECK(out[0].outcome == "active");
     CHECK(out[0].duration == Approx(1.0));
-    CHECK(out[0].exe == std::filesystem::read_symlink("/proc/self/exe").string());
+    CHECK(out[0].exe == "/usr/bin/curl");
     CHECK(out[1].outcome == "closed");
     CHECK(out[2].outcome == "failed");
+    CHECK(out[2].exe.empty());  // no identity, no process to read: unknown, and counted
+    CHECK(table.exes().stats().unknown == 1);
     table.finish(tcp_conn(9, "c", 3), 5000000000, NETLOF_OUTCOME_ACTIVE);
     CHECK(out.back().outcome == "active");
     CHECK(out.back().duration == Approx(4.0));

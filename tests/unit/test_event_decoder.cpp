@@ -56,3 +56,27 @@ TEST_CASE("an unterminated comm is cut at its field", "[event_decoder]") {
     REQUIRE(d);
     CHECK(std::strlen(d->conn.comm) == NETLOF_COMM_LEN - 1);
 }
+
+TEST_CASE("exec records decode only whole, with a path length inside the path", "[event_decoder]") {
+    netlof_exec_event x{};
+    x.hdr.type = NETLOF_EV_EXEC;
+    x.hdr.size = sizeof x;
+    x.path_len = 4;
+    std::memcpy(x.path, "/bin", 4);
+    DecodeError err = DecodeError::TooShort;
+    CHECK(event_type(&x, sizeof x) == NETLOF_EV_EXEC);
+    CHECK(event_type(&x, 4) == 0);
+    REQUIRE(decode_exec_event(&x, sizeof x, &err));
+    CHECK(err == DecodeError::None);
+    CHECK_FALSE(decode_event(&x, sizeof x, &err));  // not a connection record
+    CHECK_FALSE(decode_exec_event(&x, sizeof x - 1, &err));
+    CHECK(err == DecodeError::SizeMismatch);
+    x.path_len = NETLOF_EXE_PATH_LEN;
+    CHECK_FALSE(decode_exec_event(&x, sizeof x, &err));
+    CHECK(err == DecodeError::BadLength);
+    netlof_conn_event c{};
+    c.hdr.type = NETLOF_EV_TCP_CLOSE;
+    c.hdr.size = sizeof c;
+    CHECK_FALSE(decode_exec_event(&c, sizeof c, &err));
+    CHECK(err == DecodeError::UnknownType);
+}

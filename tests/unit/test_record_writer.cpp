@@ -63,7 +63,10 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
         JsonLine j(out);
         j.field("ts_start", r.ts_start).field("ts_end", r.ts_end).field("duration", r.duration);
         j.field("pid", r.pid).field("ppid", r.ppid).field("uid", r.uid);
-        j.field("process_name", r.process_name).field("exe", r.exe).field("cgroup_id", r.cgroup_id);
+        j.field("process_name", r.process_name);
+        if (r.exe.empty()) j.raw("exe", "null");  // an executable not known
+        else j.field("exe", r.exe);
+        j.field("cgroup_id", r.cgroup_id);
         j.field("family", r.family).field("proto", r.proto).field("src_ip", r.src_ip).field("src_port", r.src_port);
         j.field("dst_ip", r.dst_ip).field("dst_port", r.dst_port);
         j.field("bytes_sent", r.bytes_sent).field("bytes_received", r.bytes_received).field("outcome", r.outcome);
@@ -95,4 +98,5 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
     }
     CHECK(lines == expected);
     CHECK(nlohmann::json::parse(record_to_json(cases[2]))["ts_end"].is_null());
+    CHECK(nlohmann::json::parse(record_to_json(cases[3]))["exe"].is_null());
 }
