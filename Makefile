@@ -59,7 +59,7 @@ NETLOF     := $(BUILD)/netlof
 TESTS      := $(BUILD)/netlof_tests
 LOADGEN    := $(BUILD)/netlof-loadgen
 
-.PHONY: all deps test run notebook bench clean install fuzz fuzz-run
+.PHONY: all deps test test-repeat run notebook bench clean install fuzz fuzz-run
 all: $(NETLOF)
 
 # Installs what is missing (apt-get update first); a no-op when all is present.
@@ -121,6 +121,20 @@ $(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
 	$(Q)$(TESTS) $(TEST_ARGS)
+
+# The kernel tests N times in a row (make test-repeat N=20), or any group
+# (REPEAT="[unit]"): a test that fails one run in ten shows here. Each run's
+# output is kept in $(BUILD)/test-repeat/N.log; the last line counts the runs.
+N      ?= 20
+REPEAT ?= [sensor],[daemon]
+test-repeat: deps
+	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
+	$(Q)mkdir -p $(BUILD)/test-repeat; failed=0; \
+	for i in $$(seq 1 $(N)); do \
+		if $(TESTS) '$(REPEAT)' > $(BUILD)/test-repeat/$$i.log 2>&1; then r=ok; else r=FAILED; failed=$$((failed + 1)); fi; \
+		echo "run $$i: $$r: $$(tail -1 $(BUILD)/test-repeat/$$i.log)"; \
+	done; \
+	echo "$$(($(N) - failed)) passed, $$failed failed"; test $$failed -eq 0
 
 # The daemon with configs/netlof.yaml, state and logs under ./run (root).
 run: deps
