@@ -29,7 +29,8 @@ inline constexpr ColumnInfo kConnectionColumns[] = {
     {"exe", ColumnKind::Text},            {"cgroup_id", ColumnKind::Number},
     {"family", ColumnKind::Number},       {"proto", ColumnKind::Text},
     {"outcome", ColumnKind::Text},        {"ts_start", ColumnKind::Number},
-    {"ts_end", ColumnKind::Number},
+    {"ts_end", ColumnKind::Number},       {"unit", ColumnKind::Text},
+    {"container_id", ColumnKind::Text},
 };
 
 inline constexpr std::size_t kConnectionColumnCount = std::size(kConnectionColumns);

@@ -1,5 +1,6 @@
 #include "model/model_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -119,6 +120,12 @@ std::string serialize_model(const TrainedModel& model) {
     w.array(t.codes.data(), t.codes.size());
     w.array(lof.k_distance().data(), lof.k_distance().size());
     w.array(lof.lrd().data(), lof.lrd().size());
+    w.put<std::uint64_t>(model.identities.size());
+    for (const auto& [name, exes] : model.identities) {
+        w.str(name);
+        w.put<std::uint64_t>(exes.size());
+        for (const std::string& e : exes) w.str(e);
+    }
 
     std::string out(kMagic, sizeof kMagic);
     Writer h;
@@ -130,6 +137,21 @@ std::string serialize_model(const TrainedModel& model) {
     h.put<std::uint32_t>(0);
     out += h.out;
     out += w.out;
+    return out;
+}
+
+LearnedIdentities learn_identities(const CsvTable& table) {
+    LearnedIdentities out;
+    const auto name = table.column_index("process_name"), exe = table.column_index("exe");
+    if (!name || !exe) return out;
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const std::string_view e = table.cell(row, *exe);
+        if (!e.empty()) out[std::string(table.cell(row, *name))].emplace_back(e);
+    }
+    for (auto& [n, exes] : out) {
+        std::sort(exes.begin(), exes.end());
+        exes.erase(std::unique(exes.begin(), exes.end()), exes.end());
+    }
     return out;
 }
 
@@ -145,8 +167,8 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         throw fail("magic", "not a netlof model file (it does not start with NETLOFMD)");
     Reader header(bytes.substr(sizeof kMagic), sizeof kMagic, file);
     const auto version = header.get<std::uint32_t>("version");
-    if (version != kModelFormatVersion)
-        throw fail("version", "model format version " + std::to_string(version) + " is not supported (this netlof reads " +
+    if (version != 1 && version != kModelFormatVersion)
+        throw fail("version", "model format version " + std::to_string(version) + " is not supported (this netlof reads 1 to " +
                                   std::to_string(kModelFormatVersion) + "): retrain it with `netlof train`");
     const auto header_size = header.get<std::uint32_t>("header_size");
     const auto payload_size = header.get<std::uint64_t>("payload_size");
@@ -207,12 +229,26 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
     std::vector<double> kdist(rows), lrd(rows);
     r.array(kdist.data(), rows, "lof.k_distance");
     r.array(lrd.data(), rows, "lof.lrd");
+    LearnedIdentities identities;
+    if (version >= 2) {
+        const std::size_t names = r.count("identities", max_items);
+        for (std::size_t i = 0; i < names; ++i) {
+            std::string name = r.str("identities.process_name");
+            std::vector<std::string> exes(r.count("identities.exes", max_items));
+            for (std::string& e : exes) e = r.str("identities.exes");
+            for (std::size_t j = 1; j < exes.size(); ++j)
+                if (!(exes[j - 1] < exes[j])) r.fail("identities.exes", "executables of '" + name + "' are not sorted and unique");
+            if (!identities.emplace(std::move(name), std::move(exes)).second)
+                r.fail("identities.process_name", "a process name is listed twice");
+        }
+    }
     if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
     try {
         return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
                             LofModel::from_parts(std::move(train), k,
                                                  auto_contamination ? std::nullopt : std::optional<double>(contamination),
-                                                 offset, std::move(kdist), std::move(lrd))};
+                                                 offset, std::move(kdist), std::move(lrd)),
+                            std::move(identities)};
     } catch (const std::invalid_argument& e) {
         throw fail("lof", std::string("corrupted model: ") + e.what());
     }

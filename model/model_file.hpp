@@ -1,5 +1,6 @@
-// The one file a trained model lives in: the fitted feature pipeline and the
-// LOF state needed to score new rows without refitting.
+// The one file a trained model lives in: the fitted feature pipeline, the
+// LOF state needed to score new rows without refitting, and the executables
+// each process name was seen running while learning.
 //
 // Layout (little-endian): a 32-byte header {magic "NETLOFMD", u32 version,
 // u32 header size, u64 payload size, u32 CRC-32 of the payload, u32 zero}
@@ -7,21 +8,34 @@
 // refused with a diagnostic that names the field at fault.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
+#include "model/csv_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 
 namespace netlof {
 
-inline constexpr std::uint32_t kModelFormatVersion = 1;
+// 2 added the learned identities; files of version 1 are still read (with none).
+inline constexpr std::uint32_t kModelFormatVersion = 2;
+
+// Process name -> the executables (paths, sorted, unique) it ran in training.
+using LearnedIdentities = std::map<std::string, std::vector<std::string>>;
 
 struct TrainedModel {
     std::string pipeline_file;  // which pipeline YAML it was fitted with
     FeaturePipeline pipeline;
     LofModel lof;
+    LearnedIdentities identities;
 };
+
+// The identities of a table of connection records (columns process_name and
+// exe; none when it lacks them, as the notebook's CSV does). Unknown (empty)
+// executables are left out.
+LearnedIdentities learn_identities(const CsvTable& table);
 
 std::string serialize_model(const TrainedModel& model);
 // Throws InputError naming `file` and the field that is wrong.

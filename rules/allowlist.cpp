@@ -155,7 +155,23 @@ Allowlist Allowlist::parse(std::string_view text, const std::string& file) {
             AllowRule r;
             r.subject = kv.first.Scalar();
             r.by_executable = by_exe;
-            r.allowed = destinations(doc, kv.second, r.subject);
+            if (!by_exe && kv.second.IsMap()) {
+                doc.check_map(kv.second, r.subject, {"exe", "allow"});
+                const YAML::Node exe = kv.second["exe"], allow = kv.second["allow"];
+                if (!exe.IsDefined()) throw doc.error(kv.second, r.subject, "a process given as a map needs exe: the executable it must run");
+                if (exe.IsSequence()) {
+                    for (const YAML::Node& e : exe) r.pinned_exes.push_back(doc.scalar(e, "exe"));
+                } else {
+                    r.pinned_exes.push_back(doc.scalar(exe, "exe"));
+                }
+                if (r.pinned_exes.empty()) throw doc.error(exe, "exe", "expected an executable path or glob, or a list of them");
+                for (const std::string& p : r.pinned_exes)
+                    if (p.empty() || p[0] != '/') throw doc.error(exe, "exe", "'" + p + "' is not an absolute path or glob");
+                r.checks_destinations = allow.IsDefined() && !allow.IsNull();
+                if (r.checks_destinations) r.allowed = destinations(doc, allow, r.subject);
+            } else {
+                r.allowed = destinations(doc, kv.second, r.subject);
+            }
             r.file = file;
             r.line = static_cast<std::size_t>(kv.first.Mark().line) + 1;
             a.rules_.push_back(std::move(r));
@@ -192,12 +208,27 @@ void Allowlist::merge(const Allowlist& other) {
 AllowVerdict Allowlist::check(std::string_view process_name, std::string_view exe, const Endpoint& dst) const {
     bool named = false;
     for (const AllowRule& r : rules_) {
-        if (!subject_matches(r.subject, r.by_executable, process_name, exe)) continue;
+        if (!r.checks_destinations || !subject_matches(r.subject, r.by_executable, process_name, exe)) continue;
         named = true;
         for (const Destination& d : r.allowed)
             if (destination_matches(d, dst)) return AllowVerdict::Allowed;
     }
     return named ? AllowVerdict::Violation : AllowVerdict::NoRules;
+}
+
+const AllowRule* Allowlist::masquerade(std::string_view process_name, std::string_view exe) const {
+    constexpr std::string_view kDeleted = " (deleted)";
+    std::string path(exe);
+    if (path.size() > kDeleted.size() && path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+        path.resize(path.size() - kDeleted.size());
+    const AllowRule* pinned = nullptr;
+    for (const AllowRule& r : rules_) {
+        if (r.by_executable || r.pinned_exes.empty() || r.subject != process_name) continue;
+        for (const std::string& glob : r.pinned_exes)
+            if (!path.empty() && fnmatch(glob.c_str(), path.c_str(), FNM_PATHNAME) == 0) return nullptr;
+        if (pinned == nullptr) pinned = &r;
+    }
+    return pinned;
 }
 
 bool Allowlist::lof_muted(std::string_view process_name, std::string_view exe, const Endpoint& dst) const {

@@ -4,6 +4,9 @@
 //   processes:                      # by process name (comm, 15 characters at most from the kernel)
 //     chrome.exe: [151.101.1.69, 172.217.16.195]
 //     curl: ["10.0.0.0/8", "192.0.2.10:443", "[2001:db8::1]:8000-8100", "2001:db8::/32"]
+//     chronyd:                      # the name pinned to its executable (one glob or a list)
+//       exe: /usr/sbin/chronyd
+//       allow: ["0.0.0.0/0:123"]    # optional: without it, only the identity is checked
 //   executables:                    # by executable path, shell glob (fnmatch)
 //     "/usr/lib/firefox/*": ["0.0.0.0/0:443", "[::/0]:443"]
 //   mute_lof:                       # known-noisy pairs: no lof_anomaly alerts
@@ -12,6 +15,8 @@
 //
 // A process that some rule names and that reaches a destination none of its
 // rules allow is a violation; a process no rule names has no verdict here.
+// A process name is whatever the process says (prctl, argv[0]): a name whose
+// rules pin executables, run by any other executable, is a masquerade.
 #pragma once
 
 #include <array>
@@ -48,6 +53,8 @@ bool destination_matches(const Destination& d, const Endpoint& e);
 struct AllowRule {
     std::string subject;     // process name, or executable glob
     bool by_executable = false;
+    std::vector<std::string> pinned_exes;  // process-name rules: globs its executable must match
+    bool checks_destinations = true;       // false: a pin alone (no allow list)
     std::vector<Destination> allowed;
     std::string file;
     std::size_t line = 0;
@@ -73,6 +80,11 @@ public:
 
     AllowVerdict check(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
     bool lof_muted(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
+    // The rule pinning process_name's executable when exe matches none of the
+    // name's pins (an unknown exe matches none); nullptr when the name is not
+    // pinned or exe is one of its executables. A " (deleted)" suffix is not
+    // held against a path: a package upgrade leaves running daemons so.
+    const AllowRule* masquerade(std::string_view process_name, std::string_view exe) const;
 
     const std::vector<AllowRule>& rules() const { return rules_; }
     const std::vector<MuteRule>& mutes() const { return mutes_; }

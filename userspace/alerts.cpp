@@ -29,12 +29,19 @@ std::string iso8601_utc(double unix_seconds) {
 
 std::string alert_output(const Alert& a) {
     const ConnectionRecord& r = a.record;
-    std::string s = fmt::format("{} (pid {}, exe {}) {} {}:{} over {}: {} bytes sent, {} received in {:.3f} s",
+    std::string s = fmt::format("{} (pid {}, exe {}{}{}) {} {}:{} over {}: {} bytes sent, {} received in {:.3f} s",
                                 r.process_name, r.pid, r.exe.empty() ? "unknown" : r.exe,
+                                r.unit.empty() ? "" : ", unit " + r.unit,
+                                r.container_id.empty() ? "" : ", container " + r.container_id,
                                 r.outcome == "refused" || r.outcome == "failed" ? "tried to reach" : "talked to",
                                 r.family == 6 ? "[" + r.dst_ip + "]" : r.dst_ip, r.dst_port, r.proto.empty() ? "?" : r.proto,
                                 r.bytes_sent, r.bytes_received, r.duration);
     if (a.rule == "allowlist_violation") s += "; no allowlist rule for this process allows that destination";
+    if (a.rule == "process_masquerade") {
+        s += fmt::format("; the name {} belongs to ", r.process_name);
+        for (std::size_t i = 0; i < a.expected_exes.size(); ++i) s += (i > 0 ? ", " : "") + a.expected_exes[i];
+        s += ", not to " + (r.exe.empty() ? std::string("an executable netlof could not name") : r.exe);
+    }
     if (a.lof) s += fmt::format("; lof {:.4g} above threshold {:.4g}", *a.lof, a.threshold.value_or(0));
     if (!a.why.empty()) {
         s += "; why: " + a.why.front();
@@ -70,6 +77,8 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
         .field("proc.ppid", r.ppid)
         .field("proc.exepath", r.exe)
         .field("user.uid", r.uid)
+        .field("container.id", r.container_id.empty() ? std::string_view("host") : std::string_view(r.container_id))
+        .field("netlof.unit", r.unit)
         .field("fd.l4proto", r.proto)
         .field("fd.cip", r.src_ip)
         .field("fd.cport", r.src_port)
@@ -80,6 +89,11 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
         .field("netlof.duration", r.duration)
         .field("netlof.count", a.count);
     if (a.lof) f.field("netlof.lof", *a.lof);
+    if (!a.expected_exes.empty()) {
+        std::string expected;
+        for (const std::string& e : a.expected_exes) expected += (expected.empty() ? "" : " ") + e;
+        f.field("netlof.expected_exe", expected);
+    }
     f.end();
     fields.pop_back();  // newline
 
@@ -231,7 +245,9 @@ void AlertFolder::close_window(const Window& w, std::vector<Alert>& out) const {
 }
 
 bool AlertFolder::admit(const Alert& a) {
-    const Key key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
+    // A masquerade is about the process, wherever it connects.
+    const Key key = a.rule == "process_masquerade" ? Key{a.record.process_name, a.record.exe, 0, a.rule}
+                                                   : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
     auto it = windows_.find(key);
     if (it != windows_.end() && a.time - it->second.start < window_s_) {
         it->second.last = a;

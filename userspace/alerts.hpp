@@ -17,11 +17,12 @@ namespace netlof {
 
 struct Alert {
     double time = 0;        // unix seconds
-    std::string rule;       // allowlist_violation, lof_anomaly, ...
+    std::string rule;       // allowlist_violation, process_masquerade, lof_anomaly, ...
     std::string priority;   // Falco's: Emergency .. Debug
     ConnectionRecord record;
     std::optional<double> lof, threshold;
     std::vector<std::string> why;
+    std::vector<std::string> expected_exes;  // process_masquerade: what the name should run
     std::uint64_t count = 1;      // >1: a fold of repeats
     double fold_window_s = 0;     // the window the repeats fell in
 };
@@ -90,7 +91,8 @@ private:
     std::uint64_t failed_writes_ = 0, lost_lines_ = 0;
 };
 
-// Folds repeats of the same (process, destination, rule) inside a window: the
+// Folds repeats of the same (process, destination, rule) inside a window (for
+// process_masquerade: the same process name and executable, any destination): the
 // first is let through at once, the rest are counted, and when the window
 // ends one more alert carries their count. Nothing is dropped silently; the
 // table is bounded, and a full table ends the oldest window early.

@@ -17,8 +17,10 @@ struct ConnectionRecord {
     std::uint32_t ppid = 0;
     std::uint32_t uid = 0;
     std::string process_name;  // comm of the process (thread group leader)
-    std::string exe;           // full path; empty when the process was gone before it could be read
+    std::string exe;           // full path, as the kernel names it; empty when it could not be known
     std::uint64_t cgroup_id = 0;
+    std::string unit;          // systemd unit of the cgroup ("nginx.service"), or empty
+    std::string container_id;  // container of the cgroup (12 hex digits), or empty
     int family = 4;            // 4 or 6 (IPv4-mapped IPv6 reports as 4)
     std::string proto;         // "tcp", "udp", or "" when unknown
     std::string src_ip;

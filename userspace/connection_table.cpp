@@ -3,12 +3,15 @@
 
 namespace netlof {
 
-ConnectionTable::ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink)
-    : clock_(clock), exes_(max_processes), sink_(std::move(sink)) {}
+ConnectionTable::ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink, std::string cgroup_root)
+    : clock_(clock), exes_(max_processes), cgroups_(max_processes, std::move(cgroup_root)), sink_(std::move(sink)) {}
 
 void ConnectionTable::emit(const netlof_conn& c, std::uint64_t end_ktime) {
     fill_record(record_, c, end_ktime, clock_);
     record_.exe = exes_.lookup(c.tgid, ExeId{c.exe_dev, c.exe_ino});  // assigned into its buffer: no allocation
+    const CgroupName& cg = cgroups_.lookup(c.cgroup_id);
+    record_.unit = cg.unit;
+    record_.container_id = cg.container_id;
     ++stats_.records;
     sink_(record_);
 }

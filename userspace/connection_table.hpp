@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "bpf/events.h"
+#include "userspace/cgroup_names.hpp"
 #include "userspace/connection_record.hpp"
 #include "userspace/exe_table.hpp"
 #include "userspace/sensor.hpp"
@@ -20,7 +21,8 @@ class ConnectionTable : public SensorEvents {
 public:
     using RecordSink = std::function<void(const ConnectionRecord&)>;
 
-    ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink);
+    // cgroup_root: the cgroup2 hierarchy the kernel's cgroup ids name (cgroup2_root()).
+    ConnectionTable(KernelClock clock, std::size_t max_processes, RecordSink sink, std::string cgroup_root = cgroup2_root());
 
     // One sensor record: finished connections go to the sink.
     void on_connection(const netlof_conn_event& e) override;
@@ -33,12 +35,14 @@ public:
     const TableStats& stats() const { return stats_; }
     ExeTable& exes() { return exes_; }
     const ExeTable& exes() const { return exes_; }
+    const CgroupNames& cgroups() const { return cgroups_; }
 
 private:
     void emit(const netlof_conn& c, std::uint64_t end_ktime);
 
     KernelClock clock_;
     ExeTable exes_;
+    CgroupNames cgroups_;
     RecordSink sink_;
     TableStats stats_;
     ConnectionRecord record_;  // reused for every record: the sink gets a reference for the call

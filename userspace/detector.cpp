@@ -1,5 +1,6 @@
 #include "userspace/detector.hpp"
 
+#include <algorithm>
 #include <fmt/core.h>
 
 #include "model/diagnostic.hpp"
@@ -65,6 +66,39 @@ void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoi
     if (folder_.admit(a)) emit(a);
 }
 
+void Detector::judge_identity(const ConnectionRecord& r, double now) {
+    Alert a;
+    const std::string& exe = r.exe.empty() ? std::string("an executable netlof could not name") : r.exe;
+    if (const AllowRule* pin = allowlist_.masquerade(r.process_name, r.exe)) {
+        a.expected_exes = pin->pinned_exes;
+        std::string pins;
+        for (const std::string& p : pin->pinned_exes) pins += (pins.empty() ? "" : ", ") + p;
+        a.why.push_back(fmt::format("process name '{}' is pinned to {} ({}:{}); this process runs {}", r.process_name, pins,
+                                    pin->file, pin->line, exe));
+    } else if (model_ && !r.exe.empty()) {
+        const auto it = model_->identities.find(r.process_name);
+        if (it == model_->identities.end()) return;  // a name learning never saw: no identity to compare
+        std::string_view path = r.exe;
+        constexpr std::string_view kDeleted = " (deleted)";
+        if (path.size() > kDeleted.size() && path.substr(path.size() - kDeleted.size()) == kDeleted)
+            path.remove_suffix(kDeleted.size());  // as for pins: an upgraded, still running binary
+        if (std::binary_search(it->second.begin(), it->second.end(), path)) return;
+        a.expected_exes = it->second;
+        std::string seen;
+        for (const std::string& p : it->second) seen += (seen.empty() ? "" : ", ") + p;
+        a.why.push_back(fmt::format("process name '{}' ran only {} while learning; this process runs {}", r.process_name,
+                                    seen, exe));
+    } else {
+        return;
+    }
+    ++stats_.masquerades;
+    a.time = now;
+    a.rule = "process_masquerade";
+    a.priority = "Warning";
+    a.record = r;
+    if (folder_.admit(a)) emit(a);
+}
+
 void Detector::process(double now) {
     if (learn_start_ < 0) learn_start_ = now;
     to_score_.clear();
@@ -72,6 +106,7 @@ void Detector::process(double now) {
         const ConnectionRecord& r = pending_[i];
         const std::optional<Endpoint> dst = parse_endpoint(r.dst_ip, r.dst_port);
         ++stats_.records;
+        judge_identity(r, now);
         judge_rules(r, dst, now);
         if (!model_) {
             if (!learnable(r)) {
@@ -158,7 +193,7 @@ TrainedModel Detector::fit_learned(std::vector<std::string>* warnings) const {
     LofTrainingResult result;
     LofModel lof = LofModel::fit(std::move(features), options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
-    return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof)};
+    return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table)};
 }
 
 std::string Detector::state(double now) const {

@@ -37,6 +37,7 @@ struct DetectorStats {
     std::uint64_t unscorable = 0;    // a value the pipeline cannot take
     std::uint64_t learn_skipped = 0; // not learned: an empty value in a one-hot column
     std::uint64_t allowlist_violations = 0;  // before folding
+    std::uint64_t masquerades = 0;           // before folding
     std::uint64_t lof_anomalies = 0;         // before folding
     std::uint64_t alerts = 0;                // written to the handler (incl. fold summaries)
 };
@@ -77,6 +78,9 @@ public:
 private:
     bool learnable(const ConnectionRecord& r);
     void judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now);
+    // A process name run by an executable its pin (or, once learned, what
+    // learning saw for the name) does not allow.
+    void judge_identity(const ConnectionRecord& r, double now);
     void score_batch(double now);
     void emit(Alert& a);
 

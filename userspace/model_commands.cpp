@@ -75,7 +75,8 @@ int run_train(const TrainCommand& cmd) {
     timer.mark("fit");
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
 
-    write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof)}));
+    write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof),
+                                                            learn_identities(table)}));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);

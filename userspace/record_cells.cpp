@@ -23,7 +23,7 @@ const RecordCells& RecordCellsBuilder::fill(const ConnectionRecord& r) {
     };
     auto text = [&](std::size_t col, const std::string& v) { cells_.text[col] = v; };
 
-    static_assert(id("pid") == 0 && id("ts_end") == kConnectionColumnCount - 1);
+    static_assert(id("pid") == 0 && id("container_id") == kConnectionColumnCount - 1);
     number(id("pid"), r.pid);
     text(id("process_name"), r.process_name);
     text(id("src_ip"), r.src_ip);
@@ -42,6 +42,8 @@ const RecordCells& RecordCellsBuilder::fill(const ConnectionRecord& r) {
     text(id("outcome"), r.outcome);
     number(id("ts_start"), r.ts_start);
     number(id("ts_end"), r.ts_end);
+    text(id("unit"), r.unit);
+    text(id("container_id"), r.container_id);
     return cells_;
 }
 

@@ -26,7 +26,7 @@ char* put(char* p, double v) {  // shortest round-trip form; non-finite -> null
     return std::to_chars(p, p + 32, v).ptr;
 }
 
-// Room for the line apart from its strings: the keys (about 210 bytes), 3
+// Room for the line apart from its strings: the keys (about 240 bytes), 3
 // doubles (at most 24 bytes each), 9 integers (at most 20), the strings'
 // quotes.
 constexpr std::size_t kRecordFixedMax = 640;
@@ -40,8 +40,8 @@ constexpr std::size_t kRecordFixedMax = 640;
 void append_record_json(std::string& out, const ConnectionRecord& r) {
     const char* error = r.error != 0 ? std::strerror(r.error) : nullptr;
     const std::size_t error_len = error != nullptr ? std::strlen(error) : 0;
-    const std::size_t strings = r.process_name.size() + r.exe.size() + r.proto.size() + r.src_ip.size() +
-                                r.dst_ip.size() + r.outcome.size() + error_len;
+    const std::size_t strings = r.process_name.size() + r.exe.size() + r.unit.size() + r.container_id.size() +
+                                r.proto.size() + r.src_ip.size() + r.dst_ip.size() + r.outcome.size() + error_len;
     const std::size_t start = out.size();
     out.resize(start + kRecordFixedMax + 6 * strings);  // write_json_string's worst case: every byte escaped
     char* p = out.data() + start;
@@ -63,6 +63,10 @@ void append_record_json(std::string& out, const ConnectionRecord& r) {
     p = r.exe.empty() ? put(p, "null") : write_json_string(p, r.exe);  // null: not known (counted)
     p = put(p, ",\"cgroup_id\":");
     p = put(p, r.cgroup_id);
+    p = put(p, ",\"unit\":");
+    p = write_json_string(p, r.unit);
+    p = put(p, ",\"container_id\":");
+    p = write_json_string(p, r.container_id);
     p = put(p, ",\"family\":");
     p = std::to_chars(p, p + 12, r.family).ptr;
     p = put(p, ",\"proto\":");
@@ -98,7 +102,7 @@ std::string record_to_json(const ConnectionRecord& r) {
 
 std::string record_csv_header() {
     return "pid,process_name,src_ip,src_port,dst_ip,dst_port,duration,bytes_sent,bytes_received,timestamp,"
-           "ppid,uid,exe,cgroup_id,family,proto,outcome,ts_start,ts_end\n";
+           "ppid,uid,exe,cgroup_id,family,proto,outcome,ts_start,ts_end,unit,container_id\n";
 }
 
 std::string record_to_csv(const ConnectionRecord& r) {
@@ -120,6 +124,10 @@ void append_record_csv(std::string& s, const ConnectionRecord& r) {
     append_double(s, r.ts_start);
     s += ',';
     append_double(s, r.ts_end);
+    s += ',';
+    append_csv_field(s, r.unit);
+    s += ',';
+    append_csv_field(s, r.container_id);
     s += '\n';
 }
 

@@ -215,7 +215,7 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     CHECK(wait_for_alert(alerts, "allowlist_violation", "nl-api", "127.0.0.7", 1000ms));
 
     // A valid one takes effect, and reports what the burst folded.
-    write_file(dir + "/allow.yaml", std::string(kAllowlist) + "  nl-cache: [127.0.0.8]\n");
+    write_file(dir + "/allow.yaml", std::string(kAllowlist) + "  nl-cache: [127.0.0.8]\n  nl-pinned: {exe: /usr/sbin/nl-pinned}\n");
     daemon.signal(SIGHUP);
     REQUIRE(daemon.wait_for_log("reloaded", 2s));
     std::vector<json> burst = alerts_for(alerts, "nl-web", "127.0.0.6");
@@ -232,7 +232,6 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     CHECK(alerts_for(alerts + ".1", "nl-web", "127.0.0.10").empty());
     CHECK(fs::status(alerts).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
 
-    // SIGTERM loses no open connection: it is reported (active) with its bytes.
     const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -241,6 +240,32 @@ TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations;
     REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&a), len) == 0);
     REQUIRE(::listen(lfd, 4) == 0);
     ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+
+    // This test binary calling itself nl-web (learned running netlof-loadgen)
+    // and nl-pinned (pinned to a path it is not): both are masquerades.
+    for (const char* name : {"nl-web", "nl-pinned"}) {
+        const pid_t fake = hold_connection_open(name, ntohs(a.sin_port), 10);
+        ::kill(fake, SIGKILL);  // the kernel closes its connection
+        ::waitpid(fake, nullptr, 0);
+    }
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
+    const auto learned = wait_for_alert(alerts, "process_masquerade", "nl-web", "127.0.0.2", 2000ms);
+    REQUIRE(learned.has_value());
+    CHECK((*learned)["priority"] == "Warning");
+    CHECK((*learned)["output_fields"]["proc.exepath"] == self);
+    CHECK((*learned)["output_fields"]["netlof.expected_exe"] == NETLOF_LOADGEN);
+    CHECK((*learned)["output"].get<std::string>().find("the name nl-web belongs to " + std::string(NETLOF_LOADGEN) + ", not to " + self) !=
+          std::string::npos);
+    CHECK((*learned)["why"][0].get<std::string>().find("process name 'nl-web' ran only " + std::string(NETLOF_LOADGEN)) !=
+          std::string::npos);
+    const auto pinned = wait_for_alert(alerts, "process_masquerade", "nl-pinned", "127.0.0.2", 2000ms);
+    REQUIRE(pinned.has_value());
+    CHECK((*pinned)["why"][0].get<std::string>().find("process name 'nl-pinned' is pinned to /usr/sbin/nl-pinned (" + dir +
+                                                       "/allow.yaml:") != std::string::npos);
+    for (const json& x : alerts_for(alerts, "nl-pinned"))  // a pin with no allow list judges no destination
+        CHECK(x["rule"] != "allowlist_violation");
+
+    // SIGTERM loses no open connection: it is reported (active) with its bytes.
     const pid_t holder = hold_connection_open("nl-hold", ntohs(a.sin_port), 1234);
     std::this_thread::sleep_for(50ms);
     CHECK(daemon.stop(SIGTERM) == 0);

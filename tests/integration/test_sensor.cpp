@@ -35,6 +35,7 @@
 
 #include "bpf/events.h"
 #include "tests/test_support.hpp"
+#include "userspace/cgroup_names.hpp"
 
 
 using nlohmann::json;
@@ -1313,4 +1314,46 @@ TEST_CASE("sensor: 50 one-query UDP sockets are 50 flows with exact bytes both w
         CHECK(got.size() == static_cast<std::size_t>(kQueries));
         CHECK(got == want);
     }
+}
+
+// A process in a systemd service's cgroup, and one in a container's (the
+// cgroups are made by the test, named as systemd and docker name them).
+TEST_CASE("sensor: records name the systemd unit and the container of the connecting process's cgroup", "[sensor]") {
+    const std::string root = netlof::cgroup2_root();
+    if (!netlof::test::sensor_started(!root.empty(), "no cgroup2 hierarchy is mounted")) return;
+    const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const std::string slice = root + "/netlof-test-" + std::to_string(::getpid()) + ".slice";
+    const std::string service = slice + "/nl-probe.service", container = slice + "/docker-" + id + ".scope";
+    for (const std::string& dir : {service, container}) REQUIRE(std::filesystem::create_directories(dir));
+    Recorder rec;
+    std::vector<pid_t> pids;
+    if (sensor_available(rec)) {
+        TcpServer server(AF_INET, 100, 10);
+        for (const std::string& cgroup : {service, container}) {
+            const std::string procs = cgroup + "/cgroup.procs";
+            pids.push_back(run_child("nl-cgroup", [&](std::vector<std::uint16_t>&) {
+                char pid[16];  // no allocation in a child forked from threads
+                const int n = std::snprintf(pid, sizeof pid, "%d", static_cast<int>(::getpid()));
+                const int f = ::open(procs.c_str(), O_WRONLY);
+                if (f < 0 || ::write(f, pid, static_cast<std::size_t>(n)) != n) return 2;
+                ::close(f);
+                const int fd = connect_tcp(AF_INET, server.port);
+                return fd >= 0 && write_exact(fd, 100) && read_exact(fd, 10) ? 0 : 1;
+            }));
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    const std::vector<json> all = pids.empty() ? std::vector<json>{} : rec.stop();
+    for (const std::string& dir : {service, container, slice}) ::rmdir(dir.c_str());  // empty once the children exited
+    if (pids.empty()) return;
+    INFO(rec.stderr_text());
+    const std::vector<json> in_service = records_of(all, pids[0]), in_container = records_of(all, pids[1]);
+    REQUIRE(in_service.size() == 1);
+    REQUIRE(in_container.size() == 1);
+    CHECK(in_service[0]["unit"] == "nl-probe.service");
+    CHECK(in_service[0]["container_id"] == "");
+    CHECK(in_container[0]["container_id"] == id.substr(0, 12));
+    CHECK(in_container[0]["unit"] == "");
+    CHECK(in_service[0]["cgroup_id"] != in_container[0]["cgroup_id"]);
+    CHECK(rec.stderr_text().find("cgroups not named 0,") != std::string::npos);
 }

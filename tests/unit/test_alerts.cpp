@@ -157,3 +157,25 @@ TEST_CASE("sensor_drops alerts carry counts by cause in Falco's shape", "[alerts
     CHECK(j["output_fields"]["netlof.drops.window_s"] == 10.0);
     CHECK(j["output"].get<std::string>().rfind("netlof lost 803 events in 10.0 s (ring buffer full 795", 0) == 0);
 }
+
+TEST_CASE("a masquerade names both executables in output and output_fields, and folds per executable", "[alerts]") {
+    Alert a;
+    a.time = 1764100000;
+    a.rule = "process_masquerade";
+    a.priority = "Warning";
+    a.record.process_name = "chronyd";
+    a.record.exe = "/tmp/x";
+    a.record.dst_ip = "192.0.2.1";
+    a.expected_exes = {"/usr/sbin/chronyd", "/usr/local/sbin/chronyd"};
+    const auto j = nlohmann::json::parse(format_alert(a, "host"));
+    CHECK(j["output_fields"]["netlof.expected_exe"] == "/usr/sbin/chronyd /usr/local/sbin/chronyd");
+    CHECK(j["output_fields"]["proc.exepath"] == "/tmp/x");
+    CHECK(j["output"].get<std::string>().find("the name chronyd belongs to /usr/sbin/chronyd, /usr/local/sbin/chronyd, not to /tmp/x") !=
+          std::string::npos);
+    AlertFolder f(60);
+    CHECK(f.admit(a));
+    a.record.dst_ip = "192.0.2.2";  // another destination, the same masquerade
+    CHECK_FALSE(f.admit(a));
+    a.record.exe = "/tmp/y";
+    CHECK(f.admit(a));
+}

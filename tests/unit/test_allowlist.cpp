@@ -126,3 +126,41 @@ TEST_CASE("bad allowlists name file, line, column and field", "[allowlist]") {
     CHECK(allowlist_error("processes: [a, b]\n").field == "processes");
     CHECK(allowlist_error("").message.find("empty") != std::string::npos);
 }
+
+TEST_CASE("a process name pinned to its executable: anything else running under that name is a masquerade", "[allowlist]") {
+    const Allowlist a = Allowlist::parse(R"(processes:
+  chronyd:
+    exe: /usr/sbin/chronyd
+    allow: ["0.0.0.0/0:123"]
+  python3: {exe: ["/usr/bin/python3.*", /opt/venv/bin/python3]}
+  curl: [10.0.0.1]
+)", "allow.yaml");
+    CHECK(a.masquerade("chronyd", "/usr/sbin/chronyd") == nullptr);
+    CHECK(a.masquerade("chronyd", "/usr/sbin/chronyd (deleted)") == nullptr);  // upgraded, still running
+    const AllowRule* pin = a.masquerade("chronyd", "/tmp/chronyd");
+    REQUIRE(pin != nullptr);
+    CHECK(pin->pinned_exes == std::vector<std::string>{"/usr/sbin/chronyd"});
+    CHECK(pin->line == 2);
+    CHECK(a.masquerade("chronyd", "") != nullptr);  // an executable that cannot be named does not prove the pin
+    CHECK(a.masquerade("python3", "/usr/bin/python3.11") == nullptr);
+    CHECK(a.masquerade("python3", "/opt/venv/bin/python3") == nullptr);
+    CHECK(a.masquerade("python3", "/usr/bin/python3.11/x") != nullptr);  // '*' stops at '/'
+    CHECK(a.masquerade("curl", "/tmp/anything") == nullptr);  // the short form pins nothing
+    CHECK(a.masquerade("nginx", "/tmp/anything") == nullptr);
+    // The pin's allow list still judges destinations; a pin alone judges none.
+    const auto ntp = *parse_endpoint("192.0.2.1", 123), web = *parse_endpoint("192.0.2.1", 443);
+    CHECK(a.check("chronyd", "/usr/sbin/chronyd", ntp) == AllowVerdict::Allowed);
+    CHECK(a.check("chronyd", "/usr/sbin/chronyd", web) == AllowVerdict::Violation);
+    CHECK(a.check("python3", "/usr/bin/python3.11", web) == AllowVerdict::NoRules);
+}
+
+TEST_CASE("bad pins name file, line and field", "[allowlist]") {
+    CHECK(allowlist_error("processes:\n  chronyd: {allow: [10.0.0.1]}\n").field == "chronyd");  // no exe
+    CHECK(allowlist_error("processes:\n  chronyd: {exe: sbin/chronyd}\n").field == "exe");      // not absolute
+    CHECK(allowlist_error("processes:\n  chronyd: {exe: []}\n").field == "exe");
+    CHECK(allowlist_error("processes:\n  chronyd: {exe: /a, allow: 10.0.0.1}\n").field == "chronyd");  // not a list
+    const Diagnostic d = allowlist_error("processes:\n  chronyd: {exe: /a, alow: [10.0.0.1]}\n");
+    CHECK(d.line == 2);
+    CHECK(d.field == "alow");
+    CHECK(d.message.find("unknown key") != std::string::npos);
+}

@@ -215,3 +215,35 @@ TEST_CASE("detector reports folds in progress when the rules are reloaded", "[de
     h.feed(burst, 7);
     CHECK(h.alerts.size() == 2);  // now allowed
 }
+
+TEST_CASE("detector: a process name run by another executable than its pin, or than learning saw, is a masquerade", "[detector]") {
+    Harness h(learn(300));
+    h.detector.set_rules(Allowlist::parse("processes:\n  sshd: {exe: /usr/sbin/sshd}\n", "pins.yaml"), 60, 0);
+    h.feed(normal_traffic(300), 100);
+    REQUIRE(h.detector.learning_done(100));
+    TrainedModel m = h.detector.fit_learned();
+    CHECK(m.identities.at("nginx") == std::vector<std::string>{"/usr/sbin/nginx"});
+    h.detector.use_model(std::move(m));
+
+    // Pinned: checked while learning and after.
+    ConnectionRecord fake_sshd = record("sshd", "192.0.2.99", 22, 100, 100, 0.05);
+    fake_sshd.exe = "/dev/shm/.x";
+    // Learned: nginx ran /usr/sbin/nginx; the same name from /tmp is not nginx.
+    ConnectionRecord fake_nginx = normal_traffic(1)[0];
+    fake_nginx.exe = "/tmp/nginx";
+    ConnectionRecord real_nginx = normal_traffic(1)[0];
+    ConnectionRecord unknown_exe = normal_traffic(1)[0];
+    unknown_exe.exe.clear();  // no evidence either way against a learned name
+    h.feed({fake_sshd, fake_nginx, real_nginx, unknown_exe, fake_nginx}, 200);
+    std::vector<Alert> masq;
+    for (const Alert& a : h.alerts)
+        if (a.rule == "process_masquerade") masq.push_back(a);
+    REQUIRE(masq.size() == 2);  // the second fake nginx is folded
+    CHECK(masq[0].priority == "Warning");
+    CHECK(masq[0].expected_exes == std::vector<std::string>{"/usr/sbin/sshd"});
+    CHECK(masq[0].why.at(0) == "process name 'sshd' is pinned to /usr/sbin/sshd (pins.yaml:2); this process runs /dev/shm/.x");
+    CHECK(masq[1].record.exe == "/tmp/nginx");
+    CHECK(masq[1].why.at(0) == "process name 'nginx' ran only /usr/sbin/nginx while learning; this process runs /tmp/nginx");
+    CHECK(h.detector.stats().masquerades == 3);
+    CHECK(alert_output(masq[1]).find("the name nginx belongs to /usr/sbin/nginx, not to /tmp/nginx") != std::string::npos);
+}

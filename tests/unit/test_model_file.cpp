@@ -16,7 +16,7 @@ TrainedModel small_model() {
     const CsvTable train = test::read_csv(dir + "train.csv");
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
     LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1});
-    return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof)};
+    return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof), {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}};
 }
 
 Diagnostic load_error(const std::string& bytes) {
@@ -39,6 +39,7 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.pipeline_file == "pipeline.yaml");
     CHECK(back.lof.neighbors() == m.lof.neighbors());
     CHECK(back.lof.offset() == m.lof.offset());
+    CHECK(back.identities == m.identities);
     CHECK(serialize_model(back) == bytes);
     const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
     std::vector<LofScore> a(q.rows()), b(q.rows());
@@ -73,8 +74,15 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
     SECTION("a newer format version") {
         std::string bad = good;
-        bad[8] = 2;
+        bad[8] = 3;
         CHECK(load_error(bad).field == "version");
+    }
+    SECTION("learned identities out of order") {
+        std::string bad = good;
+        const std::size_t at = bad.rfind("/b");
+        bad[at + 1] = '0';  // "/0" sorts before "/a"
+        fix_checksum(bad);
+        CHECK(load_error(bad).field == "identities.exes");
     }
     SECTION("trailing data") { CHECK(load_error(good + "x").field == "payload_size"); }
     SECTION("impossible contents behind a valid checksum") {
@@ -89,4 +97,26 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
         fix_checksum(bad);
         CHECK(load_error(bad).field == "lof");
     }
+}
+
+TEST_CASE("a version 1 file (no identities) is still read", "[model_file]") {
+    TrainedModel m = small_model();
+    m.identities.clear();
+    std::string v1 = serialize_model(m);
+    v1.resize(v1.size() - 8);  // version 2 ends with the identity count (0)
+    v1[8] = 1;
+    const std::uint64_t payload = v1.size() - 32;
+    std::memcpy(v1.data() + 16, &payload, 8);
+    fix_checksum(v1);
+    const TrainedModel back = deserialize_model(v1, "old.bin");
+    CHECK(back.identities.empty());
+    CHECK(back.lof.offset() == m.lof.offset());
+}
+
+TEST_CASE("identities are learned from records' process names and executables", "[model_file]") {
+    const CsvTable t = CsvTable::parse("process_name,exe,bytes_sent\nnginx,/usr/sbin/nginx,1\nnginx,/usr/sbin/nginx,2\n"
+                                       "nginx,/opt/nginx,3\ncurl,,4\n", "r.csv");
+    const LearnedIdentities ids = learn_identities(t);
+    CHECK(ids == LearnedIdentities{{"nginx", {"/opt/nginx", "/usr/sbin/nginx"}}});  // an unknown exe is not learned
+    CHECK(learn_identities(CsvTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).empty());
 }

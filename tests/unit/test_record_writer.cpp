@@ -52,7 +52,7 @@ TEST_CASE("record JSON carries every field, invalid UTF-8 replaced", "[record_wr
     CHECK(j["dst_ip"] == "2001:db8::1");
     CHECK(j["error"] == "Connection refused");
     CHECK(j["process_name"].get<std::string>().rfind("bad", 0) == 0);
-    CHECK(j.size() == 19);
+    CHECK(j.size() == 21);
 }
 
 // The record line is written field by field without JsonLine (it runs once
@@ -66,7 +66,7 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
         j.field("process_name", r.process_name);
         if (r.exe.empty()) j.raw("exe", "null");  // an executable not known
         else j.field("exe", r.exe);
-        j.field("cgroup_id", r.cgroup_id);
+        j.field("cgroup_id", r.cgroup_id).field("unit", r.unit).field("container_id", r.container_id);
         j.field("family", r.family).field("proto", r.proto).field("src_ip", r.src_ip).field("src_port", r.src_port);
         j.field("dst_ip", r.dst_ip).field("dst_port", r.dst_port);
         j.field("bytes_sent", r.bytes_sent).field("bytes_received", r.bytes_received).field("outcome", r.outcome);
@@ -78,6 +78,8 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
     cases[1].error = 111;
     cases[1].process_name = std::string("\x01\"\\\xff\xc3\xa9", 6);
     cases[1].exe = std::string(300, '\x7f') + std::string(200, '\n');  // every byte escaped
+    cases[1].unit = "a\"b.service";
+    cases[1].container_id = "0123456789ab";
     cases[2].ts_start = -1.2345678901234567e-300;  // the longest shortest forms
     cases[2].ts_end = std::numeric_limits<double>::infinity();
     cases[2].duration = std::nan("");
