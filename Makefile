@@ -123,15 +123,16 @@ test: deps
 	$(Q)$(TESTS) $(TEST_ARGS)
 
 # The kernel tests N times in a row (make test-repeat N=20), or any group
-# (REPEAT="[unit]"): a test that fails one run in ten shows here. Each run's
-# output is kept in $(BUILD)/test-repeat/N.log; the last line counts the runs.
+# (REPEAT="[unit]"; REPEAT= for the whole suite): a test that fails one run
+# in ten shows here. Each run's output is kept in $(BUILD)/test-repeat/N.log;
+# the last line counts the runs.
 N      ?= 20
 REPEAT ?= [sensor],[daemon]
 test-repeat: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
 	$(Q)mkdir -p $(BUILD)/test-repeat; failed=0; \
 	for i in $$(seq 1 $(N)); do \
-		if $(TESTS) '$(REPEAT)' > $(BUILD)/test-repeat/$$i.log 2>&1; then r=ok; else r=FAILED; failed=$$((failed + 1)); fi; \
+		if $(TESTS) $(if $(REPEAT),'$(REPEAT)') > $(BUILD)/test-repeat/$$i.log 2>&1; then r=ok; else r=FAILED; failed=$$((failed + 1)); fi; \
 		echo "run $$i: $$r: $$(tail -1 $(BUILD)/test-repeat/$$i.log)"; \
 	done; \
 	echo "$$(($(N) - failed)) passed, $$failed failed"; test $$failed -eq 0
