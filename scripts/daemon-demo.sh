@@ -55,10 +55,13 @@ if grep -q "learning normal traffic" "$out/log/netlof.log"; then
         --reply 1000 --reply-max 200000 --hold-ms 20 --hold-ms-max 200
     wait_log "; detecting" 30
 fi
-echo "== demo: a normal demo-web connection, demo-exfil uploading 5 MB, demo-web leaving its allowlist"
+echo "== demo: a normal demo-web connection, demo-exfil uploading 5 MB, demo-web leaving its allowlist, another binary calling itself demo-web"
 traffic --name demo-web --dst 127.0.0.2 --port 8080 --connections 1 --payload 800 --reply 25000 --hold-ms 150
 traffic --name demo-exfil --dst 127.0.0.9 --port 4444 --connections 1 --payload 5000000 --reply 16
 traffic --name demo-web --dst 127.0.0.5 --port 8080 --connections 1 --payload 800 --reply 25000 --hold-ms 150
+install -m 0755 "$loadgen" "$out/state/not-demo-web"  # the same program from another file: not what learning saw
+"$out/state/not-demo-web" --threads 1 --name demo-web --dst 127.0.0.2 --port 8080 --connections 1 --payload 800 \
+    --reply 25000 --hold-ms 150 > /dev/null
 sleep 1
 echo "== $out/log/alerts.jsonl (rule: output)"
 /usr/bin/python3 -c '
