@@ -5,9 +5,21 @@
 
 #include "model/diagnostic.hpp"
 #include "model/explanation.hpp"
+#include "userspace/daemon_config.hpp"
 #include "userspace/record_writer.hpp"
 
 namespace netlof {
+
+LearnSettings learn_settings(const LoadedConfig& l) {
+    LearnSettings s;
+    s.pipeline_file = l.config.model.pipeline;
+    s.pipeline = l.pipeline;
+    s.neighbors = l.config.model.neighbors;
+    s.contamination = l.config.model.contamination;
+    s.records = l.config.model.learn_records;
+    s.duration_s = l.config.model.learn_duration_s;
+    return s;
+}
 
 Detector::Detector(Allowlist allowlist, double fold_window_s, LearnSettings learn, AlertHandler handler)
     : allowlist_(std::move(allowlist)), folder_(fold_window_s), learn_(std::move(learn)), handler_(std::move(handler)) {

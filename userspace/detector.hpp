@@ -30,6 +30,11 @@ struct LearnSettings {
     std::uint64_t max_records = 1000000;  // bound on what learning keeps in memory
 };
 
+struct LoadedConfig;
+// What a daemon config says about learning (model.pipeline, neighbors,
+// contamination, learn).
+LearnSettings learn_settings(const LoadedConfig& config);
+
 struct DetectorStats {
     std::uint64_t records = 0;
     std::uint64_t scored = 0;

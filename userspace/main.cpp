@@ -9,6 +9,7 @@
 #include "userspace/daemon_config.hpp"
 #include "userspace/model_commands.hpp"
 #include "userspace/record_command.hpp"
+#include "userspace/replay_command.hpp"
 #include "userspace/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -83,6 +84,19 @@ int main(int argc, char** argv) {
                       "Accept config, allowlist, pipeline and model files not owned by root or writable by group/others "
                       "(development only)");
 
+    ReplayCommand replay;
+    CLI::App* replay_cmd = app.add_subcommand(
+        "replay", "The daemon's judgement over recorded connections, by their own times: the alert lines it would have written");
+    replay_cmd->add_option("--config", replay.config, "Config YAML (its allowlists, pipeline, model, learning and folding)")
+        ->required();
+    replay_cmd->add_option("--in", replay.in, "Records (JSON lines or CSV, as record and run write them)")->required();
+    replay_cmd->add_option("--out", replay.out, "Alert lines (- for stdout)")->capture_default_str();
+    replay_cmd->add_option("--model", replay.model, "A model to use instead of the config's model.path");
+    replay_cmd->add_option("--model-out", replay.model_out,
+                           "Where to write a model learned during the replay (the config's model.path is never written)");
+    replay_cmd->add_flag("--insecure-files", replay.insecure_files,
+                         "Accept config, allowlist, pipeline and model files not owned by root or writable by group/others");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -100,6 +114,7 @@ int main(int argc, char** argv) {
         if (*score_cmd) return run_score(score);
         if (*record_cmd) return run_record(record);
         if (*run_cmd) return run_daemon(run);
+        if (*replay_cmd) return run_replay(replay);
         if (*check_cmd) {
             const LoadedConfig c = load_daemon_config(check_config_file, check_insecure ? FileTrust::Relaxed : FileTrust::Strict);
             fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",

@@ -70,17 +70,6 @@ SensorOptions sensor_options(const DaemonConfig& c, bool verbose) {
     return o;
 }
 
-LearnSettings learn_settings(const LoadedConfig& l) {
-    LearnSettings s;
-    s.pipeline_file = l.config.model.pipeline;
-    s.pipeline = l.pipeline;
-    s.neighbors = l.config.model.neighbors;
-    s.contamination = l.config.model.contamination;
-    s.records = l.config.model.learn_records;
-    s.duration_s = l.config.model.learn_duration_s;
-    return s;
-}
-
 std::unique_ptr<FileLineSink> open_optional_sink(const std::string& path) {
     if (path.empty()) return nullptr;
     return std::make_unique<FileLineSink>(path);
