@@ -216,6 +216,13 @@ AllowVerdict Allowlist::check(std::string_view process_name, std::string_view ex
     return named ? AllowVerdict::Violation : AllowVerdict::NoRules;
 }
 
+std::vector<const AllowRule*> Allowlist::rules_for(std::string_view process_name, std::string_view exe) const {
+    std::vector<const AllowRule*> out;
+    for (const AllowRule& r : rules_)
+        if (r.checks_destinations && subject_matches(r.subject, r.by_executable, process_name, exe)) out.push_back(&r);
+    return out;
+}
+
 const AllowRule* Allowlist::masquerade(std::string_view process_name, std::string_view exe) const {
     constexpr std::string_view kDeleted = " (deleted)";
     std::string path(exe);

@@ -79,6 +79,8 @@ public:
     void merge(const Allowlist& other);
 
     AllowVerdict check(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
+    // The rules that judge this process's destinations (what a violation broke).
+    std::vector<const AllowRule*> rules_for(std::string_view process_name, std::string_view exe) const;
     bool lof_muted(std::string_view process_name, std::string_view exe, const Endpoint& dst) const;
     // The rule pinning process_name's executable when exe matches none of the
     // name's pins (an unknown exe matches none); nullptr when the name is not

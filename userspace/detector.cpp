@@ -75,6 +75,14 @@ void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoi
     a.rule = "allowlist_violation";
     a.priority = "Warning";
     a.record = r;
+    // Which rules judged it and what they allow: the normal a violation leaves.
+    for (const AllowRule* rule : allowlist_.rules_for(r.process_name, r.exe)) {
+        std::string allowed;
+        for (const Destination& d : rule->allowed) allowed += (allowed.empty() ? "" : ", ") + d.text;
+        a.why.push_back(fmt::format("{}:{} allows {} {} only {}", rule->file, rule->line,
+                                    rule->by_executable ? "executable" : "process", rule->subject,
+                                    allowed.empty() ? "nothing" : allowed));
+    }
     if (folder_.admit(a)) emit(a);
 }
 
@@ -174,13 +182,13 @@ void Detector::score_batch(double now) {
         a.record = r;
         a.lof = scores_[row].lof;
         a.threshold = m.lof.threshold();
-        if (!folder_.admit(a)) continue;
+        // Explained before folding: a fold's summary carries its last repeat's why.
         const RecordCells& cells = cells_.fill(r);
         const auto text = [&cells](std::string_view column) {
             return std::string(cells.text[*connection_column_id(column)]);
         };
         for (const FeatureReason& reason : explain_row(m.pipeline, m.lof, batch_, row, text)) a.why.push_back(reason.text);
-        emit(a);
+        if (folder_.admit(a)) emit(a);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -35,11 +36,16 @@ void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::trunc) << text;
 }
 
+// The alert lines written so far. A line the daemon is writing while this
+// reads may be seen in part (a reader is not held off by write(2) on a
+// regular file): a last line without its newline is left for the next read.
 std::vector<json> alerts_in(const std::string& path) {
     std::vector<json> out;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(json::parse(line));  // every line must be whole JSON
+    std::ifstream in(path);  // none yet: no alerts
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+        if (nl > start) out.push_back(json::parse(text.substr(start, nl - start)));  // every whole line must be JSON
     return out;
 }
 

@@ -160,6 +160,7 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     CHECK(violation.rule == "allowlist_violation");
     CHECK(violation.record.dst_ip == "192.0.2.99");
     CHECK_FALSE(violation.lof.has_value());
+    CHECK(violation.why == std::vector<std::string>{"allow.yaml:2 allows process nginx only 192.0.2.10:8080"});
     CHECK(lof.record.process_name == "exfil");
     CHECK(*lof.lof > *lof.threshold);
     CHECK(*lof.threshold == 1.5);
@@ -188,9 +189,19 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     h.detector.process(111);
     REQUIRE(h.alerts.size() == 2);
     CHECK(h.alerts[1].count == 99);
+    CHECK(h.alerts[1].why == h.alerts[0].why);  // a fold's summary explains itself too
     CHECK(h.detector.folded() == 99);
+
+    // Folded anomalies: the summary carries its last repeat's why.
+    h.alerts.clear();
+    h.feed(std::vector<ConnectionRecord>(5, record("exfil2", "198.51.100.8", 443, 50000000, 300, 0.1)), 200);
+    h.detector.flush_folds(201);
+    REQUIRE(h.alerts.size() == 2);
+    CHECK(h.alerts[1].count == 4);
+    CHECK_FALSE(h.alerts[1].why.empty());
+    CHECK(h.alerts[1].why == h.alerts[0].why);
     CHECK(h.detector.stats().allowlist_violations == 101);
-    CHECK(h.detector.stats().alerts == 4);
+    CHECK(h.detector.stats().alerts == 6);
 }
 
 TEST_CASE("detector refuses a model whose pipeline reads what records lack", "[detector]") {
