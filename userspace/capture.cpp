@@ -31,7 +31,8 @@ void Capture::poll() {
     // opened since has no key yet). Sockets of other network namespaces are
     // not listed: those flows end when idle.
     const auto open = open_udp_socket_inodes();
-    const std::uint64_t idle_before = now - udp_idle_ns_;
+    // ktime counts from boot: a host up for less than the idle timeout has no idle flow yet.
+    const std::uint64_t idle_before = now > udp_idle_ns_ ? now - udp_idle_ns_ : 0;
     auto ended = [&](const netlof_udp_key& k, const netlof_conn& c) {
         if (c.last_seen_ns < idle_before) return true;
         return open && k.netns == netns_ && k.sock_ino != 0 && !std::binary_search(open->begin(), open->end(), k.sock_ino);

@@ -64,13 +64,15 @@ int run_record(RecordCommand cmd) {
         "missed program runs {}), "
         "malformed {}, exe unknown {} (exec records lost {}, exe table evictions {}, paths read from /proc {}), "
         "cgroups not named {}, sockaddr unreadable {}, udp datagrams received without a known sender {}, "
+        "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "write failures {}",
         k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
         k[NETLOF_STAT_CLOSE_UNSEEN],
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor->malformed_records(), table.exes().stats().unknown, k[NETLOF_STAT_EXEC_LOST], table.exes().stats().evictions,
-        table.exes().stats().from_proc, table.cgroups().unknown(), k[NETLOF_STAT_USER_READ_FAILED], k[NETLOF_STAT_UDP_RECV_NO_SOURCE], write_failures));
+        table.exes().stats().from_proc, table.cgroups().unknown(), k[NETLOF_STAT_USER_READ_FAILED], k[NETLOF_STAT_UDP_RECV_NO_SOURCE],
+        k[NETLOF_STAT_UDP_RECV_UNSOLICITED], write_failures));
     return write_failures == 0 ? 0 : 1;
 }
 

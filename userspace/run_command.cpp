@@ -298,6 +298,7 @@ std::string Daemon::stats_line(double now) const {
         "folded repeats {}, sensor_drops {}, failed writes {}, lost {}), lof muted {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
+        "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "record log failed writes {} (lost {}), reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.lof_anomalies,
         written("allowlist_violation") + written("process_masquerade") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
@@ -306,7 +307,8 @@ std::string Daemon::stats_line(double now) const {
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
         sensor_->malformed_records(), table_.exes().stats().unknown, k[NETLOF_STAT_EXEC_LOST],
-        table_.exes().stats().evictions, table_.cgroups().unknown(), k[NETLOF_STAT_UDP_RECV_NO_SOURCE], records_log_ ? records_log_->failed_writes() : 0,
+        table_.exes().stats().evictions, table_.cgroups().unknown(), k[NETLOF_STAT_UDP_RECV_NO_SOURCE],
+        k[NETLOF_STAT_UDP_RECV_UNSOLICITED], records_log_ ? records_log_->failed_writes() : 0,
         records_log_ ? records_log_->lost_lines() : 0,
         reloads_, reloads_refused_, detector_.state(now));
 }
