@@ -223,11 +223,15 @@ std::vector<const AllowRule*> Allowlist::rules_for(std::string_view process_name
     return out;
 }
 
-const AllowRule* Allowlist::masquerade(std::string_view process_name, std::string_view exe) const {
+std::string_view without_deleted_suffix(std::string_view exe) {
     constexpr std::string_view kDeleted = " (deleted)";
-    std::string path(exe);
-    if (path.size() > kDeleted.size() && path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
-        path.resize(path.size() - kDeleted.size());
+    if (exe.size() > kDeleted.size() && exe.substr(exe.size() - kDeleted.size()) == kDeleted)
+        exe.remove_suffix(kDeleted.size());
+    return exe;
+}
+
+const AllowRule* Allowlist::masquerade(std::string_view process_name, std::string_view exe) const {
+    const std::string path(without_deleted_suffix(exe));
     const AllowRule* pinned = nullptr;
     for (const AllowRule& r : rules_) {
         if (r.by_executable || r.pinned_exes.empty() || r.subject != process_name) continue;

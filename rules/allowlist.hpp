@@ -96,4 +96,7 @@ private:
     std::vector<MuteRule> mutes_;
 };
 
+// exe without the " (deleted)" /proc adds to a file unlinked while it runs.
+std::string_view without_deleted_suffix(std::string_view exe);
+
 }  // namespace netlof

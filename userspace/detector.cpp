@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "model/diagnostic.hpp"
 #include "model/explanation.hpp"
@@ -77,11 +78,11 @@ void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoi
     a.record = r;
     // Which rules judged it and what they allow: the normal a violation leaves.
     for (const AllowRule* rule : allowlist_.rules_for(r.process_name, r.exe)) {
-        std::string allowed;
-        for (const Destination& d : rule->allowed) allowed += (allowed.empty() ? "" : ", ") + d.text;
+        std::vector<std::string_view> allowed;
+        for (const Destination& d : rule->allowed) allowed.push_back(d.text);
         a.why.push_back(fmt::format("{}:{} allows {} {} only {}", rule->file, rule->line,
                                     rule->by_executable ? "executable" : "process", rule->subject,
-                                    allowed.empty() ? "nothing" : allowed));
+                                    allowed.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(allowed, ", "))));
     }
     if (folder_.admit(a)) emit(a);
 }
@@ -91,23 +92,16 @@ void Detector::judge_identity(const ConnectionRecord& r, double now) {
     const std::string& exe = r.exe.empty() ? std::string("an executable netlof could not name") : r.exe;
     if (const AllowRule* pin = allowlist_.masquerade(r.process_name, r.exe)) {
         a.expected_exes = pin->pinned_exes;
-        std::string pins;
-        for (const std::string& p : pin->pinned_exes) pins += (pins.empty() ? "" : ", ") + p;
-        a.why.push_back(fmt::format("process name '{}' is pinned to {} ({}:{}); this process runs {}", r.process_name, pins,
-                                    pin->file, pin->line, exe));
+        a.why.push_back(fmt::format("process name '{}' is pinned to {} ({}:{}); this process runs {}", r.process_name,
+                                    fmt::join(pin->pinned_exes, ", "), pin->file, pin->line, exe));
     } else if (model_ && !r.exe.empty()) {
         const auto it = model_->identities.find(r.process_name);
         if (it == model_->identities.end()) return;  // a name learning never saw: no identity to compare
-        std::string_view path = r.exe;
-        constexpr std::string_view kDeleted = " (deleted)";
-        if (path.size() > kDeleted.size() && path.substr(path.size() - kDeleted.size()) == kDeleted)
-            path.remove_suffix(kDeleted.size());  // as for pins: an upgraded, still running binary
-        if (std::binary_search(it->second.begin(), it->second.end(), path)) return;
+        // As for pins: an upgraded, still running binary is still itself.
+        if (std::binary_search(it->second.begin(), it->second.end(), without_deleted_suffix(r.exe))) return;
         a.expected_exes = it->second;
-        std::string seen;
-        for (const std::string& p : it->second) seen += (seen.empty() ? "" : ", ") + p;
         a.why.push_back(fmt::format("process name '{}' ran only {} while learning; this process runs {}", r.process_name,
-                                    seen, exe));
+                                    fmt::join(it->second, ", "), exe));
     } else {
         return;
     }

@@ -88,7 +88,7 @@ int run_replay(const ReplayCommand& cmd) {
     for (const auto& [rule, n] : by_rule) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule, n);
     const DetectorStats& d = detector.stats();
     log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, model {}", records.size(), d.scored,
-                         detector.stats().alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
+                         d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
                          detector.detecting() ? "detecting" : "still learning at the end"));
     return 0;
 }
