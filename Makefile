@@ -117,10 +117,15 @@ $(TESTS): $(TEST_OBJS) $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
 
-# Runs every test; the last line is "N passed, N failed".
+# Runs every test; the last line is "N passed, N failed". A run that has
+# not finished within TEST_LIMIT is stopped (the test it was in is printed)
+# and fails: a hang must not hold CI until its own limit.
+TEST_LIMIT ?= 30m
+RUN_TESTS   = timeout --kill-after=30s $(TEST_LIMIT) $(TESTS)
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
-	$(Q)$(TESTS) $(TEST_ARGS)
+	$(Q)$(RUN_TESTS) $(TEST_ARGS) || { rc=$$?; \
+		if [ $$rc -eq 124 ]; then echo "make test: stopped after $(TEST_LIMIT): the test named last above hung"; fi; exit $$rc; }
 
 # The kernel tests N times in a row (make test-repeat N=20), or any group
 # (REPEAT="[unit]"; REPEAT= for the whole suite): a test that fails one run
@@ -132,7 +137,7 @@ test-repeat: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN) $(TESTS)
 	$(Q)mkdir -p $(BUILD)/test-repeat; failed=0; \
 	for i in $$(seq 1 $(N)); do \
-		if $(TESTS) $(if $(REPEAT),'$(REPEAT)') > $(BUILD)/test-repeat/$$i.log 2>&1; then r=ok; else r=FAILED; failed=$$((failed + 1)); fi; \
+		if $(RUN_TESTS) $(if $(REPEAT),'$(REPEAT)') > $(BUILD)/test-repeat/$$i.log 2>&1; then r=ok; else r=FAILED; failed=$$((failed + 1)); fi; \
 		echo "run $$i: $$r: $$(tail -1 $(BUILD)/test-repeat/$$i.log)"; \
 	done; \
 	echo "$$(($(N) - failed)) passed, $$failed failed"; test $$failed -eq 0

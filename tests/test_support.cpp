@@ -2,7 +2,10 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,10 +22,27 @@ std::string read_text(const std::string& path) { return read_input_file(path); }
 
 CsvTable read_csv(const std::string& path) { return CsvTable::parse(read_text(path), path); }
 
+namespace {
+// Every directory temp_dir made, removed when the test binary exits (kept
+// for a look when NETLOF_KEEP_TEST_DIRS is set).
+struct TempDirs {
+    std::mutex lock;
+    std::set<std::filesystem::path> made;
+    ~TempDirs() {
+        if (std::getenv("NETLOF_KEEP_TEST_DIRS") != nullptr) return;
+        std::error_code ec;
+        for (const auto& p : made) std::filesystem::remove_all(p, ec);
+    }
+};
+TempDirs temp_dirs;
+}  // namespace
+
 std::string temp_dir(const std::string& name) {
     const std::filesystem::path p = std::filesystem::temp_directory_path() / ("netlof-test-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(p);
     std::filesystem::create_directories(p);
+    const std::lock_guard<std::mutex> hold(temp_dirs.lock);
+    temp_dirs.made.insert(p);
     return p.string();
 }
 

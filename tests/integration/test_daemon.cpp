@@ -115,6 +115,7 @@ std::string daemon_config(const std::string& dir, const std::string& model, cons
 pid_t hold_connection_open(const char* name, std::uint16_t port, std::size_t bytes) {
     int p[2];
     REQUIRE(::pipe(p) == 0);
+    const std::string data(bytes, 'x');  // before fork: a child of a threaded process must not allocate
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::prctl(PR_SET_NAME, name);
@@ -124,7 +125,6 @@ pid_t hold_connection_open(const char* name, std::uint16_t port, std::size_t byt
         a.sin_port = htons(port);
         inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
         if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) ::_exit(1);
-        const std::string data(bytes, 'x');
         if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) ::_exit(1);
         (void)!::write(p[1], "k", 1);
         ::pause();

@@ -4,6 +4,7 @@
 // Under CI=true a sensor that cannot load fails these tests; elsewhere (not
 // root, no BPF) they are reported as skipped.
 #include <arpa/inet.h>
+#include <array>
 #include <atomic>
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -89,28 +91,73 @@ std::vector<json> records_of(const std::vector<json>& all, pid_t pid) {
     return out;
 }
 
+// What a child process sends when the bytes' value does not matter: from
+// here, so that no child allocates.
+// A child is forked from this multithreaded test (servers, the recorder's
+// readers); an allocator lock held by another thread at fork() is never
+// released in the child (AddressSanitizer's allocator has no fork handler).
+char kPayload[8192];
+
+// Reads up to n bytes from fd until end of file or n bytes, giving up after
+// a minute. Returns the bytes read, or -1 if the minute ran out.
+ssize_t read_within_a_minute(int fd, void* buf, std::size_t n) {
+    std::size_t got = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (got < n) {
+        if (std::chrono::steady_clock::now() >= deadline) return -1;
+        pollfd pf{fd, POLLIN, 0};
+        if (::poll(&pf, 1, 100) <= 0) continue;
+        const ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    return static_cast<ssize_t>(got);
+}
+
+// An argv for execv, built before fork (see kPayload).
+class Argv {
+public:
+    explicit Argv(std::vector<std::string> words) : words_(std::move(words)) {
+        for (std::string& w : words_) pointers_.push_back(w.data());
+        pointers_.push_back(nullptr);
+    }
+    Argv(const Argv&) = delete;
+    Argv& operator=(const Argv&) = delete;
+    char* const* get() const { return pointers_.data(); }
+
+private:
+    std::vector<std::string> words_;
+    std::vector<char*> pointers_;
+};
+
 // Runs fn in a child process named `name`; what fn writes to the pipe
-// (ports, ...) comes back. Returns the child's pid; its exit status must be 0.
+// (ports, ...) comes back. Returns the child's pid; its exit status must be
+// 0. fn must not allocate (see kPayload); `out` has room for 64 ports. A
+// child that has not exited within a minute is killed and the test fails.
 template <typename Fn>
 pid_t run_child(const char* name, Fn fn, std::vector<std::uint16_t>* ports = nullptr) {
     int p[2];
     REQUIRE(::pipe(p) == 0);
+    std::vector<std::uint16_t> out;
+    out.reserve(64);
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::close(p[0]);
         ::prctl(PR_SET_NAME, name);
-        std::vector<std::uint16_t> out;
         const int rc = fn(out);
         if (!out.empty()) (void)!::write(p[1], out.data(), out.size() * sizeof(std::uint16_t));
         ::_exit(rc);
     }
     ::close(p[1]);
     std::uint16_t buf[64];
-    const ssize_t n = ::read(p[0], buf, sizeof buf);
+    const ssize_t got = read_within_a_minute(p[0], buf, sizeof buf);
     ::close(p[0]);
-    if (ports != nullptr && n > 0) ports->assign(buf, buf + n / static_cast<ssize_t>(sizeof(std::uint16_t)));
+    if (got < 0) ::kill(pid, SIGKILL);
     int st = 0;
     ::waitpid(pid, &st, 0);
+    INFO("child " << name << " (pid " << pid << ")");
+    REQUIRE(got >= 0);  // else it hung: a lost datagram, a lock held at fork
+    if (ports != nullptr) ports->assign(buf, buf + got / static_cast<ssize_t>(sizeof(std::uint16_t)));
     REQUIRE(WIFEXITED(st));
     REQUIRE(WEXITSTATUS(st) == 0);
     return pid;
@@ -127,12 +174,10 @@ bool read_exact(int fd, std::size_t n) {
 }
 
 bool write_exact(int fd, std::size_t n) {
-    std::string buf(n, 'x');
-    std::size_t off = 0;
-    while (off < n) {
-        const ssize_t r = ::write(fd, buf.data() + off, n - off);
+    while (n > 0) {
+        const ssize_t r = ::write(fd, kPayload, std::min(n, sizeof kPayload));
         if (r <= 0) return false;
-        off += static_cast<std::size_t>(r);
+        n -= static_cast<std::size_t>(r);
     }
     return true;
 }
@@ -257,15 +302,15 @@ std::uint16_t unused_loopback_port() {
 // Sends exactly 10,000 bytes through write, send, sendmsg, writev and sendfile.
 constexpr std::size_t kMixedBytes = 1000 + 2000 + 1500 + (700 + 800) + 4000;
 bool send_mixed(int fd) {
-    std::string a(2000, 'a');
-    if (::write(fd, a.data(), 1000) != 1000) return false;
-    if (::send(fd, a.data(), 2000, 0) != 2000) return false;
-    iovec one{a.data(), 1500};
+    char* a = kPayload;
+    if (::write(fd, a, 1000) != 1000) return false;
+    if (::send(fd, a, 2000, 0) != 2000) return false;
+    iovec one{a, 1500};
     msghdr m{};
     m.msg_iov = &one;
     m.msg_iovlen = 1;
     if (::sendmsg(fd, &m, 0) != 1500) return false;
-    iovec two[2] = {{a.data(), 700}, {a.data(), 800}};
+    iovec two[2] = {{a, 700}, {a, 800}};
     if (::writev(fd, two, 2) != 1500) return false;
     char path[] = "/tmp/netlof-sendfile-XXXXXX";
     const int f = ::mkstemp(path);
@@ -470,18 +515,19 @@ TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, ex
         socklen_t l;
         sockaddr_storage dst = loopback(AF_INET, port, &l);
         auto* to = reinterpret_cast<sockaddr*>(&dst);
-        std::string d(512, 'u');
+        char d[512];
+        std::memset(d, 'u', sizeof d);
         // Unconnected: sendto 100 + 200, sendmsg 300, sendmmsg 111 + 222.
         const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-        if (::sendto(u, d.data(), 100, 0, to, l) != 100 || ::sendto(u, d.data(), 200, 0, to, l) != 200) return 1;
-        iovec iv{d.data(), 300};
+        if (::sendto(u, d, 100, 0, to, l) != 100 || ::sendto(u, d, 200, 0, to, l) != 200) return 1;
+        iovec iv{d, 300};
         msghdr m{};
         m.msg_name = to;
         m.msg_namelen = l;
         m.msg_iov = &iv;
         m.msg_iovlen = 1;
         if (::sendmsg(u, &m, 0) != 300) return 2;
-        iovec a{d.data(), 111}, b{d.data(), 222};
+        iovec a{d, 111}, b{d, 222};
         mmsghdr mm[2] = {};
         mm[0].msg_hdr.msg_name = to;
         mm[0].msg_hdr.msg_namelen = l;
@@ -496,7 +542,7 @@ TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, ex
         const int v = ::socket(AF_INET, SOCK_DGRAM, 0);
         socklen_t l2, l3;
         sockaddr_storage dst2 = loopback(AF_INET, port2, &l2), dst3 = loopback(AF_INET, port3, &l3);
-        iovec p40{d.data(), 40}, p0{d.data(), 0}, p60{d.data(), 60}, p5{d.data(), 5}, p7{d.data(), 7};
+        iovec p40{d, 40}, p0{d, 0}, p60{d, 60}, p5{d, 5}, p7{d, 7};
         mmsghdr mv[3] = {};
         const auto aim = [](mmsghdr& h, sockaddr_storage& to_addr, socklen_t to_len, iovec* iov) {
             h.msg_hdr.msg_name = &to_addr;
@@ -515,9 +561,10 @@ TEST_CASE("sensor: UDP flows, connected and unconnected, sendto and sendmmsg, ex
         // Connected: send 3 x 50, receive 77.
         const int c = ::socket(AF_INET, SOCK_DGRAM, 0);
         if (::connect(c, to, l) != 0) return 4;
-        std::string cd(50, 'c');
+        char cd[50];
+        std::memset(cd, 'c', sizeof cd);  // the echo thread counts datagrams starting with 'c'
         for (int i = 0; i < 3; ++i)
-            if (::send(c, cd.data(), 50, 0) != 50) return 5;
+            if (::send(c, cd, 50, 0) != 50) return 5;
         char buf[128];
         if (::recv(c, buf, sizeof buf, 0) != 77) return 6;
         out.push_back(local_port(c));
@@ -641,8 +688,13 @@ public:
             (void)!::read(release_[0], &c, 1);
             ::_exit(v != 0 ? 0 : 1);
         }
-        const bool done = ::read(ready_[0], &result, sizeof result) == sizeof result && result != 0;
-        if (!done) finish();  // no destructor runs when the constructor throws
+        ::close(ready_[1]);  // end of file if the child exits without a word
+        ready_[1] = -1;
+        const bool done = read_within_a_minute(ready_[0], &result, sizeof result) == sizeof result && result != 0;
+        if (!done) {  // no destructor runs when the constructor throws
+            ::kill(pid, SIGKILL);
+            finish();
+        }
         REQUIRE(done);
     }
     ~HeldChild() { finish(); }
@@ -693,10 +745,9 @@ public:
               CPU_SET(cpu, &one);
               socklen_t l;
               sockaddr_storage dst = loopback(AF_INET, port, &l);
-              const std::string d(bytes, 'r');
               const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
               return ::sched_setaffinity(0, sizeof one, &one) == 0 &&
-                     ::sendto(u, d.data(), bytes, 0, reinterpret_cast<sockaddr*>(&dst), l) == static_cast<ssize_t>(bytes);
+                     ::sendto(u, kPayload, bytes, 0, reinterpret_cast<sockaddr*>(&dst), l) == static_cast<ssize_t>(bytes);
           }) {}
 };
 
@@ -1078,15 +1129,12 @@ TEST_CASE("sensor: exe is the file the kernel runs, however short-lived or renam
     for (int i = 0; i < 20; ++i) REQUIRE(netlof::test::run_program(loadgen("nl-oneshot")).status == 0);
     // Connects as this test binary, then execs the load generator, which
     // names itself back to the same comm.
+    Argv exec_args(loadgen("nl-exec")), fileless_args(loadgen("nl-fileless"));
     const pid_t execd = run_child("nl-exec", [&](std::vector<std::uint16_t>&) {
         const int fd = connect_tcp(AF_INET, server.port);
         if (fd < 0 || !write_exact(fd, 4096) || !read_exact(fd, 64)) return 1;
         ::close(fd);
-        std::vector<std::string> argv = loadgen("nl-exec");
-        std::vector<char*> args;
-        for (std::string& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        ::execv(NETLOF_LOADGEN, args.data());
+        ::execv(NETLOF_LOADGEN, exec_args.get());
         return 2;
     });
     // Fileless: the load generator copied into a memfd and run from it.
@@ -1097,11 +1145,7 @@ TEST_CASE("sensor: exe is the file the kernel runs, however short-lived or renam
         if (src < 0 || mem < 0 || ::fstat(src, &sb) != 0) return 1;
         off_t off = 0;
         if (::sendfile(mem, src, &off, static_cast<std::size_t>(sb.st_size)) != sb.st_size) return 2;
-        std::vector<std::string> argv = loadgen("nl-fileless");
-        std::vector<char*> args;
-        for (std::string& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        ::fexecve(mem, args.data(), environ);
+        ::fexecve(mem, fileless_args.get(), environ);
         return 3;
     });
     std::this_thread::sleep_for(300ms);
@@ -1184,17 +1228,20 @@ private:
 // answers with one recvmmsg. Returns false on any short call.
 bool one_query(int family, std::uint16_t port, UdpCalls calls, std::size_t size) {
     const int u = ::socket(family, SOCK_DGRAM, 0);
+    const timeval patience{10, 0};  // a lost answer fails the child, not the run
+    ::setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     socklen_t l;
     sockaddr_storage to = loopback(family, port, &l);
-    std::string q(size + 1, 'q'), a(4096, 0), b(4096, 0);
+    std::array<char, 4096> a, b;
+    char* q = kPayload;
     sockaddr_storage from{}, from2{};
     bool ok = false;
     if (calls == UdpCalls::SendtoRecvfrom) {
         socklen_t fl = sizeof from;
-        ok = ::sendto(u, q.data(), size, 0, reinterpret_cast<sockaddr*>(&to), l) == static_cast<ssize_t>(size) &&
+        ok = ::sendto(u, q, size, 0, reinterpret_cast<sockaddr*>(&to), l) == static_cast<ssize_t>(size) &&
              ::recvfrom(u, a.data(), a.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl) == static_cast<ssize_t>(2 * size);
     } else if (calls == UdpCalls::SendmsgRecvmsg) {
-        iovec out{q.data(), size}, in{a.data(), a.size()};
+        iovec out{q, size}, in{a.data(), a.size()};
         msghdr m{};
         m.msg_name = &to;
         m.msg_namelen = l;
@@ -1207,7 +1254,7 @@ bool one_query(int family, std::uint16_t port, UdpCalls calls, std::size_t size)
         r.msg_iovlen = 1;
         ok = ::sendmsg(u, &m, 0) == static_cast<ssize_t>(size) && ::recvmsg(u, &r, 0) == static_cast<ssize_t>(2 * size);
     } else {
-        iovec o1{q.data(), size}, o2{q.data(), size + 1}, i1{a.data(), a.size()}, i2{b.data(), b.size()};
+        iovec o1{q, size}, o2{q, size + 1}, i1{a.data(), a.size()}, i2{b.data(), b.size()};
         mmsghdr out[2] = {}, in[2] = {};
         for (int i = 0; i < 2; ++i) {
             out[i].msg_hdr.msg_name = &to;
