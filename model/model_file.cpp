@@ -126,6 +126,21 @@ std::string serialize_model(const TrainedModel& model) {
         w.put<std::uint64_t>(exes.size());
         for (const std::string& e : exes) w.str(e);
     }
+    w.put<std::uint64_t>(model.reach.profiles().size());
+    for (const auto& [subject, p] : model.reach.profiles()) {
+        w.str(subject);
+        w.put<std::uint64_t>(p.learned_connections);
+        w.put<std::uint64_t>(p.names.size());
+        for (const std::string& n : p.names) w.str(n);
+        w.put<std::uint64_t>(p.destinations.size());
+        for (const auto& [k, count] : p.destinations) {
+            w.array(k.addr.data(), k.addr.size());
+            w.put(k.family);
+            w.put(k.proto);
+            w.put(k.port);
+            w.put(count);
+        }
+    }
 
     std::string out(kMagic, sizeof kMagic);
     Writer h;
@@ -167,7 +182,7 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         throw fail("magic", "not a netlof model file (it does not start with NETLOFMD)");
     Reader header(bytes.substr(sizeof kMagic), sizeof kMagic, file);
     const auto version = header.get<std::uint32_t>("version");
-    if (version != 1 && version != kModelFormatVersion)
+    if (version < 1 || version > kModelFormatVersion)
         throw fail("version", "model format version " + std::to_string(version) + " is not supported (this netlof reads 1 to " +
                                   std::to_string(kModelFormatVersion) + "): retrain it with `netlof train`");
     const auto header_size = header.get<std::uint32_t>("header_size");
@@ -242,13 +257,44 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
                 r.fail("identities.process_name", "a process name is listed twice");
         }
     }
+    ReachBaseline reach;
+    if (version >= 3) {
+        const std::size_t subjects = r.count("reach", max_items);
+        std::string previous;
+        for (std::size_t i = 0; i < subjects; ++i) {
+            std::string subject = r.str("reach.subject");
+            if (i > 0 && !(previous < subject)) r.fail("reach.subject", "subjects are not sorted and unique");
+            ReachProfile p;
+            p.learned_connections = r.get<std::uint64_t>("reach.learned_connections");
+            p.names.resize(r.count("reach.names", max_items));
+            for (std::string& n : p.names) n = r.str("reach.names");
+            for (std::size_t j = 1; j < p.names.size(); ++j)
+                if (!(p.names[j - 1] < p.names[j])) r.fail("reach.names", "names of '" + subject + "' are not sorted and unique");
+            const std::size_t n = r.count("reach.destinations", max_items);
+            for (std::size_t j = 0; j < n; ++j) {
+                ReachKey k;
+                r.array(k.addr.data(), k.addr.size(), "reach.destinations.addr");
+                k.family = r.get<std::uint8_t>("reach.destinations.family");
+                k.proto = r.get<std::uint8_t>("reach.destinations.proto");
+                k.port = r.get<std::uint16_t>("reach.destinations.port");
+                const auto count = r.get<std::uint32_t>("reach.destinations.count");
+                if (k.family != 4 && k.family != 6) r.fail("reach.destinations.family", "address family is not 4 or 6");
+                if (!p.destinations.empty() && !(p.destinations.rbegin()->first < k))
+                    r.fail("reach.destinations", "destinations of '" + subject + "' are not sorted and unique");
+                p.destinations.emplace_hint(p.destinations.end(), k, count);
+            }
+            previous = subject;
+            reach.restore(std::move(subject), std::move(p));
+        }
+        reach.index();
+    }
     if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
     try {
         return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
                             LofModel::from_parts(std::move(train), k,
                                                  auto_contamination ? std::nullopt : std::optional<double>(contamination),
                                                  offset, std::move(kdist), std::move(lrd)),
-                            std::move(identities)};
+                            std::move(identities), std::move(reach)};
     } catch (const std::invalid_argument& e) {
         throw fail("lof", std::string("corrupted model: ") + e.what());
     }

@@ -1,6 +1,6 @@
 // The one file a trained model lives in: the fitted feature pipeline, the
-// LOF state needed to score new rows without refitting, and the executables
-// each process name was seen running while learning.
+// LOF state needed to score new rows without refitting, the executables
+// each process name was seen running while learning, and what each reached.
 //
 // Layout (little-endian): a 32-byte header {magic "NETLOFMD", u32 version,
 // u32 header size, u64 payload size, u32 CRC-32 of the payload, u32 zero}
@@ -16,11 +16,13 @@
 #include "model/csv_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
+#include "rules/reach_baseline.hpp"
 
 namespace netlof {
 
-// 2 added the learned identities; files of version 1 are still read (with none).
-inline constexpr std::uint32_t kModelFormatVersion = 2;
+// 2 added the learned identities, 3 the reach baseline; files of versions 1
+// and 2 are still read (without what they lack).
+inline constexpr std::uint32_t kModelFormatVersion = 3;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
 using LearnedIdentities = std::map<std::string, std::vector<std::string>>;
@@ -30,6 +32,7 @@ struct TrainedModel {
     FeaturePipeline pipeline;
     LofModel lof;
     LearnedIdentities identities;
+    ReachBaseline reach;  // what each executable reached while learning
 };
 
 // The identities of a table of connection records (columns process_name and

@@ -245,9 +245,12 @@ void AlertFolder::close_window(const Window& w, std::vector<Alert>& out) const {
 }
 
 bool AlertFolder::admit(const Alert& a) {
-    // A masquerade is about the process, wherever it connects.
-    const Key key = a.rule == "process_masquerade" ? Key{a.record.process_name, a.record.exe, 0, a.rule}
-                                                   : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
+    // A masquerade and novelty are about the process, wherever it connects
+    // (each new destination is new once: its repeats would never fold).
+    const bool per_process = a.rule == "process_masquerade" || a.rule == "new_process" || a.rule == "new_destination" ||
+                             a.rule == "new_port";
+    const Key key = per_process ? Key{a.record.process_name, a.record.exe, 0, a.rule}
+                                : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
     auto it = windows_.find(key);
     if (it != windows_.end() && a.time - it->second.start < window_s_) {
         it->second.last = a;

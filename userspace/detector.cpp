@@ -68,8 +68,10 @@ void Detector::add(const ConnectionRecord& r) {
     ++pending_count_;
 }
 
-void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now) {
-    if (!dst || allowlist_.check(r.process_name, r.exe, *dst) != AllowVerdict::Violation) return;
+AllowVerdict Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now) {
+    if (!dst) return AllowVerdict::NoRules;
+    const AllowVerdict verdict = allowlist_.check(r.process_name, r.exe, *dst);
+    if (verdict != AllowVerdict::Violation) return verdict;
     ++stats_.allowlist_violations;
     Alert a;
     a.time = now;
@@ -85,9 +87,10 @@ void Detector::judge_rules(const ConnectionRecord& r, const std::optional<Endpoi
                                     allowed.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(allowed, ", "))));
     }
     if (folder_.admit(a)) emit(a);
+    return verdict;
 }
 
-void Detector::judge_identity(const ConnectionRecord& r, double now) {
+bool Detector::judge_identity(const ConnectionRecord& r, double now) {
     Alert a;
     const std::string& exe = r.exe.empty() ? std::string("an executable netlof could not name") : r.exe;
     if (const AllowRule* pin = allowlist_.masquerade(r.process_name, r.exe)) {
@@ -96,20 +99,93 @@ void Detector::judge_identity(const ConnectionRecord& r, double now) {
                                     fmt::join(pin->pinned_exes, ", "), pin->file, pin->line, exe));
     } else if (model_ && !r.exe.empty()) {
         const auto it = model_->identities.find(r.process_name);
-        if (it == model_->identities.end()) return;  // a name learning never saw: no identity to compare
+        if (it == model_->identities.end()) return false;  // a name learning never saw: no identity to compare
         // As for pins: an upgraded, still running binary is still itself.
-        if (std::binary_search(it->second.begin(), it->second.end(), without_deleted_suffix(r.exe))) return;
+        if (std::binary_search(it->second.begin(), it->second.end(), without_deleted_suffix(r.exe))) return false;
         a.expected_exes = it->second;
         a.why.push_back(fmt::format("process name '{}' ran only {} while learning; this process runs {}", r.process_name,
                                     fmt::join(it->second, ", "), exe));
     } else {
-        return;
+        return false;
     }
     ++stats_.masquerades;
     a.time = now;
     a.rule = "process_masquerade";
     a.priority = "Warning";
     a.record = r;
+    if (folder_.admit(a)) emit(a);
+    return true;
+}
+
+namespace {
+
+// What learning saw of m (counts above 0; 0 marks what joined since):
+// "10.0.0.0/24, 10.9.0.0/24 and 3 more", at most five named.
+template <typename Map, typename Text>
+std::string learned_ones(const Map& m, Text text) {
+    std::vector<std::string> shown;
+    std::size_t learned = 0;
+    for (const auto& [key, count] : m) {
+        if (count == 0) continue;
+        ++learned;
+        if (shown.size() < 5) shown.push_back(text(key));
+    }
+    std::string s = shown.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(shown, ", "));
+    if (learned > shown.size()) s += fmt::format(" and {} more", learned - shown.size());
+    return s;
+}
+
+}  // namespace
+
+void Detector::judge_novelty(const ConnectionRecord& r, const Endpoint& dst, AllowVerdict verdict, bool masquerade,
+                             double now) {
+    ReachBaseline::subject_into(r.process_name, r.exe, subject_);
+    const ReachKey key = reach_key(dst, r.proto);
+    const Novelty n = model_->reach.observe(subject_, r.process_name, key);
+    if (n.expected_network || n.expected_port) ++stats_.novelty_expected;
+    if (!n.new_subject && !n.new_network && !n.new_port) return;
+    // The operator's rules speak for this process; a masquerade already said it.
+    if (verdict != AllowVerdict::NoRules || masquerade) {
+        ++stats_.novelty_ruled;
+        return;
+    }
+    Alert a;
+    a.time = now;
+    a.priority = "Notice";
+    a.record = r;
+    const std::string who = r.exe.empty() ? fmt::format("process '{}' (executable unknown)", r.process_name)
+                                          : fmt::format("{} (process name '{}')", r.exe, r.process_name);
+    if (n.new_subject) {
+        ++stats_.new_processes;
+        a.rule = "new_process";
+        a.why.push_back(fmt::format("{} never made a connection while learning", who));
+    } else {
+        const ReachProfile& p = *n.profile;
+        if (n.new_network) {
+            ++stats_.new_destinations;
+            a.rule = "new_destination";
+            a.why.push_back(fmt::format("{} never reached {} while learning; it reached {}", who, network_text(key),
+                                        learned_ones(p.networks, [](const auto& net) {
+                                            ReachKey k;
+                                            k.family = net.first;
+                                            k.addr = net.second;
+                                            return network_text(k);
+                                        })));
+        }
+        if (n.new_port) {
+            if (!n.new_network) {
+                ++stats_.new_ports;
+                a.rule = "new_port";
+            }
+            a.why.push_back(fmt::format("{} never used {} while learning; it used {}", who, port_text(key),
+                                        learned_ones(p.ports, [](const auto& port) {
+                                            ReachKey k;
+                                            k.proto = port.first;
+                                            k.port = port.second;
+                                            return port_text(k);
+                                        })));
+        }
+    }
     if (folder_.admit(a)) emit(a);
 }
 
@@ -120,8 +196,8 @@ void Detector::process(double now) {
         const ConnectionRecord& r = pending_[i];
         const std::optional<Endpoint> dst = parse_endpoint(r.dst_ip, r.dst_port);
         ++stats_.records;
-        judge_identity(r, now);
-        judge_rules(r, dst, now);
+        const bool masquerade = judge_identity(r, now);
+        const AllowVerdict verdict = judge_rules(r, dst, now);
         if (!model_) {
             if (!learnable(r)) {
                 ++stats_.learn_skipped;
@@ -132,6 +208,7 @@ void Detector::process(double now) {
             }
             continue;
         }
+        if (dst) judge_novelty(r, *dst, verdict, masquerade, now);
         // LOF scores allowed records too: exfiltration to an allowed host is still exfiltration.
         if (dst && allowlist_.lof_muted(r.process_name, r.exe, *dst)) {
             ++stats_.lof_muted;
@@ -207,7 +284,8 @@ TrainedModel Detector::fit_learned(std::vector<std::string>* warnings) const {
     LofTrainingResult result;
     LofModel lof = LofModel::fit(std::move(features), options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
-    return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table)};
+    return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
+                        learn_reach(table)};
 }
 
 std::string Detector::state(double now) const {

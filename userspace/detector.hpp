@@ -1,7 +1,8 @@
 // The daemon's judgement, without the sensor or any file: records in, alerts
 // out. It learns (collects records until model.learn is met, then fits the
 // pipeline and LOF), then detects: every record is checked against the
-// allowlists and scored by LOF, and repeats are folded.
+// allowlists, against what its program reached while learning (novelty),
+// and scored by LOF, and repeats are folded.
 //
 // Records are handled in batches (one per poll of the sensor): the LOF search
 // for a batch runs once, into buffers that are reused between batches.
@@ -43,6 +44,11 @@ struct DetectorStats {
     std::uint64_t learn_skipped = 0; // not learned: an empty value in a one-hot column
     std::uint64_t allowlist_violations = 0;  // before folding
     std::uint64_t masquerades = 0;           // before folding
+    std::uint64_t new_processes = 0;         // before folding
+    std::uint64_t new_destinations = 0;      // before folding
+    std::uint64_t new_ports = 0;             // before folding
+    std::uint64_t novelty_expected = 0;      // new, but usual for a program that wanders (not alerted)
+    std::uint64_t novelty_ruled = 0;         // new, but an allowlist rule judges the process (not alerted)
     std::uint64_t lof_anomalies = 0;         // before folding
     std::uint64_t alerts = 0;                // written to the handler (incl. fold summaries)
 };
@@ -79,13 +85,18 @@ public:
     std::string state(double now) const;  // "learning 120/1000 records, 35/3600 s" or "detecting"
     const DetectorStats& stats() const { return stats_; }
     std::uint64_t folded() const { return folder_.folded(); }
+    // New destinations the reach baseline had no room to keep.
+    std::uint64_t reach_unlearned() const { return model_ ? model_->reach.unlearned() : 0; }
 
 private:
     bool learnable(const ConnectionRecord& r);
-    void judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now);
+    AllowVerdict judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now);
     // A process name run by an executable its pin (or, once learned, what
-    // learning saw for the name) does not allow.
-    void judge_identity(const ConnectionRecord& r, double now);
+    // learning saw for the name) does not allow. True when it alerted.
+    bool judge_identity(const ConnectionRecord& r, double now);
+    // An executable, network or port that learning never saw for this
+    // program (see rules/reach_baseline.hpp).
+    void judge_novelty(const ConnectionRecord& r, const Endpoint& dst, AllowVerdict verdict, bool masquerade, double now);
     void score_batch(double now);
     void emit(Alert& a);
 
@@ -103,6 +114,7 @@ private:
     FeatureMatrix batch_;
     std::vector<LofScore> scores_;
     RecordCellsBuilder cells_;
+    std::string subject_;  // reused: the reach baseline's key of the record being judged
 
     double learn_start_ = -1;  // wall time of the first learning batch
     std::uint64_t learned_ = 0;

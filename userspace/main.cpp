@@ -97,6 +97,15 @@ int main(int argc, char** argv) {
     replay_cmd->add_flag("--insecure-files", replay.insecure_files,
                          "Accept config, allowlist, pipeline and model files not owned by root or writable by group/others");
 
+    SuggestCommand suggest;
+    CLI::App* allowlist_cmd = app.add_subcommand("allowlist", "Allowlist tools");
+    allowlist_cmd->require_subcommand(1);
+    CLI::App* suggest_cmd = allowlist_cmd->add_subcommand(
+        "suggest", "Write what each process reached while learning as an allowlist, for review before use");
+    suggest_cmd->add_option("--model", suggest.model, "Model file (the daemon's model.path, or from `netlof train`)")
+        ->required();
+    suggest_cmd->add_option("--out", suggest.out, "Allowlist YAML to write ('-' for stdout)")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -115,6 +124,7 @@ int main(int argc, char** argv) {
         if (*record_cmd) return run_record(record);
         if (*run_cmd) return run_daemon(run);
         if (*replay_cmd) return run_replay(replay);
+        if (*suggest_cmd) return run_allowlist_suggest(suggest);
         if (*check_cmd) {
             const LoadedConfig c = load_daemon_config(check_config_file, check_insecure ? FileTrust::Relaxed : FileTrust::Strict);
             fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",

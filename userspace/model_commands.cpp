@@ -76,7 +76,7 @@ int run_train(const TrainCommand& cmd) {
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
 
     write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof),
-                                                            learn_identities(table)}));
+                                                            learn_identities(table), learn_reach(table)}));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);
@@ -134,6 +134,12 @@ int run_score(const ScoreCommand& cmd) {
     timer.mark("write");
     fmt::print(stderr, "scored {} rows: {} anomalies (lof above {:.10g})\n", table.rows(), anomalies,
                model.lof.threshold());
+    return 0;
+}
+
+int run_allowlist_suggest(const SuggestCommand& cmd) {
+    const TrainedModel model = deserialize_model(read_input_file(cmd.model), cmd.model);
+    write_output_file(cmd.out, suggest_allowlist(model.reach, cmd.model));
     return 0;
 }
 

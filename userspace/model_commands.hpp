@@ -1,4 +1,4 @@
-// The offline subcommands: synth, train and score. Each returns the process
+// The offline subcommands: synth, train, score and allowlist suggest. Each returns the process
 // exit status; bad input is thrown as InputError and reported by main().
 #pragma once
 
@@ -35,8 +35,15 @@ struct ScoreCommand {
     bool explain = false;  // add a `why` column for anomalous rows
 };
 
+struct SuggestCommand {
+    std::string model;
+    std::string out = "-";
+};
+
 int run_synth(const SynthCommand& cmd);
 int run_train(const TrainCommand& cmd);
 int run_score(const ScoreCommand& cmd);
+// `netlof allowlist suggest`: the model's reach baseline as an allowlist to review.
+int run_allowlist_suggest(const SuggestCommand& cmd);
 
 }  // namespace netlof

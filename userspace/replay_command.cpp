@@ -87,8 +87,10 @@ int run_replay(const ReplayCommand& cmd) {
     std::string rules;
     for (const auto& [rule, n] : by_rule) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule, n);
     const DetectorStats& d = detector.stats();
-    log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, model {}", records.size(), d.scored,
-                         d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
+    log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, novelty not alerted (usual for a wandering "
+                         "program {}, judged by allowlist rules {}, baseline full {}), model {}",
+                         records.size(), d.scored, d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
+                         d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(),
                          detector.detecting() ? "detecting" : "still learning at the end"));
     return 0;
 }

@@ -293,16 +293,21 @@ std::string Daemon::stats_line(double now) const {
         auto it = written_by_rule_.find(rule);
         return it == written_by_rule_.end() ? 0 : it->second;
     };
+    std::uint64_t alert_lines = 0;  // every rule's but the sensor's own
+    for (const auto& [rule, n] : written_by_rule_)
+        if (rule != "sensor_drops") alert_lines += n;
     return fmt::format(
-        "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, lof_anomaly {} (lines written {}, "
-        "folded repeats {}, sensor_drops {}, failed writes {}, lost {}), lof muted {}, unscorable {}, not learned {}, drops {} "
+        "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, new_process {}, new_destination {}, new_port {}, "
+        "lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
+        "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
+        "lof muted {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "record log failed writes {} (lost {}), reloads {} (refused {}), model {}",
-        k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.lof_anomalies,
-        written("allowlist_violation") + written("process_masquerade") + written("lof_anomaly"), detector_.folded(), written("sensor_drops"),
-        alerts_->failed_writes(), alerts_->lost_lines(), d.lof_muted,
+        k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.new_processes,
+        d.new_destinations, d.new_ports, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
+        alerts_->failed_writes(), alerts_->lost_lines(), d.novelty_expected, d.novelty_ruled, detector_.reach_unlearned(), d.lof_muted,
         d.unscorable, d.learn_skipped,
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,

@@ -84,8 +84,8 @@ TEST_CASE("replay learns as the daemon does, then alerts at the records' own tim
     Setup s;
     std::vector<ConnectionRecord> rs = normal_traffic();
     // After learning: a normal connection, a violation, an upload of 5 MB by
-    // an unknown process, nginx from another binary, and 20 repeats of the
-    // violation (folded).
+    // an unknown process (new, and an anomaly), nginx from another binary,
+    // and 20 repeats of the violation (folded).
     ConnectionRecord normal = rs[0], violation = rs[0], exfil = rs[1], fake = rs[0];
     normal.ts_end = kStart + 100;
     violation.dst_ip = "198.51.100.7";
@@ -125,7 +125,9 @@ TEST_CASE("replay learns as the daemon does, then alerts at the records' own tim
     CHECK(by_rule["process_masquerade"][0]["output_fields"]["proc.exepath"] == "/tmp/nginx");
     for (const json& a : alerts)  // the normal connection raised nothing (the fake nginx reached the same place)
         if (a["output_fields"]["proc.exepath"] == "/usr/sbin/nginx") CHECK(a["output_fields"]["fd.sip"] != "192.0.2.10");
-    CHECK(alerts.size() == 4);
+    REQUIRE(by_rule["new_process"].size() == 1);  // curl never connected while learning
+    CHECK(by_rule["new_process"][0]["output_fields"]["proc.exepath"] == "/usr/bin/curl");
+    CHECK(alerts.size() == 5);
     // The same bytes again; and the learned model is what `netlof train` fits from the same 300 records.
     const auto second = s.replay({"--out", s.dir + "/again.jsonl"});
     REQUIRE(second.status == 0);

@@ -80,6 +80,18 @@ mute_lof:
 )", "allow.yaml");
 }
 
+// The one alert of this rule among alerts.
+const Alert& only(const std::vector<Alert>& alerts, std::string_view rule) {
+    const Alert* found = nullptr;
+    for (const Alert& a : alerts)
+        if (a.rule == rule) {
+            REQUIRE(found == nullptr);
+            found = &a;
+        }
+    REQUIRE(found != nullptr);
+    return *found;
+}
+
 struct Harness {
     std::vector<Alert> alerts;
     Detector detector;
@@ -154,13 +166,16 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     // An unknown process uploading 50 MB, and nginx reaching a host outside its rules.
     h.feed({record("exfil", "198.51.100.7", 443, 50000000, 300, 0.1), record("nginx", "192.0.2.99", 8080, 800, 30000, 0.05)},
            30);
-    REQUIRE(h.alerts.size() == 2);
-    const Alert& lof = h.alerts[0].rule == "lof_anomaly" ? h.alerts[0] : h.alerts[1];
-    const Alert& violation = h.alerts[0].rule == "lof_anomaly" ? h.alerts[1] : h.alerts[0];
-    CHECK(violation.rule == "allowlist_violation");
+    REQUIRE(h.alerts.size() == 3);
+    const Alert& lof = only(h.alerts, "lof_anomaly");
+    const Alert& violation = only(h.alerts, "allowlist_violation");
+    const Alert& novel = only(h.alerts, "new_process");
     CHECK(violation.record.dst_ip == "192.0.2.99");
     CHECK_FALSE(violation.lof.has_value());
     CHECK(violation.why == std::vector<std::string>{"allow.yaml:2 allows process nginx only 192.0.2.10:8080"});
+    CHECK(novel.record.process_name == "exfil");
+    CHECK(novel.priority == "Notice");
+    CHECK(novel.why == std::vector<std::string>{"/usr/sbin/exfil (process name 'exfil') never made a connection while learning"});
     CHECK(lof.record.process_name == "exfil");
     CHECK(*lof.lof > *lof.threshold);
     CHECK(*lof.threshold == 1.5);
@@ -174,13 +189,15 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     CHECK(said_bytes);
     CHECK(said_unseen);
 
-    // A muted process is not scored; the allowlist still applies to everyone.
+    // A muted process is not scored (it is still new); the allowlist still applies to everyone.
     h.alerts.clear();
     h.feed({record("noisy", "198.51.100.7", 443, 50000000, 300, 40)}, 40);
-    CHECK(h.alerts.empty());
+    REQUIRE(h.alerts.size() == 1);
+    CHECK(h.alerts[0].rule == "new_process");
     CHECK(h.detector.stats().lof_muted == 1);
 
     // 100 identical violations: one alert now, one summary of 99 at the window's end.
+    h.alerts.clear();
     std::vector<ConnectionRecord> burst(100, record("nginx", "192.0.2.98", 8080, 800, 30000, 0.05));
     h.feed(burst, 50);
     REQUIRE(h.alerts.size() == 1);
@@ -192,16 +209,90 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     CHECK(h.alerts[1].why == h.alerts[0].why);  // a fold's summary explains itself too
     CHECK(h.detector.folded() == 99);
 
-    // Folded anomalies: the summary carries its last repeat's why.
+    // Folded anomalies: the summary carries its last repeat's why. The new
+    // process is new once: its repeats are known.
     h.alerts.clear();
     h.feed(std::vector<ConnectionRecord>(5, record("exfil2", "198.51.100.8", 443, 50000000, 300, 0.1)), 200);
     h.detector.flush_folds(201);
-    REQUIRE(h.alerts.size() == 2);
-    CHECK(h.alerts[1].count == 4);
-    CHECK_FALSE(h.alerts[1].why.empty());
-    CHECK(h.alerts[1].why == h.alerts[0].why);
+    REQUIRE(h.alerts.size() == 3);
+    CHECK(only(h.alerts, "new_process").count == 1);
+    std::vector<Alert> anomalies;
+    for (const Alert& a : h.alerts)
+        if (a.rule == "lof_anomaly") anomalies.push_back(a);
+    REQUIRE(anomalies.size() == 2);
+    CHECK(anomalies[1].count == 4);
+    CHECK_FALSE(anomalies[1].why.empty());
+    CHECK(anomalies[1].why == anomalies[0].why);
     CHECK(h.detector.stats().allowlist_violations == 101);
-    CHECK(h.detector.stats().alerts == 6);
+    CHECK(h.detector.stats().new_processes == 3);
+    CHECK(h.detector.stats().alerts == 9);
+}
+
+TEST_CASE("detector: a network or port new to a program is alerted once, with what it reached while learning", "[detector]") {
+    Harness h(learn(600));
+    h.feed(normal_traffic(600), 10);
+    h.detector.use_model(h.detector.fit_learned());
+    const auto judge = [&h](ConnectionRecord r) {
+        h.alerts.clear();
+        h.feed({r}, 20);
+        return h.alerts;
+    };
+    // Normal sizes, so LOF stays quiet: only novelty speaks.
+    std::vector<Alert> a = judge(record("postgres", "203.0.113.5", 5432, 300, 5000, 0.05));
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].rule == "new_destination");
+    CHECK(a[0].priority == "Notice");
+    CHECK(a[0].why == std::vector<std::string>{"/usr/sbin/postgres (process name 'postgres') never reached 203.0.113.0/24 "
+                                               "while learning; it reached 192.0.2.0/24"});
+    CHECK(judge(record("postgres", "203.0.113.5", 5432, 300, 5000, 0.05)).empty());  // joined: new once
+    CHECK(judge(record("postgres", "203.0.113.6", 5432, 300, 5000, 0.05)).empty());  // a known network
+    a = judge(record("postgres", "192.0.2.20", 6666, 300, 5000, 0.05));  // LOF too: dst_port is one of its features
+    CHECK(only(a, "new_port").why == std::vector<std::string>{"/usr/sbin/postgres (process name 'postgres') never used tcp/6666 while "
+                                               "learning; it used tcp/5432"});
+    ConnectionRecord udp = record("apt", "198.51.100.1", 4444, 500, 2000000, 0.05);
+    udp.proto = "udp";
+    a = judge(udp);
+    REQUIRE(only(a, "new_destination").why.size() == 2);
+    CHECK(only(a, "new_destination").why[1] == "/usr/sbin/apt (process name 'apt') never used udp/4444 while learning; it used tcp/443");
+    // nginx has rules: they judge its destinations, not novelty.
+    a = judge(record("nginx", "203.0.113.9", 8080, 800, 30000, 0.05));
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].rule == "allowlist_violation");
+    CHECK(h.detector.stats().novelty_ruled == 1);
+    // So does a masquerade: a postgres name on another executable says it all.
+    ConnectionRecord fake = record("postgres", "198.51.100.200", 5432, 300, 5000, 0.05);
+    fake.exe = "/tmp/postgres";
+    a = judge(fake);
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].rule == "process_masquerade");
+    CHECK(h.detector.stats().novelty_ruled == 2);
+    CHECK(h.detector.stats().new_destinations == 2);
+    CHECK(h.detector.stats().new_ports == 1);
+}
+
+TEST_CASE("detector: a program that met many networks once while learning is not alerted for the next", "[detector]") {
+    // A resolver-like client reaching a new network every tenth connection:
+    // a new one after learning is its normal, counted and not alerted.
+    auto traffic = normal_traffic(540);
+    for (int i = 0; i < 60; ++i) {
+        const std::string dst = "10." + std::to_string(i % 6) + "." + std::to_string(i) + ".1";
+        ConnectionRecord r = record("fetcher", dst.c_str(), 443, 500, 2000, 0.05);
+        traffic.insert(traffic.begin() + i * 9, r);
+    }
+    Harness h(learn(600));
+    h.feed(traffic, 10);
+    TrainedModel m = h.detector.fit_learned();
+    REQUIRE(m.reach.profiles().at("/usr/sbin/fetcher").wanders_networks);
+    CHECK_FALSE(m.reach.profiles().at("/usr/sbin/postgres").wanders_networks);
+    h.detector.use_model(std::move(m));
+    h.alerts.clear();
+    h.feed({record("fetcher", "203.0.113.77", 443, 500, 2000, 0.05)}, 20);
+    for (const Alert& a : h.alerts) CHECK(a.rule != "new_destination");
+    CHECK(h.detector.stats().novelty_expected == 1);
+    // A program that does not wander is still alerted, however many it meets.
+    for (int i = 0; i < 20; ++i)
+        h.feed({record("postgres", ("198.51." + std::to_string(i) + ".1").c_str(), 5432, 300, 5000, 0.05)}, 30 + i);
+    CHECK(h.detector.stats().new_destinations == 20);
 }
 
 TEST_CASE("detector refuses a model whose pipeline reads what records lack", "[detector]") {

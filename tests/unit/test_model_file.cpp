@@ -16,7 +16,13 @@ TrainedModel small_model() {
     const CsvTable train = test::read_csv(dir + "train.csv");
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
     LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1});
-    return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof), {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}};
+    const CsvTable records = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
+                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
+                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
+                                             "nl,/a,2001:db8::7,443,tcp\n"
+                                             "nl,,::ffff:198.51.100.4,80,tcp\n", "r.csv");
+    return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof),
+                        {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}, learn_reach(records)};
 }
 
 Diagnostic load_error(const std::string& bytes) {
@@ -40,6 +46,8 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.lof.neighbors() == m.lof.neighbors());
     CHECK(back.lof.offset() == m.lof.offset());
     CHECK(back.identities == m.identities);
+    CHECK(back.reach == m.reach);
+    CHECK(back.reach.profiles().size() == 3);
     CHECK(serialize_model(back) == bytes);
     const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
     std::vector<LofScore> a(q.rows()), b(q.rows());
@@ -74,7 +82,7 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
     SECTION("a newer format version") {
         std::string bad = good;
-        bad[8] = 3;
+        bad[8] = 4;
         CHECK(load_error(bad).field == "version");
     }
     SECTION("learned identities out of order") {
@@ -83,6 +91,22 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
         bad[at + 1] = '0';  // "/0" sorts before "/a"
         fix_checksum(bad);
         CHECK(load_error(bad).field == "identities.exes");
+    }
+    SECTION("reach baseline subjects out of order") {
+        std::string bad = good;
+        const std::size_t at = bad.find("name:nl");  // the last subject, after "/usr/sbin/chronyd"
+        REQUIRE(at != std::string::npos);
+        bad[at] = '!';  // sorts before '/'
+        fix_checksum(bad);
+        CHECK(load_error(bad).field == "reach.subject");
+    }
+    SECTION("a reach baseline address family that is neither 4 nor 6") {
+        std::string bad = good;
+        const std::size_t at = bad.find("name:nl") + 7 + 8 + 8 + 4 + 2 + 8 + 16;  // connections, names, "nl", count, addr
+        REQUIRE(bad[at] == 4);
+        bad[at] = 5;
+        fix_checksum(bad);
+        CHECK(load_error(bad).field == "reach.destinations.family");
     }
     SECTION("trailing data") { CHECK(load_error(good + "x").field == "payload_size"); }
     SECTION("impossible contents behind a valid checksum") {
@@ -99,11 +123,18 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
 }
 
-TEST_CASE("a version 1 file (no identities) is still read", "[model_file]") {
+TEST_CASE("version 1 and 2 files (no identities, no reach baseline) are still read", "[model_file]") {
     TrainedModel m = small_model();
     m.identities.clear();
-    std::string v1 = serialize_model(m);
-    v1.resize(v1.size() - 8);  // version 2 ends with the identity count (0)
+    m.reach = ReachBaseline{};
+    const std::string v3 = serialize_model(m);
+    std::string v2 = v3.substr(0, v3.size() - 8);  // version 3 ends with the reach count (0)
+    v2[8] = 2;
+    const std::uint64_t payload2 = v2.size() - 32;
+    std::memcpy(v2.data() + 16, &payload2, 8);
+    fix_checksum(v2);
+    CHECK(deserialize_model(v2, "v2.bin").reach.profiles().empty());
+    std::string v1 = v3.substr(0, v3.size() - 16);  // version 2 ended with the identity count (0)
     v1[8] = 1;
     const std::uint64_t payload = v1.size() - 32;
     std::memcpy(v1.data() + 16, &payload, 8);

@@ -1,0 +1,255 @@
+#include "rules/reach_baseline.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <charconv>
+#include <fmt/core.h>
+#include <netinet/in.h>
+#include <set>
+#include <yaml-cpp/yaml.h>
+
+#include "model/csv_table.hpp"
+
+namespace netlof {
+
+namespace {
+
+constexpr std::size_t kMaxNamesPerSubject = 16;
+
+std::array<std::uint8_t, 16> network_of(const ReachKey& k) {
+    std::array<std::uint8_t, 16> n = k.addr;
+    std::fill(n.begin() + (k.family == 4 ? 3 : 8), n.end(), std::uint8_t{0});
+    return n;
+}
+
+std::string address_text(const ReachKey& k, const std::array<std::uint8_t, 16>& addr) {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(k.family == 4 ? AF_INET : AF_INET6, addr.data(), buf, sizeof buf);
+    return buf;
+}
+
+void add_name(ReachProfile& p, std::string_view name) {
+    const auto at = std::lower_bound(p.names.begin(), p.names.end(), name);
+    if (at != p.names.end() && *at == name) return;
+    if (p.names.size() < kMaxNamesPerSubject) p.names.emplace(at, name);
+}
+
+// A path as a glob that matches only itself.
+std::string literal_glob(std::string_view path) {
+    std::string g;
+    for (char c : path) {
+        if (c == '*' || c == '?' || c == '[' || c == '\\') g += '\\';
+        g += c;
+    }
+    return g;
+}
+
+// Good-Turing: the share of learned connections whose value was met once.
+bool wanders(std::uint32_t met_once, std::uint64_t connections) {
+    return met_once >= kWanderingEvidence && static_cast<double>(met_once) >= kWanderingShare * static_cast<double>(connections);
+}
+
+}  // namespace
+
+std::uint8_t proto_number(std::string_view proto) {
+    if (proto == "tcp") return IPPROTO_TCP;
+    if (proto == "udp") return IPPROTO_UDP;
+    return 0;
+}
+
+ReachKey reach_key(const Endpoint& dst, std::string_view proto) {
+    ReachKey k;
+    k.addr = dst.addr;
+    k.family = static_cast<std::uint8_t>(dst.family);
+    k.proto = proto_number(proto);
+    k.port = dst.port;
+    return k;
+}
+
+std::string network_text(const ReachKey& k) {
+    return fmt::format("{}/{}", address_text(k, network_of(k)), k.family == 4 ? 24 : 64);
+}
+
+std::string destination_text(const ReachKey& k) {
+    const std::string a = address_text(k, k.addr);
+    return k.family == 4 ? fmt::format("{}:{}", a, k.port) : fmt::format("[{}]:{}", a, k.port);
+}
+
+std::string port_text(const ReachKey& k) {
+    if (k.proto == IPPROTO_TCP) return fmt::format("tcp/{}", k.port);
+    if (k.proto == IPPROTO_UDP) return fmt::format("udp/{}", k.port);
+    return fmt::format("port {}", k.port);
+}
+
+void ReachBaseline::subject_into(std::string_view process_name, std::string_view exe, std::string& out) {
+    if (!exe.empty()) {
+        out.assign(without_deleted_suffix(exe));
+    } else {
+        out.assign("name:");
+        out.append(process_name);
+    }
+}
+
+std::string ReachBaseline::subject_of(std::string_view process_name, std::string_view exe) {
+    std::string s;
+    subject_into(process_name, exe, s);
+    return s;
+}
+
+void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k) {
+    ReachProfile& p = profiles_[subject];
+    add_name(p, name);
+    ++p.learned_connections;
+    const auto it = p.destinations.find(k);
+    if (it != p.destinations.end()) {
+        ++it->second;
+    } else if (destinations_ < max_destinations_) {
+        p.destinations.emplace(k, 1);
+        ++destinations_;
+    } else {
+        ++unlearned_;
+    }
+}
+
+void ReachBaseline::index() {
+    for (auto& [subject, p] : profiles_) {
+        p.networks.clear();
+        p.ports.clear();
+        for (const auto& [k, n] : p.destinations) {
+            p.networks[{k.family, network_of(k)}] += n;
+            p.ports[{k.proto, k.port}] += n;
+        }
+        const auto once = [](const auto& counts) {
+            return static_cast<std::uint32_t>(
+                std::count_if(counts.begin(), counts.end(), [](const auto& e) { return e.second == 1; }));
+        };
+        p.wanders_networks = wanders(once(p.networks), p.learned_connections);
+        p.wanders_ports = wanders(once(p.ports), p.learned_connections);
+    }
+}
+
+Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, const ReachKey& k) {
+    Novelty n;
+    auto it = profiles_.find(subject);
+    if (it == profiles_.end()) {
+        if (destinations_ >= max_destinations_) {
+            ++unlearned_;
+            n.new_subject = n.new_network = n.new_port = n.unlearned = true;
+            return n;
+        }
+        n.new_subject = true;
+        it = profiles_.emplace(std::string(subject), ReachProfile{}).first;
+    }
+    ReachProfile& p = it->second;
+    n.profile = &p;
+    add_name(p, name);
+    if (p.destinations.count(k) != 0) return n;
+    const std::pair<std::uint8_t, std::array<std::uint8_t, 16>> net{k.family, network_of(k)};
+    const std::pair<std::uint8_t, std::uint16_t> port{k.proto, k.port};
+    const bool network_known = p.networks.count(net) != 0, port_known = p.ports.count(port) != 0;
+    (p.wanders_networks ? n.expected_network : n.new_network) = !network_known;
+    (p.wanders_ports ? n.expected_port : n.new_port) = !port_known;
+    if (destinations_ >= max_destinations_) {
+        n.unlearned = true;
+        ++unlearned_;
+        return n;
+    }
+    p.destinations.emplace(k, 0);
+    ++destinations_;
+    p.networks.emplace(net, 0);
+    p.ports.emplace(port, 0);
+    return n;
+}
+
+void ReachBaseline::restore(std::string subject, ReachProfile profile) {
+    destinations_ += profile.destinations.size();
+    profiles_[std::move(subject)] = std::move(profile);
+}
+
+bool ReachBaseline::operator==(const ReachBaseline& o) const {
+    if (profiles_.size() != o.profiles_.size()) return false;
+    for (auto a = profiles_.begin(), b = o.profiles_.begin(); a != profiles_.end(); ++a, ++b)
+        if (a->first != b->first || a->second.names != b->second.names ||
+            a->second.destinations != b->second.destinations ||
+            a->second.learned_connections != b->second.learned_connections)
+            return false;
+    return true;
+}
+
+ReachBaseline learn_reach(const CsvTable& table) {
+    ReachBaseline out;
+    const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
+               port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto");
+    if (!name || !ip || !port) return out;
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const std::string_view port_cell = table.cell(row, *port);
+        std::uint16_t p = 0;
+        if (std::from_chars(port_cell.data(), port_cell.data() + port_cell.size(), p).ec != std::errc{}) continue;
+        const std::optional<Endpoint> dst = parse_endpoint(table.cell(row, *ip), p);
+        if (!dst) continue;
+        const std::string_view process = table.cell(row, *name);
+        out.learn(ReachBaseline::subject_of(process, exe ? table.cell(row, *exe) : std::string_view{}), process,
+                  reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}));
+    }
+    out.index();
+    return out;
+}
+
+std::string suggest_allowlist(const ReachBaseline& baseline, std::string_view source) {
+    // What an allowlist can say of a destination this program reached: where
+    // it wanders, any address (or port) stands for the ones it met once.
+    const auto rule_text = [](const ReachKey& k, const ReachProfile& p) {
+        const bool v4 = k.family == 4;
+        if (p.wanders_networks && p.wanders_ports) return std::string(v4 ? "0.0.0.0/0" : "::/0");
+        if (p.wanders_networks) return v4 ? fmt::format("0.0.0.0/0:{}", k.port) : fmt::format("[::/0]:{}", k.port);
+        if (p.wanders_ports) return address_text(k, k.addr);
+        return destination_text(k);
+    };
+    struct Entry {
+        std::set<std::string> exes;
+        bool unknown_exe = false, wanders_networks = false, wanders_ports = false;
+        std::uint64_t connections = 0;
+        std::vector<std::string> allow;
+        std::set<std::string> listed;
+    };
+    std::map<std::string, Entry> by_name;
+    for (const auto& [subject, p] : baseline.profiles()) {
+        for (const std::string& name : p.names) {
+            Entry& e = by_name[name];
+            if (subject.rfind("name:", 0) == 0) e.unknown_exe = true;
+            else e.exes.insert(literal_glob(subject));
+            e.wanders_networks = e.wanders_networks || p.wanders_networks;
+            e.wanders_ports = e.wanders_ports || p.wanders_ports;
+            e.connections += p.learned_connections;
+            for (const auto& [k, n] : p.destinations) {
+                std::string text = rule_text(k, p);
+                if (e.listed.insert(text).second) e.allow.push_back(std::move(text));
+            }
+        }
+    }
+    YAML::Emitter y;
+    y << YAML::Comment(fmt::format(
+        "Suggested by `netlof allowlist suggest` from {}: what each process reached while netlof learned.\n"
+        "Review every entry before loading it; learning may have seen traffic that should not be allowed.",
+        source));
+    y << YAML::BeginMap << YAML::Key << "processes" << YAML::Value << YAML::BeginMap;
+    for (const auto& [name, e] : by_name) {
+        std::string note = fmt::format("{} connection{} while learning", e.connections, e.connections == 1 ? "" : "s");
+        if (e.wanders_networks && e.wanders_ports) note += "; it met many networks and ports only once: any destination";
+        else if (e.wanders_networks) note += "; it met many networks only once: any address on its ports";
+        else if (e.wanders_ports) note += "; it met many ports only once: any port of its addresses";
+        if (e.unknown_exe) note += "; not pinned: its executable was unknown for some connections";
+        y << YAML::Key << name << YAML::Value;
+        if (e.unknown_exe) {  // the short form: destinations only
+            y << YAML::Flow << e.allow << YAML::Comment(note);
+            continue;
+        }
+        y << YAML::Comment(note) << YAML::BeginMap;
+        y << YAML::Key << "exe" << YAML::Value << YAML::Flow << std::vector<std::string>(e.exes.begin(), e.exes.end());
+        y << YAML::Key << "allow" << YAML::Value << YAML::Flow << e.allow << YAML::EndMap;
+    }
+    y << YAML::EndMap << YAML::EndMap;
+    return std::string(y.c_str()) + "\n";
+}
+
+}  // namespace netlof

@@ -1,0 +1,118 @@
+// What each executable reached while learning: the baseline that novelty
+// alerts (new_process, new_destination, new_port) compare a connection with,
+// and what `netlof allowlist suggest` turns into rules for review.
+//
+// A subject is an executable path (what a process cannot fake with prctl);
+// a process whose executable is unknown is its name instead. A destination
+// is new when its network (the address's /24, or /64 for IPv6) was never
+// reached by that subject; a port when that protocol and port were never
+// used by it. A new address inside a known network joins silently.
+//
+// Some programs reach somewhere new all the time (a proxy, a package
+// manager on a CDN). How often a subject met something new while learning is
+// estimated as Good and Turing did for unseen species: the share of its
+// connections whose network (or port) it reached only once. A subject whose
+// estimate is at least kWanderingShare (and rests on at least
+// kWanderingEvidence such one-off networks) wanders: its new networks (or
+// ports) are expected, counted and not alerted. The estimate is fixed by
+// learning: traffic after learning cannot make a subject wander.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rules/allowlist.hpp"
+
+namespace netlof {
+
+class CsvTable;
+
+// One destination as the baseline keeps it.
+struct ReachKey {
+    std::array<std::uint8_t, 16> addr{};  // network order; IPv4 in the first 4 bytes
+    std::uint8_t family = 4;              // 4 or 6
+    std::uint8_t proto = 0;               // IPPROTO_TCP, IPPROTO_UDP, or 0 when unknown
+    std::uint16_t port = 0;
+    auto operator<=>(const ReachKey&) const = default;
+};
+// "tcp" -> IPPROTO_TCP, "udp" -> IPPROTO_UDP, anything else -> 0.
+std::uint8_t proto_number(std::string_view proto);
+ReachKey reach_key(const Endpoint& dst, std::string_view proto);
+// "10.1.2.0/24", "2001:db8:0:1::/64": the network novelty compares.
+std::string network_text(const ReachKey& k);
+// "10.1.2.3:443", "[2001:db8::1]:53": as an allowlist writes a destination.
+std::string destination_text(const ReachKey& k);
+// "tcp/443", "udp/53", "port 80" (protocol unknown).
+std::string port_text(const ReachKey& k);
+
+inline constexpr double kWanderingShare = 0.01;
+inline constexpr std::uint32_t kWanderingEvidence = 3;
+
+struct ReachProfile {
+    std::vector<std::string> names;  // process names it ran under (sorted, unique)
+    // Exact destinations -> connections while learning (0: joined after).
+    std::map<ReachKey, std::uint32_t> destinations;
+    // Derived from destinations (see ReachBaseline::index()).
+    std::map<std::pair<std::uint8_t, std::array<std::uint8_t, 16>>, std::uint32_t> networks;  // (family, masked addr)
+    std::map<std::pair<std::uint8_t, std::uint16_t>, std::uint32_t> ports;                    // (proto, port)
+    std::uint64_t learned_connections = 0;
+    bool wanders_networks = false, wanders_ports = false;
+};
+
+// What observe() found new about one connection.
+struct Novelty {
+    bool new_subject = false;
+    bool new_network = false, new_port = false;      // alert-worthy (the subject does not wander there)
+    bool expected_network = false, expected_port = false;  // new, but usual for a wandering subject
+    bool unlearned = false;  // the baseline was full: the new entry was not kept
+    const ReachProfile* profile = nullptr;  // the subject's, after the update
+};
+
+class ReachBaseline {
+public:
+    // The subject key of a connection: its executable (without a " (deleted)"
+    // suffix) or, when that is unknown, "name:" and its process name.
+    static std::string subject_of(std::string_view process_name, std::string_view exe);
+    // The same into out, reusing its buffer.
+    static void subject_into(std::string_view process_name, std::string_view exe, std::string& out);
+
+    explicit ReachBaseline(std::size_t max_destinations = 200000) : max_destinations_(max_destinations) {}
+
+    // Learning: one connection of subject (run under name) to k.
+    void learn(const std::string& subject, std::string_view name, const ReachKey& k);
+    // Recomputes the derived maps and the wandering flags (after learning or loading).
+    void index();
+    // Detection: what is new about this connection; anything new joins the
+    // baseline (counted 0), so each new pair is reported once.
+    Novelty observe(std::string_view subject, std::string_view name, const ReachKey& k);
+    // Restores one profile as serialized (then call index()).
+    void restore(std::string subject, ReachProfile profile);
+
+    const std::map<std::string, ReachProfile, std::less<>>& profiles() const { return profiles_; }
+    std::size_t destinations() const { return destinations_; }
+    std::uint64_t unlearned() const { return unlearned_; }  // new entries the bound kept out
+    bool operator==(const ReachBaseline& o) const;
+
+private:
+    std::map<std::string, ReachProfile, std::less<>> profiles_;
+    std::size_t destinations_ = 0;
+    std::size_t max_destinations_;
+    std::uint64_t unlearned_ = 0;
+};
+
+// The baseline of a table of connection records (columns process_name,
+// dst_ip, dst_port; exe and proto when present). Rows whose destination does
+// not parse are left out.
+ReachBaseline learn_reach(const CsvTable& table);
+
+// The baseline as an allowlist for an operator to review: one entry per
+// process name, pinned to the executables it ran, allowing what it reached.
+std::string suggest_allowlist(const ReachBaseline& baseline, std::string_view source);
+
+}  // namespace netlof

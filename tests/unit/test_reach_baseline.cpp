@@ -1,0 +1,135 @@
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+
+#include "model/csv_table.hpp"
+#include "rules/reach_baseline.hpp"
+
+using namespace netlof;
+
+namespace {
+
+ReachKey key(const char* ip, std::uint16_t port, const char* proto = "tcp") {
+    return reach_key(*parse_endpoint(ip, port), proto);
+}
+
+}  // namespace
+
+TEST_CASE("reach baseline: new executables, networks and ports are new once; a new address in a known network is not",
+          "[reach]") {
+    ReachBaseline b;
+    for (int i = 0; i < 50; ++i) b.learn("/usr/bin/app", "app", key("192.0.2.10", 5432));
+    b.learn("/usr/bin/app", "app", key("2001:db8:1:2::5", 443));
+    b.index();
+    CHECK(b.profiles().at("/usr/bin/app").networks.size() == 2);
+
+    Novelty n = b.observe("/usr/bin/app", "app", key("192.0.2.10", 5432));
+    CHECK_FALSE((n.new_subject || n.new_network || n.new_port));
+    n = b.observe("/usr/bin/app", "app", key("192.0.2.200", 5432));  // same /24
+    CHECK_FALSE((n.new_network || n.new_port));
+    n = b.observe("/usr/bin/app", "app", key("2001:db8:1:2:ffff::1", 443));  // same /64
+    CHECK_FALSE((n.new_network || n.new_port));
+    n = b.observe("/usr/bin/app", "app", key("2001:db8:1:3::5", 443));  // another /64
+    CHECK(n.new_network);
+    CHECK_FALSE(n.new_port);
+    n = b.observe("/usr/bin/app", "app", key("192.0.3.10", 5432));
+    CHECK(n.new_network);
+    CHECK_FALSE(b.observe("/usr/bin/app", "app", key("192.0.3.10", 5432)).new_network);  // joined
+    n = b.observe("/usr/bin/app", "app", key("192.0.2.10", 5432, "udp"));  // the protocol is part of the port
+    CHECK(n.new_port);
+    CHECK_FALSE(n.new_network);
+    n = b.observe("/usr/bin/other", "other", key("192.0.2.10", 5432));
+    CHECK(n.new_subject);
+    // IPv4-mapped addresses are IPv4.
+    CHECK(key("::ffff:192.0.2.10", 5432) == key("192.0.2.10", 5432));
+    CHECK(network_text(key("192.0.2.77", 1)) == "192.0.2.0/24");
+    CHECK(network_text(key("2001:db8:1:2:3::4", 1)) == "2001:db8:1:2::/64");
+    CHECK(destination_text(key("2001:db8::1", 53)) == "[2001:db8::1]:53");
+    CHECK(port_text(key("192.0.2.1", 53, "udp")) == "udp/53");
+}
+
+TEST_CASE("reach baseline: wandering is what learning saw, at least three networks met once and 1% of connections",
+          "[reach]") {
+    ReachBaseline b;
+    // 300 connections, 3 of them to networks met once: 1%.
+    for (int i = 0; i < 297; ++i) b.learn("/w", "w", key("192.0.2.1", 443));
+    for (int i = 0; i < 3; ++i) b.learn("/w", "w", key(("198.51." + std::to_string(i) + ".1").c_str(), 443));
+    // 301 connections with 3 such: below 1%.
+    for (int i = 0; i < 298; ++i) b.learn("/s", "s", key("192.0.2.1", 443));
+    for (int i = 0; i < 3; ++i) b.learn("/s", "s", key(("198.51." + std::to_string(i) + ".1").c_str(), 443));
+    // Two connections, two networks: 100%, but too little evidence.
+    b.learn("/few", "few", key("192.0.2.1", 443));
+    b.learn("/few", "few", key("198.51.100.1", 443));
+    b.index();
+    CHECK(b.profiles().at("/w").wanders_networks);
+    CHECK_FALSE(b.profiles().at("/w").wanders_ports);
+    CHECK_FALSE(b.profiles().at("/s").wanders_networks);
+    CHECK_FALSE(b.profiles().at("/few").wanders_networks);
+    Novelty n = b.observe("/w", "w", key("203.0.113.1", 443));
+    CHECK(n.expected_network);
+    CHECK_FALSE(n.new_network);
+    // After learning, however many new networks a program meets, it does not start to wander.
+    for (int i = 0; i < 100; ++i)
+        CHECK(b.observe("/s", "s", key(("10.0." + std::to_string(i) + ".1").c_str(), 443)).new_network);
+}
+
+TEST_CASE("reach baseline: bounded; what does not fit is counted and still reported", "[reach]") {
+    ReachBaseline b(3);
+    b.learn("/a", "a", key("192.0.2.1", 1));
+    b.learn("/a", "a", key("192.0.2.1", 2));
+    b.index();
+    CHECK(b.observe("/a", "a", key("192.0.3.1", 1)).new_network);  // the third: kept
+    Novelty n = b.observe("/a", "a", key("192.0.4.1", 1));
+    CHECK(n.new_network);
+    CHECK(n.unlearned);
+    CHECK(b.observe("/a", "a", key("192.0.4.1", 1)).new_network);  // not kept: new again
+    CHECK(b.observe("/b", "b", key("192.0.2.1", 1)).new_subject);
+    CHECK(b.unlearned() == 3);
+    CHECK(b.destinations() == 3);
+}
+
+TEST_CASE("reach baseline is learned from records; unknown executables by name", "[reach]") {
+    const CsvTable t = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
+                                       "curl,/usr/bin/curl,192.0.2.1,443,tcp\n"
+                                       "curl,/usr/bin/curl (deleted),192.0.2.1,443,tcp\n"
+                                       "dig,,192.0.2.53,53,udp\n"
+                                       "bad,/x,not-an-ip,1,tcp\n",
+                                       "r.csv");
+    const ReachBaseline b = learn_reach(t);
+    REQUIRE(b.profiles().size() == 2);
+    CHECK(b.profiles().at("/usr/bin/curl").learned_connections == 2);
+    CHECK(b.profiles().at("/usr/bin/curl").destinations.at(key("192.0.2.1", 443)) == 2);
+    CHECK(b.profiles().at("name:dig").names == std::vector<std::string>{"dig"});
+    CHECK(b.profiles().at("name:dig").destinations.begin()->first.proto == IPPROTO_UDP);
+    CHECK(learn_reach(CsvTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).profiles().empty());
+}
+
+TEST_CASE("allowlist suggest: the learned baseline as rules that allow what was learned and nothing else", "[reach]") {
+    ReachBaseline b;
+    for (int i = 0; i < 20; ++i) b.learn("/usr/sbin/postgres", "postgres", key("192.0.2.20", 5432));
+    b.learn("/usr/sbin/postgres", "postgres", key("2001:db8::20", 5432));
+    b.learn("/opt/odd name [1]/run", "odd: #name", key("192.0.2.30", 80));
+    b.learn("name:dig", "dig", key("192.0.2.53", 53, "udp"));
+    for (int i = 0; i < 100; ++i)  // a fetcher that wanders: any address on its port
+        b.learn("/usr/bin/fetch", "fetch", key(("10.0." + std::to_string(i) + ".1").c_str(), 443));
+    b.index();
+    const std::string yaml = suggest_allowlist(b, "model.bin");
+    INFO(yaml);
+    const Allowlist a = Allowlist::parse(yaml, "suggested.yaml");
+    const auto verdict = [&a](const char* name, const char* exe, const char* ip, std::uint16_t port) {
+        return a.check(name, exe, *parse_endpoint(ip, port));
+    };
+    CHECK(verdict("postgres", "/usr/sbin/postgres", "192.0.2.20", 5432) == AllowVerdict::Allowed);
+    CHECK(verdict("postgres", "/usr/sbin/postgres", "2001:db8::20", 5432) == AllowVerdict::Allowed);
+    CHECK(verdict("postgres", "/usr/sbin/postgres", "192.0.2.21", 5432) == AllowVerdict::Violation);
+    CHECK(verdict("postgres", "/usr/sbin/postgres", "192.0.2.20", 5433) == AllowVerdict::Violation);
+    CHECK(a.masquerade("postgres", "/tmp/postgres") != nullptr);  // pinned to what it ran
+    CHECK(a.masquerade("odd: #name", "/opt/odd name [1]/run") == nullptr);  // a path with glob characters, literally
+    CHECK(a.masquerade("odd: #name", "/opt/odd name 1/run") != nullptr);
+    CHECK(verdict("odd: #name", "/opt/odd name [1]/run", "192.0.2.30", 80) == AllowVerdict::Allowed);
+    CHECK(verdict("dig", "", "192.0.2.53", 53) == AllowVerdict::Allowed);
+    CHECK(a.masquerade("dig", "/anything") == nullptr);  // its executable was unknown: not pinned
+    CHECK(verdict("fetch", "/usr/bin/fetch", "203.0.113.9", 443) == AllowVerdict::Allowed);
+    CHECK(verdict("fetch", "/usr/bin/fetch", "203.0.113.9", 80) == AllowVerdict::Violation);
+    CHECK(yaml.find("any address on its ports") != std::string::npos);
+    CHECK(yaml.find("Review every entry") != std::string::npos);
+}
