@@ -87,10 +87,13 @@ LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTraini
     if (options.neighbors < 1) throw std::invalid_argument("n_neighbors must be at least 1");
     if (options.contamination && !(*options.contamination > 0.0 && *options.contamination <= 0.5))
         throw std::invalid_argument("contamination must be in (0, 0.5] or auto");
+    if (!(options.reach_floor >= 0 && std::isfinite(options.reach_floor)))
+        throw std::invalid_argument("the reachability floor must be a finite number, 0 or more");
 
     LofModel m;
     m.k_ = std::max<std::size_t>(1, std::min(options.neighbors, n - 1));
     m.contamination_ = options.contamination;
+    m.reach_floor_ = options.reach_floor;
     m.index_ = std::make_unique<BlockedNeighborIndex>(train, options.threads);
     const std::size_t k = m.k_;
 
@@ -104,7 +107,8 @@ LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTraini
         m.index_->knn(train.numeric_row(r), order, k, r, &nbrs[pos * k]);
     });
     m.kdist_.resize(n);
-    for (std::size_t p = 0; p < n; ++p) m.kdist_[rows[p]] = std::sqrt(nbrs[p * k + k - 1].dist2);
+    // reach-dist(p, o) = max(d(p, o), k-dist(o)): a floor on k-dist is one on every reach-dist.
+    for (std::size_t p = 0; p < n; ++p) m.kdist_[rows[p]] = std::max(std::sqrt(nbrs[p * k + k - 1].dist2), m.reach_floor_);
     m.lrd_.resize(n);
     for (std::size_t p = 0; p < n; ++p) m.lrd_[rows[p]] = local_reachability(&nbrs[p * k], k, m.kdist_);
     std::vector<double> nof(n);
@@ -129,7 +133,8 @@ LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTraini
 }
 
 LofModel LofModel::from_parts(FeatureMatrix train, std::size_t neighbors, std::optional<double> contamination,
-                              double offset, std::vector<double> k_distance, std::vector<double> lrd) {
+                              double offset, std::vector<double> k_distance, std::vector<double> lrd,
+                              double reach_floor) {
     const std::size_t n = train.rows();
     if (n < 2 || neighbors < 1 || neighbors > n - 1) throw std::invalid_argument("neighbour count does not fit the rows");
     if (k_distance.size() != n || lrd.size() != n) throw std::invalid_argument("per-row state does not match the rows");
@@ -142,10 +147,14 @@ LofModel LofModel::from_parts(FeatureMatrix train, std::size_t neighbors, std::o
             throw std::invalid_argument("a k-distance or density is not a positive finite number");
     if (!train.numeric.allFinite()) throw std::invalid_argument("a training feature is not finite");
     if (!std::isfinite(offset)) throw std::invalid_argument("the offset is not finite");
+    if (!(reach_floor >= 0 && std::isfinite(reach_floor))) throw std::invalid_argument("the reachability floor is not 0 or more");
+    for (double d : k_distance)
+        if (d < reach_floor) throw std::invalid_argument("a k-distance is below the reachability floor");
     LofModel m;
     m.k_ = neighbors;
     m.contamination_ = contamination;
     m.offset_ = offset;
+    m.reach_floor_ = reach_floor;
     m.kdist_ = std::move(k_distance);
     m.lrd_ = std::move(lrd);
     m.index_ = std::make_unique<BlockedNeighborIndex>(train);

@@ -18,6 +18,10 @@ struct LofOptions {
     std::size_t neighbors = 20;
     std::optional<double> contamination = 0.1;  // nullopt means "auto"
     unsigned threads = 0;                       // 0: every core
+    // Reachability distances are at least this (in feature units): closer
+    // than this counts as the same place, so a tight cluster cannot make a
+    // small difference an outlier. 0 is scikit-learn's LOF.
+    double reach_floor = 0;
 };
 
 // What fit() learns about the training rows themselves.
@@ -40,7 +44,8 @@ public:
     // Rebuilds a fitted model from its saved state; throws std::invalid_argument
     // when the parts do not fit together.
     static LofModel from_parts(FeatureMatrix train, std::size_t neighbors, std::optional<double> contamination,
-                               double offset, std::vector<double> k_distance, std::vector<double> lrd);
+                               double offset, std::vector<double> k_distance, std::vector<double> lrd,
+                               double reach_floor = 0);
 
     // Scores each query row; out must have room for queries.rows().
     void score(const FeatureMatrix& queries, std::span<LofScore> out, unsigned threads = 0) const;
@@ -52,7 +57,8 @@ public:
     double offset() const { return offset_; }      // offset_: anomaly when score < offset
     double threshold() const { return -offset_; }  // the same rule as lof > threshold
     const FeatureMatrix& training() const { return train_; }
-    const std::vector<double>& k_distance() const { return kdist_; }
+    const std::vector<double>& k_distance() const { return kdist_; }  // floored at reach_floor()
+    double reach_floor() const { return reach_floor_; }
     const std::vector<double>& lrd() const { return lrd_; }
 
 private:
@@ -63,6 +69,7 @@ private:
     std::size_t k_ = 0;
     std::optional<double> contamination_;
     double offset_ = -1.5;
+    double reach_floor_ = 0;
     std::vector<double> kdist_;  // distance to each training row's k-th neighbour
     std::vector<double> lrd_;    // local reachability density of each training row
 };

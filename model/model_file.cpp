@@ -1,6 +1,8 @@
 #include "model/model_file.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -120,6 +122,12 @@ std::string serialize_model(const TrainedModel& model) {
     w.array(t.codes.data(), t.codes.size());
     w.array(lof.k_distance().data(), lof.k_distance().size());
     w.array(lof.lrd().data(), lof.lrd().size());
+    w.put<double>(lof.reach_floor());
+    w.put<std::uint64_t>(model.tail.rows);
+    w.put<double>(model.tail.rate_per_s);
+    w.put<double>(model.tail.initial);
+    w.put<std::uint64_t>(model.tail.top.size());
+    w.array(model.tail.top.data(), model.tail.top.size());
     w.put<std::uint64_t>(model.identities.size());
     for (const auto& [name, exes] : model.identities) {
         w.str(name);
@@ -153,6 +161,20 @@ std::string serialize_model(const TrainedModel& model) {
     out += h.out;
     out += w.out;
     return out;
+}
+
+double learned_rate(const CsvTable& table) {
+    const auto col = table.column_index("ts_end");
+    if (!col || table.rows() < 2) return 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const std::string_view cell = table.cell(row, *col);
+        double v = 0;
+        if (std::from_chars(cell.data(), cell.data() + cell.size(), v).ec != std::errc{}) continue;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    return hi > lo ? static_cast<double>(table.rows() - 1) / (hi - lo) : 0;
 }
 
 LearnedIdentities learn_identities(const CsvTable& table) {
@@ -244,6 +266,20 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
     std::vector<double> kdist(rows), lrd(rows);
     r.array(kdist.data(), rows, "lof.k_distance");
     r.array(lrd.data(), rows, "lof.lrd");
+    const double reach_floor = version >= 3 ? r.get<double>("lof.reach_floor") : 0.0;
+    ScoreTail tail;
+    if (version >= 3) {
+        tail.rows = r.get<std::uint64_t>("tail.rows");
+        tail.rate_per_s = r.get<double>("tail.rate_per_s");
+        tail.initial = r.get<double>("tail.initial");
+        tail.top.resize(r.count("tail.top", std::min<std::size_t>(max_items, tail.rows)));
+        r.array(tail.top.data(), tail.top.size(), "tail.top");
+        if (!(tail.rate_per_s >= 0 && std::isfinite(tail.rate_per_s)) || !std::isfinite(tail.initial))
+            r.fail("tail.rate_per_s", "the learned rate or the tail's start is not a finite number");
+        for (std::size_t i = 0; i < tail.top.size(); ++i)
+            if (!(tail.top[i] > tail.initial && std::isfinite(tail.top[i])) || (i > 0 && tail.top[i] > tail.top[i - 1]))
+                r.fail("tail.top", "the tail's scores are not finite, above its start and descending");
+    }
     LearnedIdentities identities;
     if (version >= 2) {
         const std::size_t names = r.count("identities", max_items);
@@ -293,8 +329,8 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
                             LofModel::from_parts(std::move(train), k,
                                                  auto_contamination ? std::nullopt : std::optional<double>(contamination),
-                                                 offset, std::move(kdist), std::move(lrd)),
-                            std::move(identities), std::move(reach)};
+                                                 offset, std::move(kdist), std::move(lrd), reach_floor),
+                            std::move(identities), std::move(tail), std::move(reach)};
     } catch (const std::invalid_argument& e) {
         throw fail("lof", std::string("corrupted model: ") + e.what());
     }

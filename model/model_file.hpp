@@ -16,12 +16,13 @@
 #include "model/csv_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
+#include "model/tail_threshold.hpp"
 #include "rules/reach_baseline.hpp"
 
 namespace netlof {
 
-// 2 added the learned identities, 3 the reach baseline; files of versions 1
-// and 2 are still read (without what they lack).
+// 2 added the learned identities, 3 the LOF reachability floor, the training
+// scores' tail and the reach baseline; files of versions 1 and 2 are still read (without what they lack).
 inline constexpr std::uint32_t kModelFormatVersion = 3;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
@@ -32,8 +33,12 @@ struct TrainedModel {
     FeaturePipeline pipeline;
     LofModel lof;
     LearnedIdentities identities;
+    ScoreTail tail;       // the training scores' tail, for a threshold from an alert budget
     ReachBaseline reach;  // what each executable reached while learning
 };
+
+// Connections a second in a table of records (by ts_end); 0 when it cannot say.
+double learned_rate(const CsvTable& table);
 
 // The identities of a table of connection records (columns process_name and
 // exe; none when it lacks them, as the notebook's CSV does). Unknown (empty)

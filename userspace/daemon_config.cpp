@@ -83,7 +83,7 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     c.file = file;
 
     const YAML::Node model = doc.require(root, "model", "config");
-    doc.check_map(model, "model", {"path", "pipeline", "neighbors", "contamination", "learn"});
+    doc.check_map(model, "model", {"path", "pipeline", "neighbors", "contamination", "reach_floor", "learn"});
     c.model.path = in.path(model, "path", true);
     c.model.pipeline = in.path(model, "pipeline", true);
     c.model.neighbors = in.integer(model, "neighbors", 20, 1, 1000);
@@ -96,6 +96,11 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
             if (!(v > 0 && v <= 0.5)) throw doc.error(n, "contamination", "must be a fraction in (0, 0.5] or auto");
             c.model.contamination = v;
         }
+    }
+    if (const YAML::Node n = model["reach_floor"]; n.IsDefined() && !n.IsNull()) {
+        const double v = doc.number(n, "reach_floor");
+        if (!(v >= 0 && v <= 100)) throw doc.error(n, "reach_floor", "must be a distance from 0 to 100 (feature units)");
+        c.model.reach_floor = v;
     }
     const YAML::Node learn = doc.require(model, "learn", "model");
     doc.check_map(learn, "model.learn", {"records", "duration"});
@@ -115,9 +120,25 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     }
 
     const YAML::Node alerts = doc.require(root, "alerts", "config");
-    doc.check_map(alerts, "alerts", {"path", "fold_window"});
+    doc.check_map(alerts, "alerts", {"path", "fold_window", "budget"});
     c.alerts.path = in.path(alerts, "path", true);
     c.alerts.fold_window_s = in.duration(alerts, "fold_window", 60, 0);
+    if (const YAML::Node n = alerts["budget"]; n.IsDefined() && !n.IsNull()) {
+        // "5/day", "1/hour", or off
+        const std::string s = doc.scalar(n, "budget");
+        const auto slash = s.find('/');
+        double count = 0;
+        const auto parsed = std::from_chars(s.data(), s.data() + (slash == std::string::npos ? 0 : slash), count);
+        const std::string per = slash == std::string::npos ? "" : s.substr(slash + 1);
+        if (s == "off") {
+            c.alerts.budget_per_day = 0;
+        } else if (parsed.ec != std::errc{} || parsed.ptr != s.data() + slash || !(count > 0) || !std::isfinite(count) ||
+                   (per != "day" && per != "hour")) {
+            throw doc.error(n, "budget", "expected false alerts a day or an hour, e.g. 5/day or 1/hour, or off");
+        } else {
+            c.alerts.budget_per_day = per == "day" ? count : count * 24;
+        }
+    }
 
     if (const YAML::Node records = root["records"]; records.IsDefined() && !records.IsNull()) {
         doc.check_map(records, "records", {"path"});

@@ -15,6 +15,11 @@
 
 namespace netlof {
 
+// model.reach_floor when the config leaves it out (make eval chose it).
+inline constexpr double kDefaultReachFloor = 0.5;
+// alerts.budget when the config leaves it out: false LOF alerts a day.
+inline constexpr double kDefaultBudgetPerDay = 20;
+
 struct DaemonConfig {
     std::string file;
     struct Model {
@@ -22,6 +27,7 @@ struct DaemonConfig {
         std::string pipeline;  // pipeline YAML used when learning
         std::size_t neighbors = 20;
         std::optional<double> contamination = 0.01;  // nullopt: auto
+        double reach_floor = kDefaultReachFloor;     // see LofOptions::reach_floor
         std::uint64_t learn_records = 0;             // learning ends at this many records...
         double learn_duration_s = 0;                 // ...or after this long (whichever is set first)
     } model;
@@ -29,6 +35,9 @@ struct DaemonConfig {
     struct Alerts {
         std::string path;
         double fold_window_s = 60;  // repeats of (process, destination, rule) folded this long
+        // False LOF alerts a quiet day may hold: sets the LOF threshold (0: off,
+        // model.contamination sets it instead).
+        double budget_per_day = kDefaultBudgetPerDay;
     } alerts;
     std::string records_path;  // optional record log
     struct Sensor {

@@ -17,6 +17,8 @@ LearnSettings learn_settings(const LoadedConfig& l) {
     s.pipeline = l.pipeline;
     s.neighbors = l.config.model.neighbors;
     s.contamination = l.config.model.contamination;
+    s.reach_floor = l.config.model.reach_floor;
+    s.budget_per_day = l.config.alerts.budget_per_day;
     s.records = l.config.model.learn_records;
     s.duration_s = l.config.model.learn_duration_s;
     return s;
@@ -47,6 +49,22 @@ void Detector::use_model(TrainedModel model) {
         throw InputError(std::move(d));
     }
     model_ = std::move(model);
+    lof_threshold_ = model_->lof.threshold();
+    BudgetThreshold b;
+    if (learn_.budget_per_day > 0 && budget_threshold(model_->tail, learn_.budget_per_day, &b)) {
+        lof_threshold_ = b.threshold;
+        threshold_note_ = fmt::format(
+            "threshold lof > {:.4g} from the alert budget of {:g} a day at the learned {:.3g} connections/s (the "
+            "training scores' tail above {:.4g}: generalized Pareto shape {:.3g}, scale {:.3g}; expected {:.2g} a day)",
+            b.threshold, learn_.budget_per_day, model_->tail.rate_per_s, b.fit.t, b.fit.xi, b.fit.sigma, b.expected_per_day);
+    } else if (learn_.budget_per_day > 0) {
+        threshold_note_ = fmt::format("threshold lof > {:.4g} from the model's contamination: it does not hold what an "
+                                      "alert budget needs (a learned connection rate and a tail of at least 10 scores)",
+                                      lof_threshold_);
+    } else {
+        threshold_note_ = fmt::format("threshold lof > {:.4g} from the model's contamination (alerts.budget is off)",
+                                      lof_threshold_);
+    }
     learned_csv_.clear();
     learned_csv_.shrink_to_fit();
 }
@@ -243,7 +261,7 @@ void Detector::score_batch(double now) {
     m.lof.score(batch_, scores_, 1);
     stats_.scored += rows;
     for (std::size_t row = 0; row < rows; ++row) {
-        if (!scores_[row].anomaly) continue;
+        if (!(scores_[row].lof > lof_threshold_)) continue;
         ++stats_.lof_anomalies;
         const ConnectionRecord& r = pending_[to_score_[row]];
         Alert a;
@@ -252,7 +270,7 @@ void Detector::score_batch(double now) {
         a.priority = "Notice";
         a.record = r;
         a.lof = scores_[row].lof;
-        a.threshold = m.lof.threshold();
+        a.threshold = lof_threshold_;
         // Explained before folding: a fold's summary carries its last repeat's why.
         const RecordCells& cells = cells_.fill(r);
         const auto text = [&cells](std::string_view column) {
@@ -281,11 +299,12 @@ TrainedModel Detector::fit_learned(std::vector<std::string>* warnings) const {
     LofOptions options;
     options.neighbors = learn_.neighbors;
     options.contamination = learn_.contamination;
+    options.reach_floor = learn_.reach_floor;
     LofTrainingResult result;
     LofModel lof = LofModel::fit(std::move(features), options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
     return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
-                        learn_reach(table)};
+                        score_tail(result.lof, learned_rate(table)), learn_reach(table)};
 }
 
 std::string Detector::state(double now) const {

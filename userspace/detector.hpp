@@ -26,6 +26,8 @@ struct LearnSettings {
     PipelineSpec pipeline;
     std::size_t neighbors = 20;
     std::optional<double> contamination = 0.01;
+    double reach_floor = 0;
+    double budget_per_day = 0;   // > 0: the LOF threshold from this alert budget (see model/tail_threshold.hpp)
     std::uint64_t records = 0;   // learning ends at this many records (0: not set)...
     double duration_s = 0;       // ...or after this long (0: not set), whichever comes first
     std::uint64_t max_records = 1000000;  // bound on what learning keeps in memory
@@ -63,6 +65,9 @@ public:
     // Throws InputError when its pipeline reads columns records do not have.
     void use_model(TrainedModel model);
     bool detecting() const { return model_.has_value(); }
+    // The LOF threshold in use and where it came from, for the log.
+    double lof_threshold() const { return lof_threshold_; }
+    const std::string& threshold_note() const { return threshold_note_; }
 
     // SIGHUP: new rules and fold window; folds in progress are reported first.
     void set_rules(Allowlist allowlist, double fold_window_s, double now);
@@ -105,6 +110,8 @@ private:
     LearnSettings learn_;
     AlertHandler handler_;
     std::optional<TrainedModel> model_;
+    double lof_threshold_ = 1.5;
+    std::string threshold_note_;
 
     // Slots are reused between batches (assigning into a record keeps its
     // strings' capacity), so queuing does not allocate once warmed up.

@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
     train_cmd->add_option("--out", train.out, "Model file to write")->required();
     train_cmd->add_option("--neighbors", train.neighbors, "k, the number of neighbours")->capture_default_str();
     train_cmd->add_option("--contamination", train.contamination, "Fraction in (0, 0.5] or auto")->capture_default_str();
+    train_cmd->add_option("--reach-floor", train.reach_floor,
+                          "Smallest reachability distance, in feature units (0: scikit-learn's LOF; the daemon's model.reach_floor)")
+        ->capture_default_str();
     train_cmd->add_option("--labels-out", train.labels_out, "Write lof,anomaly for every training row");
     train_cmd->add_option("--threads", train.threads, "Worker threads (0: every core)")->capture_default_str();
     train_cmd->add_flag("--timings", train.timings, "Print phase timings to stderr");

@@ -56,6 +56,8 @@ int run_train(const TrainCommand& cmd) {
     options.neighbors = cmd.neighbors;
     options.contamination = parse_contamination(cmd.contamination);
     options.threads = cmd.threads;
+    if (!(cmd.reach_floor >= 0 && std::isfinite(cmd.reach_floor))) option_error("--reach-floor", "must be 0 or more");
+    options.reach_floor = cmd.reach_floor;
 
     PhaseTimer timer(cmd.timings);
     const PipelineSpec spec = parse_pipeline_yaml(read_input_file(cmd.pipeline), cmd.pipeline);
@@ -76,7 +78,8 @@ int run_train(const TrainCommand& cmd) {
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
 
     write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof),
-                                                            learn_identities(table), learn_reach(table)}));
+                                                            learn_identities(table),
+                                                            score_tail(result.lof, learned_rate(table)), learn_reach(table)}));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);

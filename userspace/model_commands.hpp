@@ -21,6 +21,7 @@ struct TrainCommand {
     std::string out;
     std::size_t neighbors = 20;
     std::string contamination = "0.1";  // a fraction in (0, 0.5] or "auto"
+    double reach_floor = 0;             // 0: scikit-learn's LOF
     std::string labels_out;
     unsigned threads = 0;
     bool timings = false;

@@ -53,9 +53,9 @@ int run_replay(const ReplayCommand& cmd) {
     std::error_code ec;
     if (!cmd.model.empty() || std::filesystem::exists(model_path, ec)) {
         TrainedModel m = deserialize_model(read_trusted_file(model_path, trust, kMaxModelBytes), model_path);
-        log_line(fmt::format("replay: using model {} ({} training rows, threshold lof > {:.6g})", model_path,
-                             m.lof.training().rows(), m.lof.threshold()));
+        log_line(fmt::format("replay: using model {} ({} training rows)", model_path, m.lof.training().rows()));
         detector.use_model(std::move(m));
+        log_line("replay: " + detector.threshold_note());
     } else {
         log_line(fmt::format("replay: no model at {}: learning from the replayed records as the daemon would", model_path));
     }
@@ -70,10 +70,11 @@ int run_replay(const ReplayCommand& cmd) {
             std::vector<std::string> warnings;
             TrainedModel m = detector.fit_learned(&warnings);
             for (const std::string& w : warnings) log_line("replay: learning: " + w);
-            log_line(fmt::format("replay: learned from {} records (threshold lof > {:.6g}); detecting from the next record on",
-                                 detector.learned_records(), m.lof.threshold()));
+            log_line(fmt::format("replay: learned from {} records; detecting from the next record on",
+                                 detector.learned_records()));
             if (!cmd.model_out.empty()) write_output_file(cmd.model_out, serialize_model(m), 0600);
             detector.use_model(std::move(m));
+            log_line("replay: " + detector.threshold_note());
         }
     }
     detector.flush_folds(now);

@@ -148,9 +148,10 @@ void Daemon::load_model_if_present() {
     // A model that is there but unreadable is the operator's to fix: refusing
     // to start beats silently learning over it.
     TrainedModel m = deserialize_model(read_trusted_file(config_.model.path, trust(), kMaxModelBytes), config_.model.path);
-    log_line(fmt::format("loaded model {}: {} training rows, k {}, threshold lof > {:.6g}, pipeline {}", config_.model.path,
-                         m.lof.training().rows(), m.lof.neighbors(), m.lof.threshold(), m.pipeline_file));
+    log_line(fmt::format("loaded model {}: {} training rows, k {}, pipeline {}", config_.model.path,
+                         m.lof.training().rows(), m.lof.neighbors(), m.pipeline_file));
     detector_.use_model(std::move(m));
+    log_line(detector_.threshold_note());
 }
 
 void Daemon::on_record(const ConnectionRecord& r) {
@@ -224,9 +225,10 @@ void Daemon::finish_learning() {
     // Written (atomically) before it is used: a restart finds what is detecting now.
     write_output_file(config_.model.path, bytes, 0600);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log_line(fmt::format("learned from {} records in {:.2f} s; model written to {} (threshold lof > {:.6g}); detecting",
-                         detector_.learned_records(), secs, config_.model.path, m.lof.threshold()));
+    log_line(fmt::format("learned from {} records in {:.2f} s; model written to {}; detecting",
+                         detector_.learned_records(), secs, config_.model.path));
     detector_.use_model(std::move(m));
+    log_line(detector_.threshold_note());
     sd_notify(0, "STATUS=detecting");
 }
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "tests/test_support.hpp"
+#include "userspace/daemon_config.hpp"
 #include "userspace/record_writer.hpp"
 
 using nlohmann::json;
@@ -134,7 +135,8 @@ TEST_CASE("replay learns as the daemon does, then alerts at the records' own tim
     CHECK(test::read_text(s.dir + "/again.jsonl") == test::read_text(s.dir + "/alerts.jsonl"));
     s.write_records(normal_traffic());
     const auto trained = test::run_netlof({"train", "--pipeline", s.dir + "/pipeline.yaml", "--in", s.dir + "/records.jsonl",
-                                           "--out", s.dir + "/trained.bin", "--contamination", "auto"});
+                                           "--out", s.dir + "/trained.bin", "--contamination", "auto",
+                                           "--reach-floor", std::to_string(kDefaultReachFloor)});
     REQUIRE(trained.status == 0);
     CHECK(test::read_text(s.dir + "/trained.bin") == test::read_text(s.dir + "/learned.bin"));
     // That model given back: no learning, the same alerts for what followed learning.

@@ -15,9 +15,10 @@ model:
   pipeline: /etc/netlof/pipeline.yaml
   neighbors: 25
   contamination: auto
+  reach_floor: 0.25
   learn: {records: 5000, duration: 24h}
 allowlist: [allow.yaml, /etc/netlof/more.yaml]
-alerts: {path: /var/log/netlof/alerts.jsonl, fold_window: 2m}
+alerts: {path: /var/log/netlof/alerts.jsonl, fold_window: 2m, budget: 2/hour}
 records: {path: /var/log/netlof/records.jsonl}
 sensor: {max_sockets: 1024, max_udp_flows: 512, ringbuf_kib: 1024, udp_idle: 10s, flush_interval: 1m}
 stats_interval: 30s
@@ -53,6 +54,8 @@ TEST_CASE("a complete config reads into every field; relative paths follow the c
     CHECK(c.model.learn_duration_s == 86400.0);
     CHECK(c.allowlists == std::vector<std::string>{"/etc/netlof/allow.yaml", "/etc/netlof/more.yaml"});
     CHECK(c.alerts.fold_window_s == 120.0);
+    CHECK(c.alerts.budget_per_day == 48.0);
+    CHECK(c.model.reach_floor == 0.25);
     CHECK(c.records_path == "/var/log/netlof/records.jsonl");
     CHECK(c.sensor.max_sockets == 1024);
     CHECK(c.sensor.ringbuf_kib == 1024);
@@ -61,6 +64,12 @@ TEST_CASE("a complete config reads into every field; relative paths follow the c
     const DaemonConfig d = parse_daemon_config(minimal(), "/x/y.yaml");
     CHECK(d.model.contamination == 0.01);
     CHECK(d.records_path.empty());
+    CHECK(d.alerts.budget_per_day == kDefaultBudgetPerDay);
+    CHECK(d.model.reach_floor == kDefaultReachFloor);
+    CHECK(parse_daemon_config("model:\n  path: m\n  pipeline: p\n  learn: {records: 9}\nalerts: {path: a, budget: off}\n",
+                              "/x.yaml").alerts.budget_per_day == 0);
+    CHECK(parse_daemon_config("model:\n  path: m\n  pipeline: p\n  learn: {records: 9}\nalerts: {path: a, budget: 0.5/day}\n",
+                              "/x.yaml").alerts.budget_per_day == 0.5);
 }
 
 TEST_CASE("bad configs name line, column and field", "[daemon_config]") {
@@ -79,6 +88,11 @@ TEST_CASE("bad configs name line, column and field", "[daemon_config]") {
     CHECK(config_error("model:\n  path: m\n  pipeline: p\n  contamination: 0.7\n  learn: {records: 9}\nalerts: {path: a}\n").line == 4);
     CHECK(config_error("model:\n  path: m\n  pipeline: p\n  neighbors: 0\n  learn: {records: 9}\nalerts: {path: a}\n").field == "neighbors");
     CHECK(config_error(minimal("model: {}\n")).field == "model");  // duplicate key
+    for (const char* budget : {"5", "5/week", "0/day", "-1/day", "x/day", "/day", "5 /day"})
+        CHECK(config_error("model:\n  path: m\n  pipeline: p\n  learn: {records: 9}\nalerts: {path: a, budget: \"" +
+                           std::string(budget) + "\"}\n").field == "budget");
+    CHECK(config_error("model:\n  path: m\n  pipeline: p\n  reach_floor: -1\n  learn: {records: 9}\nalerts: {path: a}\n").field ==
+          "reach_floor");
     CHECK(config_error("").message.find("empty") != std::string::npos);
 }
 

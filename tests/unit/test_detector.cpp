@@ -295,6 +295,36 @@ TEST_CASE("detector: a program that met many networks once while learning is not
     CHECK(h.detector.stats().new_destinations == 20);
 }
 
+TEST_CASE("detector: with an alert budget the LOF threshold comes from the training scores' tail", "[detector]") {
+    std::vector<ConnectionRecord> traffic = normal_traffic(2000);
+    for (std::size_t i = 0; i < traffic.size(); ++i) traffic[i].ts_end = 1764100000 + 0.5 * static_cast<double>(i);  // 2 a second
+    LearnSettings s = learn(2000);
+    s.budget_per_day = 1;
+    Harness h(s);
+    h.feed(traffic, 10);
+    TrainedModel m = h.detector.fit_learned();
+    CHECK(m.tail.rate_per_s == Approx(2));
+    CHECK(m.tail.rows == 2000);
+    BudgetThreshold b;
+    REQUIRE(budget_threshold(m.tail, 1, &b));
+    h.detector.use_model(std::move(m));
+    CHECK(h.detector.lof_threshold() == b.threshold);
+    CHECK(h.detector.lof_threshold() > 1.5);
+    CHECK(h.detector.threshold_note().find("from the alert budget of 1 a day") != std::string::npos);
+    // An anomaly is judged against it, and says so.
+    h.alerts.clear();
+    h.feed({record("nginx", "192.0.2.10", 8080, 800000000, 30000, 0.05)}, 20);
+    REQUIRE(h.alerts.size() == 1);
+    CHECK(*h.alerts[0].threshold == b.threshold);
+    // Off: the model's own threshold (auto: 1.5).
+    LearnSettings off = learn(2000);
+    Harness h2(off);
+    h2.feed(traffic, 10);
+    h2.detector.use_model(h2.detector.fit_learned());
+    CHECK(h2.detector.lof_threshold() == 1.5);
+    CHECK(h2.detector.threshold_note().find("alerts.budget is off") != std::string::npos);
+}
+
 TEST_CASE("detector refuses a model whose pipeline reads what records lack", "[detector]") {
     Harness h(learn(300));
     h.feed(normal_traffic(300), 1);

@@ -157,3 +157,24 @@ TEST_CASE("LOF refuses what scikit-learn refuses", "[lof_model]") {
     CHECK_THROWS_AS(LofModel::fit(two, {20, 0.0, 1}), std::invalid_argument);
     CHECK_NOTHROW(LofModel::fit(two, {20, 0.5, 1}));
 }
+
+TEST_CASE("a reachability floor: a tight cluster cannot make a small step an outlier, a large one still is",
+          "[lof_model]") {
+    // 200 points within 0.001 of the origin, in one dimension.
+    FeatureMatrix train;
+    train.numeric.resize(200, 1);
+    for (Eigen::Index i = 0; i < 200; ++i) train.numeric(i, 0) = 0.001 * static_cast<double>(i) / 200.0;
+    FeatureMatrix q;
+    q.numeric.resize(2, 1);
+    q.numeric(0, 0) = 0.05;  // a small step: a scheduler hiccup
+    q.numeric(1, 0) = 5.0;   // ten times the floor away
+    std::vector<LofScore> plain(2), floored(2);
+    LofModel::fit(train, {20, std::nullopt, 1, 0}).score(q, plain, 1);
+    LofModel::fit(train, {20, std::nullopt, 1, 0.5}).score(q, floored, 1);
+    CHECK(plain[0].lof > 50);             // scikit-learn's LOF: a hiccup is a huge outlier
+    CHECK(floored[0].lof == Approx(1.0).epsilon(0.11));  // within the floor: the same place
+    CHECK(floored[1].lof > 9);            // still an outlier by about distance / floor
+    // A floor of 0 is scikit-learn's LOF exactly (the fixtures above hold it to 1e-9).
+    LofModel zero = LofModel::fit(train, {20, std::nullopt, 1, 0});
+    CHECK(zero.reach_floor() == 0);
+}

@@ -15,14 +15,16 @@ TrainedModel small_model() {
     const PipelineSpec spec = parse_pipeline_yaml(test::read_text(dir + "pipeline.yaml"), "pipeline.yaml");
     const CsvTable train = test::read_csv(dir + "train.csv");
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
-    LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1});
+    LofTrainingResult result;
+    LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1, 0.25}, &result);
     const CsvTable records = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
                                              "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
                                              "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
                                              "nl,/a,2001:db8::7,443,tcp\n"
                                              "nl,,::ffff:198.51.100.4,80,tcp\n", "r.csv");
     return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof),
-                        {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}, learn_reach(records)};
+                        {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}, score_tail(result.lof, 2.5),
+                        learn_reach(records)};
 }
 
 Diagnostic load_error(const std::string& bytes) {
@@ -47,6 +49,9 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.lof.offset() == m.lof.offset());
     CHECK(back.identities == m.identities);
     CHECK(back.reach == m.reach);
+    CHECK(back.lof.reach_floor() == 0.25);
+    CHECK(back.tail.top == m.tail.top);
+    CHECK(back.tail.rate_per_s == 2.5);
     CHECK(back.reach.profiles().size() == 3);
     CHECK(serialize_model(back) == bytes);
     const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
@@ -128,17 +133,22 @@ TEST_CASE("version 1 and 2 files (no identities, no reach baseline) are still re
     m.identities.clear();
     m.reach = ReachBaseline{};
     const std::string v3 = serialize_model(m);
-    std::string v2 = v3.substr(0, v3.size() - 8);  // version 3 ends with the reach count (0)
-    v2[8] = 2;
-    const std::uint64_t payload2 = v2.size() - 32;
-    std::memcpy(v2.data() + 16, &payload2, 8);
-    fix_checksum(v2);
-    CHECK(deserialize_model(v2, "v2.bin").reach.profiles().empty());
-    std::string v1 = v3.substr(0, v3.size() - 16);  // version 2 ended with the identity count (0)
-    v1[8] = 1;
-    const std::uint64_t payload = v1.size() - 32;
-    std::memcpy(v1.data() + 16, &payload, 8);
-    fix_checksum(v1);
+    // Version 3 put the floor and the tail between the LOF state and the
+    // identities, and ends with the identity and reach counts (both 0 here).
+    const std::size_t tail_bytes = 8 + 8 + 8 + 8 + 8 + 8 * m.tail.top.size();
+    const std::size_t lof_end = v3.size() - 16 - tail_bytes;
+    const auto with_version = [](std::string bytes, char version) {
+        bytes[8] = version;
+        const std::uint64_t payload = bytes.size() - 32;
+        std::memcpy(bytes.data() + 16, &payload, 8);
+        fix_checksum(bytes);
+        return bytes;
+    };
+    const TrainedModel v2 = deserialize_model(with_version(v3.substr(0, lof_end) + v3.substr(lof_end + tail_bytes, 8), 2), "v2.bin");
+    CHECK(v2.reach.profiles().empty());
+    CHECK(v2.tail.top.empty());
+    CHECK(v2.lof.reach_floor() == 0);
+    const std::string v1 = with_version(v3.substr(0, lof_end), 1);
     const TrainedModel back = deserialize_model(v1, "old.bin");
     CHECK(back.identities.empty());
     CHECK(back.lof.offset() == m.lof.offset());
