@@ -118,6 +118,18 @@ void write_output_file(const std::string& path, std::string_view data, unsigned 
         if (!std::cout) fail(path, "cannot write to standard output", EIO);
         return;
     }
+    // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written as it is:
+    // renaming a file over it would replace /dev/null itself when run as root.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) fail(path, "cannot open for writing", errno);
+        const bool ok = write_all(fd, data);
+        const int err = errno;
+        ::close(fd);
+        if (!ok) fail(path, "cannot write", err);
+        return;
+    }
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) fail(path, "cannot create " + tmp, errno);

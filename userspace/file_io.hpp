@@ -22,7 +22,8 @@ inline constexpr std::size_t kMaxModelBytes = std::size_t{1} << 30;
 // the user running netlof) and not writable by group or others. Throws
 // InputError naming the file and what is wrong.
 std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_bytes);
-// Replaces path with data atomically; "-" writes to standard output.
+// Replaces path with data atomically; "-" writes to standard output, and a
+// path that is not a regular file (/dev/null, a FIFO) is written in place.
 // Throws InputError (exit status 2) when the file cannot be written.
 void write_output_file(const std::string& path, std::string_view data, unsigned mode = 0644);
 
