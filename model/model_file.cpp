@@ -149,6 +149,16 @@ std::string serialize_model(const TrainedModel& model) {
             w.put(count);
         }
     }
+    w.put<std::uint64_t>(model.windows.size());
+    for (const auto& [subject, learned] : model.windows) {
+        w.str(subject);
+        for (const auto& scale : learned)
+            for (const WindowLimit& l : scale) {
+                w.put(l.mean);
+                w.put(l.sd);
+                w.put(l.max);
+            }
+    }
 
     std::string out(kMagic, sizeof kMagic);
     Writer h;
@@ -324,13 +334,30 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         }
         reach.index();
     }
+    WindowBaseline windows;
+    if (version >= 3) {
+        const std::size_t subjects = r.count("windows", max_items);
+        for (std::size_t i = 0; i < subjects; ++i) {
+            std::string subject = r.str("windows.subject");
+            LearnedWindows learned;
+            for (auto& scale : learned)
+                for (WindowLimit& l : scale) {
+                    l.mean = r.get<double>("windows.mean");
+                    l.sd = r.get<double>("windows.sd");
+                    l.max = r.get<double>("windows.max");
+                    if (!(l.mean >= 0 && l.sd >= 0 && l.max >= 0 && std::isfinite(l.mean + l.sd + l.max)))
+                        r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
+                }
+            if (!windows.emplace(std::move(subject), learned).second) r.fail("windows.subject", "a subject is listed twice");
+        }
+    }
     if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
     try {
         return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
                             LofModel::from_parts(std::move(train), k,
                                                  auto_contamination ? std::nullopt : std::optional<double>(contamination),
                                                  offset, std::move(kdist), std::move(lrd), reach_floor),
-                            std::move(identities), std::move(tail), std::move(reach)};
+                            std::move(identities), std::move(tail), std::move(reach), std::move(windows)};
     } catch (const std::invalid_argument& e) {
         throw fail("lof", std::string("corrupted model: ") + e.what());
     }

@@ -17,12 +17,13 @@
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 #include "model/tail_threshold.hpp"
+#include "rules/behaviour_windows.hpp"
 #include "rules/reach_baseline.hpp"
 
 namespace netlof {
 
 // 2 added the learned identities, 3 the LOF reachability floor, the training
-// scores' tail and the reach baseline; files of versions 1 and 2 are still read (without what they lack).
+// scores' tail, the reach baseline and the learned windows; files of versions 1 and 2 are still read (without what they lack).
 inline constexpr std::uint32_t kModelFormatVersion = 3;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
@@ -35,6 +36,7 @@ struct TrainedModel {
     LearnedIdentities identities;
     ScoreTail tail;       // the training scores' tail, for a threshold from an alert budget
     ReachBaseline reach;  // what each executable reached while learning
+    WindowBaseline windows;  // each program's sums over one and ten minutes while learning
 };
 
 // Connections a second in a table of records (by ts_end); 0 when it cannot say.

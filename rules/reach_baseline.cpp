@@ -66,6 +66,8 @@ ReachKey reach_key(const Endpoint& dst, std::string_view proto) {
     return k;
 }
 
+NetworkKey network_key(const ReachKey& k) { return {k.family, network_of(k)}; }
+
 std::string network_text(const ReachKey& k) {
     return fmt::format("{}/{}", address_text(k, network_of(k)), k.family == 4 ? 24 : 64);
 }
@@ -116,7 +118,7 @@ void ReachBaseline::index() {
         p.networks.clear();
         p.ports.clear();
         for (const auto& [k, n] : p.destinations) {
-            p.networks[{k.family, network_of(k)}] += n;
+            p.networks[network_key(k)] += n;
             p.ports[{k.proto, k.port}] += n;
         }
         const auto once = [](const auto& counts) {
@@ -144,7 +146,7 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     n.profile = &p;
     add_name(p, name);
     if (p.destinations.count(k) != 0) return n;
-    const std::pair<std::uint8_t, std::array<std::uint8_t, 16>> net{k.family, network_of(k)};
+    const NetworkKey net = network_key(k);
     const std::pair<std::uint8_t, std::uint16_t> port{k.proto, k.port};
     const bool network_known = p.networks.count(net) != 0, port_known = p.ports.count(port) != 0;
     (p.wanders_networks ? n.expected_network : n.new_network) = !network_known;

@@ -44,6 +44,9 @@ struct ReachKey {
 // "tcp" -> IPPROTO_TCP, "udp" -> IPPROTO_UDP, anything else -> 0.
 std::uint8_t proto_number(std::string_view proto);
 ReachKey reach_key(const Endpoint& dst, std::string_view proto);
+// (family, masked address): the network novelty compares.
+using NetworkKey = std::pair<std::uint8_t, std::array<std::uint8_t, 16>>;
+NetworkKey network_key(const ReachKey& k);
 // "10.1.2.0/24", "2001:db8:0:1::/64": the network novelty compares.
 std::string network_text(const ReachKey& k);
 // "10.1.2.3:443", "[2001:db8::1]:53": as an allowlist writes a destination.
@@ -52,14 +55,14 @@ std::string destination_text(const ReachKey& k);
 std::string port_text(const ReachKey& k);
 
 inline constexpr double kWanderingShare = 0.01;
-inline constexpr std::uint32_t kWanderingEvidence = 3;
+inline constexpr std::uint32_t kWanderingEvidence = 2;
 
 struct ReachProfile {
     std::vector<std::string> names;  // process names it ran under (sorted, unique)
     // Exact destinations -> connections while learning (0: joined after).
     std::map<ReachKey, std::uint32_t> destinations;
     // Derived from destinations (see ReachBaseline::index()).
-    std::map<std::pair<std::uint8_t, std::array<std::uint8_t, 16>>, std::uint32_t> networks;  // (family, masked addr)
+    std::map<NetworkKey, std::uint32_t> networks;
     std::map<std::pair<std::uint8_t, std::uint16_t>, std::uint32_t> ports;                    // (proto, port)
     std::uint64_t learned_connections = 0;
     bool wanders_networks = false, wanders_ports = false;

@@ -21,7 +21,7 @@ mkdir -p "$out/etc"
 install -m 0644 "$here/configs/allowlist.yaml" "$here/configs/allowlist-demo.yaml" "$here/configs/pipeline-default.yaml" "$out/etc/"
 sed -e "\|/etc/netlof/allowlist.yaml|a\\  - $out/etc/allowlist-demo.yaml" \
     -e "s|/etc/netlof|$out/etc|g" -e "s|/var/lib/netlof|$out/state|g" -e "s|/var/log/netlof|$out/log|g" \
-    -e "s|learn: {records: 20000, duration: 24h}|learn: {records: 240, duration: 24h}|" \
+    -e "s|learn: {[^}]*}|learn: {records: 240, duration: 24h}|" \
     -e "s|stats_interval: 5m|stats_interval: 30s|" "$here/configs/netlof.yaml" > "$out/netlof.yaml"
 chmod 0644 "$out/netlof.yaml"
 "$netlof" check-config "$out/netlof.yaml"

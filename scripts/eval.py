@@ -10,7 +10,8 @@ alert lines against the labels. Beside netlof:
   - IsolationForest (scikit-learn) on the default pipeline's features,
     fitted on what netlof learned from, with its threshold set so it makes
     as many false alerts as netlof (at least one), a favour netlof does not get.
-An attack kind is detected when at least one of its connections is alerted.
+An attack kind is detected when at least one of its connections is alerted
+(for a window rule: when the window held one of its connections).
 """
 import argparse
 import json
@@ -72,14 +73,16 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--records", help="labelled records to use instead of generating them")
+    ap.add_argument("--learn-hours", type=float, default=14, help="benign traffic before the first attack")
+    ap.add_argument("--detect-hours", type=float, default=4)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a model setting to change from the shipped config, to compare (e.g. reach_floor=0)")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     records_path = a.records or os.path.join(a.workdir, "records.jsonl")
     if not a.records:
-        subprocess.run([sys.executable, os.path.join(HERE, "eval_traffic.py"), "--seed", str(a.seed), "--out", records_path],
-                       check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "eval_traffic.py"), "--seed", str(a.seed), "--out", records_path,
+                        "--learn-hours", str(a.learn_hours), "--detect-hours", str(a.detect_hours)], check=True)
     records = [json.loads(line) for line in open(records_path)]
     records.sort(key=lambda r: r["ts_end"])  # the order replay judges them in
 
@@ -100,11 +103,28 @@ def main():
     kinds = sorted({r["label"] for r in judged} - {"benign"})
     label_of = {record_key(r): r["label"] for r in records}
 
-    # netlof: every alert line, matched to the record it names.
+    # netlof: every alert line, matched to the record it names. A window
+    # rule speaks for its whole window: it is the attack's when the window
+    # held one of the attack's connections, whichever record crossed the limit.
+    attacks_by_program = {}
+    for r in judged:
+        if r["label"] != "benign":
+            attacks_by_program.setdefault((r["process_name"], r["exe"]), []).append((r["ts_end"], r["label"]))
+
+    def window_label(alert):
+        seconds = float(re.search(r"within (\d+) s", alert["why"][0]).group(1))
+        end = float(alert["record"]["ts_end"])
+        for ts, label in attacks_by_program.get((alert["record"]["process_name"], alert["record"]["exe"]), []):
+            if end - seconds <= ts <= end:
+                return label
+        return None
+
     netlof_lines, netlof_rules = [], {}
     for line in open(alerts_path):
         alert = json.loads(line)
         label = label_of.get(record_key(alert["record"]), "unmatched")
+        if label == "benign" and alert["rule"] in ("volume_spike", "connection_burst", "fan_out"):
+            label = window_label(alert) or label
         netlof_lines.append((label, alert["rule"]))
         netlof_rules.setdefault(label, set()).add(alert["rule"])
     if any(label == "unmatched" for label, _ in netlof_lines):

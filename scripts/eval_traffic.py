@@ -160,12 +160,20 @@ class Scenario:
             for i in range(300):
                 r.conn(start + i * 0.2, "systemd-resolve", "/usr/lib/systemd/systemd-resolved", "10.0.0.53", 53,
                        r.rng.randint(180, 250), r.rng.randint(200, 400), proto="udp", label="dns_tunnel", rtt=0.004)
-            # Slow exfiltration: ten of a known process's connections to its
-            # usual database, each about three times its usual upload.
+            # Slow exfiltration spread over normal-looking connections to a
+            # known process's usual host: each connection within a few times
+            # its usual upload, many more of them than usual. Alternately the
+            # busy app server (hundreds over half an hour) and the quiet agent
+            # (a dozen or so at about three times its report, within ten minutes).
             start = r.attack_time()
-            for i in range(10):
-                r.conn(start + i * 120 + r.rng.uniform(0, 60), "gunicorn", "/usr/bin/python3.11", "10.0.2.5", 5432,
-                       r.lognormal(1200, 0.3), r.lognormal(6000, 1.2), label="slow_exfil", rtt=0.0008)
+            if r.rng.random() < 0.5:
+                for i in range(r.rng.randint(1500, 3000)):
+                    r.conn(start + r.rng.uniform(0, 1800), "gunicorn", "/usr/bin/python3.11", "10.0.2.5", 5432,
+                           r.lognormal(1200, 0.3), r.lognormal(3000, 0.5), label="slow_exfil", rtt=0.0008)
+            else:
+                for i in range(r.rng.randint(10, 20)):
+                    r.conn(start + r.rng.uniform(0, 600), "telegraf", "/usr/bin/telegraf", "10.0.3.10", 8086,
+                           r.lognormal(7500, 0.1), r.lognormal(200, 0.05), label="slow_exfil", rtt=0.001)
             # A process calling itself telegraf, run from elsewhere.
             r.conn(r.attack_time(), "telegraf", "/dev/shm/.t", "10.0.3.10", 8086, r.lognormal(2500, 0.1),
                    r.lognormal(200, 0.05), label="masquerade", rtt=0.001)
@@ -174,7 +182,7 @@ class Scenario:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--learn-hours", type=float, default=2)
+    ap.add_argument("--learn-hours", type=float, default=14)
     ap.add_argument("--detect-hours", type=float, default=4)
     ap.add_argument("--instances", type=int, default=3, help="times each attack kind is made")
     ap.add_argument("--out", required=True)

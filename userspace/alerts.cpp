@@ -248,7 +248,8 @@ bool AlertFolder::admit(const Alert& a) {
     // A masquerade and novelty are about the process, wherever it connects
     // (each new destination is new once: its repeats would never fold).
     const bool per_process = a.rule == "process_masquerade" || a.rule == "new_process" || a.rule == "new_destination" ||
-                             a.rule == "new_port";
+                             a.rule == "new_port" || a.rule == "volume_spike" || a.rule == "connection_burst" ||
+                             a.rule == "fan_out";
     const Key key = per_process ? Key{a.record.process_name, a.record.exe, 0, a.rule}
                                 : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
     auto it = windows_.find(key);

@@ -17,7 +17,7 @@ namespace netlof {
 
 struct Alert {
     double time = 0;        // unix seconds
-    std::string rule;       // allowlist_violation, process_masquerade, new_process, new_destination, new_port, lof_anomaly
+    std::string rule;       // allowlist_violation, process_masquerade, new_process, new_destination, new_port, volume_spike, connection_burst, fan_out, lof_anomaly
     std::string priority;   // Falco's: Emergency .. Debug
     ConnectionRecord record;
     std::optional<double> lof, threshold;
@@ -92,8 +92,8 @@ private:
 };
 
 // Folds repeats of the same (process, destination, rule) inside a window (for
-// process_masquerade and the novelty rules: the same process name and
-// executable, any destination): the
+// process_masquerade, the novelty rules and the window rules: the same
+// process name and executable, any destination): the
 // first is let through at once, the rest are counted, and when the window
 // ends one more alert carries their count. Nothing is dropped silently; the
 // table is bounded, and a full table ends the oldest window early.

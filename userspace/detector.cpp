@@ -155,10 +155,8 @@ std::string learned_ones(const Map& m, Text text) {
 
 }  // namespace
 
-void Detector::judge_novelty(const ConnectionRecord& r, const Endpoint& dst, AllowVerdict verdict, bool masquerade,
+void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade,
                              double now) {
-    ReachBaseline::subject_into(r.process_name, r.exe, subject_);
-    const ReachKey key = reach_key(dst, r.proto);
     const Novelty n = model_->reach.observe(subject_, r.process_name, key);
     if (n.expected_network || n.expected_port) ++stats_.novelty_expected;
     if (!n.new_subject && !n.new_network && !n.new_port) return;
@@ -207,6 +205,43 @@ void Detector::judge_novelty(const ConnectionRecord& r, const Endpoint& dst, All
     if (folder_.admit(a)) emit(a);
 }
 
+namespace {
+
+// "130.2 KB" and the like: sums an operator reads at a glance.
+std::string amount(WindowMetric m, double v) {
+    if (m != WindowMetric::BytesSent) return fmt::format("{:.0f}", v);
+    if (v < 1024) return fmt::format("{:.0f} B", v);
+    if (v < 1024 * 1024) return fmt::format("{:.1f} KiB", v / 1024);
+    return fmt::format("{:.1f} MiB", v / (1024 * 1024));
+}
+
+}  // namespace
+
+void Detector::judge_windows(const ConnectionRecord& r, const ReachKey& key, double now) {
+    for (const WindowFinding& f : windows_.add(model_->windows, subject_, r.ts_end, r.bytes_sent, key)) {
+        ++stats_.window_alerts;
+        Alert a;
+        a.time = now;
+        a.rule = std::string(window_rule(f.metric));
+        a.priority = "Notice";
+        a.record = r;
+        const std::string who = r.exe.empty() ? fmt::format("process '{}'", r.process_name)
+                                              : fmt::format("{} (process name '{}')", r.exe, r.process_name);
+        const char* what = f.metric == WindowMetric::BytesSent ? "sent" : f.metric == WindowMetric::Connections
+                                                                            ? "made connections:"
+                                                                            : "reached networks:";
+        a.why.push_back(fmt::format("{} {} {} within {:g} s", who, what, amount(f.metric, f.value), f.seconds));
+        if (model_->windows.count(subject_) == 0)
+            a.why.push_back(fmt::format("it made no connection while learning; the limit for such a program is {}",
+                                        amount(f.metric, f.limit)));
+        else
+            a.why.push_back(fmt::format("while learning: at most {} in any {:g} s (mean {}, sd {}); the limit is {}",
+                                        amount(f.metric, f.learned.max), f.seconds, amount(f.metric, f.learned.mean),
+                                        amount(f.metric, f.learned.sd), amount(f.metric, f.limit)));
+        if (folder_.admit(a)) emit(a);
+    }
+}
+
 void Detector::process(double now) {
     if (learn_start_ < 0) learn_start_ = now;
     to_score_.clear();
@@ -226,7 +261,12 @@ void Detector::process(double now) {
             }
             continue;
         }
-        if (dst) judge_novelty(r, *dst, verdict, masquerade, now);
+        if (dst) {
+            ReachBaseline::subject_into(r.process_name, r.exe, subject_);
+            const ReachKey key = reach_key(*dst, r.proto);
+            judge_novelty(r, key, verdict, masquerade, now);
+            judge_windows(r, key, now);
+        }
         // LOF scores allowed records too: exfiltration to an allowed host is still exfiltration.
         if (dst && allowlist_.lof_muted(r.process_name, r.exe, *dst)) {
             ++stats_.lof_muted;
@@ -304,7 +344,7 @@ TrainedModel Detector::fit_learned(std::vector<std::string>* warnings) const {
     LofModel lof = LofModel::fit(std::move(features), options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
     return TrainedModel{learn_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
-                        score_tail(result.lof, learned_rate(table)), learn_reach(table)};
+                        score_tail(result.lof, learned_rate(table)), learn_reach(table), learn_windows(table)};
 }
 
 std::string Detector::state(double now) const {

@@ -51,6 +51,7 @@ struct DetectorStats {
     std::uint64_t new_ports = 0;             // before folding
     std::uint64_t novelty_expected = 0;      // new, but usual for a program that wanders (not alerted)
     std::uint64_t novelty_ruled = 0;         // new, but an allowlist rule judges the process (not alerted)
+    std::uint64_t window_alerts = 0;         // volume_spike, connection_burst and fan_out, before folding
     std::uint64_t lof_anomalies = 0;         // before folding
     std::uint64_t alerts = 0;                // written to the handler (incl. fold summaries)
 };
@@ -92,6 +93,8 @@ public:
     std::uint64_t folded() const { return folder_.folded(); }
     // New destinations the reach baseline had no room to keep.
     std::uint64_t reach_unlearned() const { return model_ ? model_->reach.unlearned() : 0; }
+    // Programs the window table let go to make room.
+    std::uint64_t window_evictions() const { return windows_.evictions(); }
 
 private:
     bool learnable(const ConnectionRecord& r);
@@ -101,7 +104,10 @@ private:
     bool judge_identity(const ConnectionRecord& r, double now);
     // An executable, network or port that learning never saw for this
     // program (see rules/reach_baseline.hpp).
-    void judge_novelty(const ConnectionRecord& r, const Endpoint& dst, AllowVerdict verdict, bool masquerade, double now);
+    void judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade, double now);
+    // Sums over one and ten minutes beyond what learning saw for this
+    // program (see rules/behaviour_windows.hpp).
+    void judge_windows(const ConnectionRecord& r, const ReachKey& key, double now);
     void score_batch(double now);
     void emit(Alert& a);
 
@@ -122,6 +128,7 @@ private:
     std::vector<LofScore> scores_;
     RecordCellsBuilder cells_;
     std::string subject_;  // reused: the reach baseline's key of the record being judged
+    WindowWatch windows_;
 
     double learn_start_ = -1;  // wall time of the first learning batch
     std::uint64_t learned_ = 0;

@@ -79,7 +79,8 @@ int run_train(const TrainCommand& cmd) {
 
     write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof),
                                                             learn_identities(table),
-                                                            score_tail(result.lof, learned_rate(table)), learn_reach(table)}));
+                                                            score_tail(result.lof, learned_rate(table)), learn_reach(table),
+                                                            learn_windows(table)}));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);

@@ -17,14 +17,14 @@ TrainedModel small_model() {
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
     LofTrainingResult result;
     LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1, 0.25}, &result);
-    const CsvTable records = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
-                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
-                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp\n"
-                                             "nl,/a,2001:db8::7,443,tcp\n"
-                                             "nl,,::ffff:198.51.100.4,80,tcp\n", "r.csv");
+    const CsvTable records = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto,ts_end,bytes_sent\n"
+                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp,1764000000,48\n"
+                                             "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp,1764000064,48\n"
+                                             "nl,/a,2001:db8::7,443,tcp,1764000100,900\n"
+                                             "nl,,::ffff:198.51.100.4,80,tcp,1764000700,1200\n", "r.csv");
     return TrainedModel{"pipeline.yaml", std::move(p), std::move(lof),
                         {{"chronyd", {"/usr/sbin/chronyd"}}, {"nl", {"/a", "/b"}}}, score_tail(result.lof, 2.5),
-                        learn_reach(records)};
+                        learn_reach(records), learn_windows(records)};
 }
 
 Diagnostic load_error(const std::string& bytes) {
@@ -49,6 +49,8 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.lof.offset() == m.lof.offset());
     CHECK(back.identities == m.identities);
     CHECK(back.reach == m.reach);
+    CHECK(back.windows == m.windows);
+    CHECK(back.windows.size() == 3);
     CHECK(back.lof.reach_floor() == 0.25);
     CHECK(back.tail.top == m.tail.top);
     CHECK(back.tail.rate_per_s == 2.5);
@@ -132,11 +134,12 @@ TEST_CASE("version 1 and 2 files (no identities, no reach baseline) are still re
     TrainedModel m = small_model();
     m.identities.clear();
     m.reach = ReachBaseline{};
+    m.windows.clear();
     const std::string v3 = serialize_model(m);
     // Version 3 put the floor and the tail between the LOF state and the
-    // identities, and ends with the identity and reach counts (both 0 here).
+    // identities, and ends with the identity, reach and window counts (all 0 here).
     const std::size_t tail_bytes = 8 + 8 + 8 + 8 + 8 + 8 * m.tail.top.size();
-    const std::size_t lof_end = v3.size() - 16 - tail_bytes;
+    const std::size_t lof_end = v3.size() - 24 - tail_bytes;
     const auto with_version = [](std::string bytes, char version) {
         bytes[8] = version;
         const std::uint64_t payload = bytes.size() - 32;

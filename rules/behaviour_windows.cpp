@@ -1,0 +1,147 @@
+#include "rules/behaviour_windows.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "model/csv_table.hpp"
+
+namespace netlof {
+
+double window_limit(const WindowLimit& learned, WindowMetric m) {
+    const auto i = static_cast<std::size_t>(m);
+    return std::max({learned.mean + kSpreads * learned.sd, kOverMax * learned.max, kFloor[i]});
+}
+
+double unlearned_limit(WindowMetric m) { return kUnlearned[static_cast<std::size_t>(m)]; }
+
+std::string_view window_rule(WindowMetric m) {
+    switch (m) {
+        case WindowMetric::BytesSent: return "volume_spike";
+        case WindowMetric::Connections: return "connection_burst";
+        case WindowMetric::Networks: return "fan_out";
+    }
+    return "";
+}
+
+namespace {
+
+double number(std::string_view cell) {
+    double v = 0;
+    return std::from_chars(cell.data(), cell.data() + cell.size(), v).ec == std::errc{} ? v : NAN;
+}
+
+struct Learned {
+    double ts;
+    double bytes;
+    NetworkKey network;
+};
+
+}  // namespace
+
+WindowBaseline learn_windows(const CsvTable& table) {
+    WindowBaseline out;
+    const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
+               ts_end = table.column_index("ts_end"), sent = table.column_index("bytes_sent"), exe = table.column_index("exe");
+    if (!name || !ip || !ts_end || !sent) return out;
+    std::map<std::string, std::vector<Learned>, std::less<>> by_subject;
+    double first = INFINITY, last = -INFINITY;  // the table's time span
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const double ts = number(table.cell(row, *ts_end)), bytes = number(table.cell(row, *sent));
+        const std::optional<Endpoint> dst = parse_endpoint(table.cell(row, *ip), 0);
+        if (!std::isfinite(ts) || !std::isfinite(bytes) || !dst) continue;
+        first = std::min(first, ts);
+        last = std::max(last, ts);
+        by_subject[ReachBaseline::subject_of(table.cell(row, *name), exe ? table.cell(row, *exe) : std::string_view{})]
+            .push_back({ts, bytes, network_key(reach_key(*dst, ""))});
+    }
+    for (const auto& [subject, conns] : by_subject) {
+        LearnedWindows& learned = out[subject];
+        for (std::size_t s = 0; s < kWindowSeconds.size(); ++s) {
+            const double w = kWindowSeconds[s];
+            std::map<std::int64_t, std::array<double, 2>> sums;  // window -> bytes, connections
+            std::map<std::int64_t, std::set<NetworkKey>> networks;
+            for (const Learned& c : conns) {
+                const auto i = static_cast<std::int64_t>(std::floor(c.ts / w));
+                sums[i][0] += c.bytes;
+                sums[i][1] += 1;
+                networks[i].insert(c.network);
+            }
+            // Every window from the program's first to its last, the quiet
+            // ones as 0; but not the table's first and last windows, which
+            // learning saw only part of (unless there is nothing else).
+            std::int64_t lo = sums.begin()->first, hi = sums.rbegin()->first;
+            const auto table_lo = static_cast<std::int64_t>(std::floor(first / w)),
+                       table_hi = static_cast<std::int64_t>(std::floor(last / w));
+            if (std::max(lo, table_lo + 1) <= std::min(hi, table_hi - 1)) {
+                lo = std::max(lo, table_lo + 1);
+                hi = std::min(hi, table_hi - 1);
+            }
+            const double windows = static_cast<double>(hi - lo + 1);
+            for (std::size_t m = 0; m < kWindowMetrics; ++m) {
+                double total = 0, squares = 0, max = 0;
+                for (const auto& [i, v] : sums) {
+                    const double x = m < 2 ? v[m] : static_cast<double>(networks[i].size());
+                    max = std::max(max, x);  // a part of a window is still what it held
+                    if (i < lo || i > hi) continue;
+                    total += x;
+                    squares += x * x;
+                }
+                WindowLimit& l = learned[s][m];
+                l.mean = total / windows;
+                l.sd = std::sqrt(std::max(0.0, squares / windows - l.mean * l.mean));
+                l.max = max;
+            }
+        }
+    }
+    return out;
+}
+
+const std::vector<WindowFinding>& WindowWatch::add(const WindowBaseline& learned, std::string_view subject, double ts,
+                                                   std::uint64_t bytes_sent, const ReachKey& dst) {
+    found_.clear();
+    auto it = programs_.find(subject);
+    if (it == programs_.end()) {
+        if (programs_.size() >= max_programs_) {
+            auto quiet = std::min_element(programs_.begin(), programs_.end(),
+                                          [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
+            programs_.erase(quiet);
+            ++evictions_;
+        }
+        it = programs_.emplace(std::string(subject), Program{}).first;
+    }
+    Program& p = it->second;
+    p.last = std::max(p.last, ts);
+    const auto known = learned.find(subject);
+    const NetworkKey net = network_key(dst);
+    for (std::size_t s = 0; s < kWindowSeconds.size(); ++s) {
+        Running& r = p.scale[s];
+        const auto index = static_cast<std::int64_t>(std::floor(ts / kWindowSeconds[s]));
+        if (index > r.index) {  // a new window (records a little out of order join the current one)
+            r.index = index;
+            r.sum = {};
+            r.networks.clear();
+            r.fired = {};
+        }
+        r.sum[0] += static_cast<double>(bytes_sent);
+        r.sum[1] += 1;
+        if (std::find(r.networks.begin(), r.networks.end(), net) == r.networks.end() &&
+            r.networks.size() < kMaxNetworksCounted) {
+            r.networks.push_back(net);
+            r.sum[2] = static_cast<double>(r.networks.size());
+        }
+        for (std::size_t m = 0; m < kWindowMetrics; ++m) {
+            if (r.fired[m]) continue;
+            const auto metric = static_cast<WindowMetric>(m);
+            const WindowLimit l = known == learned.end() ? WindowLimit{} : known->second[s][m];
+            const double limit = known == learned.end() ? unlearned_limit(metric) : window_limit(l, metric);
+            if (r.sum[m] <= limit) continue;
+            r.fired[m] = true;
+            found_.push_back({metric, kWindowSeconds[s], r.sum[m], l, limit});
+        }
+    }
+    return found_;
+}
+
+}  // namespace netlof
