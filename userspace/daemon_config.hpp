@@ -30,6 +30,7 @@ struct DaemonConfig {
         double reach_floor = kDefaultReachFloor;     // see LofOptions::reach_floor
         std::uint64_t learn_records = 0;             // learning ends at this many records...
         double learn_duration_s = 0;                 // ...or after this long (whichever is set first)
+        bool operator==(const Model&) const = default;
     } model;
     std::vector<std::string> allowlists;  // files, resolved against the config's folder
     struct Alerts {
@@ -46,6 +47,7 @@ struct DaemonConfig {
         std::uint32_t ringbuf_kib = 4096;
         double udp_idle_s = 30;
         double flush_interval_s = 30;
+        bool operator==(const Sensor&) const = default;
     } sensor;
     double stats_interval_s = 60;
 };

@@ -49,6 +49,17 @@ void Detector::use_model(TrainedModel model) {
         throw InputError(std::move(d));
     }
     model_ = std::move(model);
+    set_threshold();
+    learned_csv_.clear();
+    learned_csv_.shrink_to_fit();
+}
+
+void Detector::set_budget(double budget_per_day) {
+    learn_.budget_per_day = budget_per_day;
+    if (model_) set_threshold();
+}
+
+void Detector::set_threshold() {
     lof_threshold_ = model_->lof.threshold();
     BudgetThreshold b;
     if (learn_.budget_per_day > 0 && budget_threshold(model_->tail, learn_.budget_per_day, &b)) {
@@ -65,8 +76,6 @@ void Detector::use_model(TrainedModel model) {
         threshold_note_ = fmt::format("threshold lof > {:.4g} from the model's contamination (alerts.budget is off)",
                                       lof_threshold_);
     }
-    learned_csv_.clear();
-    learned_csv_.shrink_to_fit();
 }
 
 void Detector::set_rules(Allowlist allowlist, double fold_window_s, double now) {
@@ -137,6 +146,12 @@ bool Detector::judge_identity(const ConnectionRecord& r, double now) {
 
 namespace {
 
+// "/usr/bin/curl (process name 'curl')": the program novelty and windows speak of.
+std::string program_text(const ConnectionRecord& r) {
+    return r.exe.empty() ? fmt::format("process '{}' (executable unknown)", r.process_name)
+                         : fmt::format("{} (process name '{}')", r.exe, r.process_name);
+}
+
 // What learning saw of m (counts above 0; 0 marks what joined since):
 // "10.0.0.0/24, 10.9.0.0/24 and 3 more", at most five named.
 template <typename Map, typename Text>
@@ -169,8 +184,7 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
     a.time = now;
     a.priority = "Notice";
     a.record = r;
-    const std::string who = r.exe.empty() ? fmt::format("process '{}' (executable unknown)", r.process_name)
-                                          : fmt::format("{} (process name '{}')", r.exe, r.process_name);
+    const std::string who = program_text(r);
     if (n.new_subject) {
         ++stats_.new_processes;
         a.rule = "new_process";
@@ -207,7 +221,7 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
 
 namespace {
 
-// "130.2 KB" and the like: sums an operator reads at a glance.
+// "130.2 KiB" and the like: sums an operator reads at a glance.
 std::string amount(WindowMetric m, double v) {
     if (m != WindowMetric::BytesSent) return fmt::format("{:.0f}", v);
     if (v < 1024) return fmt::format("{:.0f} B", v);
@@ -225,8 +239,7 @@ void Detector::judge_windows(const ConnectionRecord& r, const ReachKey& key, dou
         a.rule = std::string(window_rule(f.metric));
         a.priority = "Notice";
         a.record = r;
-        const std::string who = r.exe.empty() ? fmt::format("process '{}'", r.process_name)
-                                              : fmt::format("{} (process name '{}')", r.exe, r.process_name);
+        const std::string who = program_text(r);
         const char* what = f.metric == WindowMetric::BytesSent ? "sent" : f.metric == WindowMetric::Connections
                                                                             ? "made connections:"
                                                                             : "reached networks:";

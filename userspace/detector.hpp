@@ -70,6 +70,8 @@ public:
     double lof_threshold() const { return lof_threshold_; }
     const std::string& threshold_note() const { return threshold_note_; }
 
+    // SIGHUP: a new alert budget sets the LOF threshold again (alerts.budget).
+    void set_budget(double budget_per_day);
     // SIGHUP: new rules and fold window; folds in progress are reported first.
     void set_rules(Allowlist allowlist, double fold_window_s, double now);
 
@@ -102,6 +104,7 @@ private:
     // A process name run by an executable its pin (or, once learned, what
     // learning saw for the name) does not allow. True when it alerted.
     bool judge_identity(const ConnectionRecord& r, double now);
+    void set_threshold();  // from the model and learn_.budget_per_day
     // An executable, network or port that learning never saw for this
     // program (see rules/reach_baseline.hpp).
     void judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade, double now);

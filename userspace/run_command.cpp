@@ -252,17 +252,14 @@ void Daemon::reload(double now) {
         log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
         return;
     }
-    const DaemonConfig::Model& om = config_.model;
-    const DaemonConfig::Model& nm = next.config.model;
-    if (om.path != nm.path || om.pipeline != nm.pipeline || om.neighbors != nm.neighbors ||
-        om.contamination != nm.contamination || om.learn_records != nm.learn_records ||
-        om.learn_duration_s != nm.learn_duration_s)
+    if (!(config_.model == next.config.model))
         log_line("reload: model settings changed; they take effect at the next start");
-    const DaemonConfig::Sensor& os = config_.sensor;
-    const DaemonConfig::Sensor& ns = next.config.sensor;
-    if (os.max_sockets != ns.max_sockets || os.max_udp_flows != ns.max_udp_flows || os.ringbuf_kib != ns.ringbuf_kib ||
-        os.udp_idle_s != ns.udp_idle_s || os.flush_interval_s != ns.flush_interval_s)
+    if (!(config_.sensor == next.config.sensor))
         log_line("reload: sensor settings changed; they take effect at the next start");
+    if (config_.alerts.budget_per_day != next.config.alerts.budget_per_day) {
+        detector_.set_budget(next.config.alerts.budget_per_day);
+        if (detector_.detecting()) log_line("reload: " + detector_.threshold_note());
+    }
     if (alerts) alerts_ = std::move(alerts);
     if (next.config.records_path != config_.records_path) {
         flush_records_log();

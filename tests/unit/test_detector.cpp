@@ -327,6 +327,13 @@ TEST_CASE("detector: with an alert budget the LOF threshold comes from the train
     h.feed({record("nginx", "192.0.2.10", 8080, 800000000, 30000, 0.05)}, 20);
     CHECK(*only(h.alerts, "lof_anomaly").threshold == b.threshold);
     CHECK(only(h.alerts, "volume_spike").why.size() == 2);  // 800 MB in a minute is also far beyond its windows
+    // A reload with another budget sets the threshold again; off gives the model's own.
+    const double strict = h.detector.lof_threshold();
+    h.detector.set_budget(500);
+    CHECK(h.detector.lof_threshold() < strict);
+    CHECK(h.detector.threshold_note().find("from the alert budget of 500 a day") != std::string::npos);
+    h.detector.set_budget(0);
+    CHECK(h.detector.lof_threshold() == 1.5);
     // Off: the model's own threshold (auto: 1.5).
     LearnSettings off = learn(2000);
     Harness h2(off);
