@@ -285,6 +285,17 @@ void Detector::process(double now) {
             ++stats_.lof_muted;
             continue;
         }
+        // LOF needs k learned neighbours of the program's own. For a program
+        // learning saw fewer times its neighbours are other programs, and its
+        // score says only that it is rare: novelty and the windows judge it.
+        // (A model without a reach baseline, from an older netlof, scores all.)
+        if (dst && !model_->reach.profiles().empty()) {
+            const auto p = model_->reach.profiles().find(subject_);
+            if (p == model_->reach.profiles().end() || p->second.learned_connections < model_->lof.neighbors()) {
+                ++stats_.lof_sparse;
+                continue;
+            }
+        }
         to_score_.push_back(i);
     }
     if (!to_score_.empty()) score_batch(now);

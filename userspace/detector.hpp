@@ -42,6 +42,7 @@ struct DetectorStats {
     std::uint64_t records = 0;
     std::uint64_t scored = 0;
     std::uint64_t lof_muted = 0;     // not scored: a mute_lof rule matched
+    std::uint64_t lof_sparse = 0;    // not scored: learning saw the program fewer than k times
     std::uint64_t unscorable = 0;    // a value the pipeline cannot take
     std::uint64_t learn_skipped = 0; // not learned: an empty value in a one-hot column
     std::uint64_t allowlist_violations = 0;  // before folding

@@ -300,7 +300,7 @@ std::string Daemon::stats_line(double now) const {
         "lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
         "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
         "window alerts {} (programs let go to make room {}), "
-        "lof muted {}, unscorable {}, not learned {}, drops {} "
+        "lof muted {}, lof not scored (program learned fewer than k times) {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
@@ -308,7 +308,7 @@ std::string Daemon::stats_line(double now) const {
         k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.new_processes,
         d.new_destinations, d.new_ports, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.novelty_expected, d.novelty_ruled, detector_.reach_unlearned(), d.window_alerts,
-        detector_.window_evictions(), d.lof_muted,
+        detector_.window_evictions(), d.lof_muted, d.lof_sparse,
         d.unscorable, d.learn_skipped,
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
