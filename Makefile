@@ -164,6 +164,7 @@ bench: deps
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_daemon.py --netlof $(NETLOF) --loadgen $(LOADGEN)
+	$(Q)$(PYTHON) scripts/bench_engine.py --netlof $(NETLOF) --workdir $(BUILD)/bench-engine
 	$(Q)$(PYTHON) scripts/bench_soak.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 
 # libFuzzer on every parser (tests/fuzz/fuzz_targets.cpp), FUZZ_SECONDS each.
