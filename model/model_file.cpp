@@ -157,6 +157,7 @@ std::string serialize_model(const TrainedModel& model) {
                 w.put(l.mean);
                 w.put(l.sd);
                 w.put(l.max);
+                w.put(l.whole);
             }
     }
 
@@ -345,6 +346,7 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
                     l.mean = r.get<double>("windows.mean");
                     l.sd = r.get<double>("windows.sd");
                     l.max = r.get<double>("windows.max");
+                    l.whole = r.get<std::uint32_t>("windows.whole");
                     if (!(l.mean >= 0 && l.sd >= 0 && l.max >= 0 && std::isfinite(l.mean + l.sd + l.max)))
                         r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
                 }

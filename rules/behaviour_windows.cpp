@@ -32,6 +32,18 @@ double number(std::string_view cell) {
     return std::from_chars(cell.data(), cell.data() + cell.size(), v).ec == std::errc{} ? v : NAN;
 }
 
+// FNV-1a over the family and the masked address.
+std::uint64_t network_hash(const NetworkKey& k) {
+    std::uint64_t h = 1469598103934665603ull;
+    const auto mix = [&h](std::uint8_t b) {
+        h ^= b;
+        h *= 1099511628211ull;
+    };
+    mix(k.first);
+    for (std::uint8_t b : k.second) mix(b);
+    return h;
+}
+
 struct Learned {
     double ts;
     double bytes;
@@ -79,6 +91,8 @@ WindowBaseline learn_windows(const CsvTable& table) {
                 hi = std::min(hi, table_hi - 1);
             }
             const double windows = static_cast<double>(hi - lo + 1);
+            // Whole windows: strictly inside the table's span.
+            const auto whole = static_cast<std::uint32_t>(std::max<std::int64_t>(0, table_hi - table_lo - 1));
             for (std::size_t m = 0; m < kWindowMetrics; ++m) {
                 double total = 0, squares = 0, max = 0;
                 for (const auto& [i, v] : sums) {
@@ -92,6 +106,7 @@ WindowBaseline learn_windows(const CsvTable& table) {
                 l.mean = total / windows;
                 l.sd = std::sqrt(std::max(0.0, squares / windows - l.mean * l.mean));
                 l.max = max;
+                l.whole = whole;
             }
         }
     }
@@ -116,20 +131,29 @@ const std::vector<WindowFinding>& WindowWatch::add(const WindowBaseline& learned
     const auto known = learned.find(subject);
     const NetworkKey net = network_key(dst);
     for (std::size_t s = 0; s < kWindowSeconds.size(); ++s) {
+        if (known != learned.end() && known->second[s][0].whole < kMinWholeWindows) {
+            ++unjudged_;
+            continue;
+        }
         Running& r = p.scale[s];
         const auto index = static_cast<std::int64_t>(std::floor(ts / kWindowSeconds[s]));
         if (index > r.index) {  // a new window (records a little out of order join the current one)
             r.index = index;
             r.sum = {};
-            r.networks.clear();
+            r.network_bits = {};
+            r.zero_bits = kNetworkBits;
             r.fired = {};
         }
         r.sum[0] += static_cast<double>(bytes_sent);
         r.sum[1] += 1;
-        if (std::find(r.networks.begin(), r.networks.end(), net) == r.networks.end() &&
-            r.networks.size() < kMaxNetworksCounted) {
-            r.networks.push_back(net);
-            r.sum[2] = static_cast<double>(r.networks.size());
+        const std::size_t bit = network_hash(net) % kNetworkBits;
+        std::uint64_t& word = r.network_bits[bit / 64];
+        if ((word & (std::uint64_t{1} << (bit % 64))) == 0) {
+            word |= std::uint64_t{1} << (bit % 64);
+            --r.zero_bits;
+            // n = -m ln(V): V the share of bits still zero (all set: at least m ln m).
+            const double m = static_cast<double>(kNetworkBits);
+            r.sum[2] = r.zero_bits == 0 ? m * std::log(m) : -m * std::log(static_cast<double>(r.zero_bits) / m);
         }
         for (std::size_t m = 0; m < kWindowMetrics; ++m) {
             if (r.fired[m]) continue;

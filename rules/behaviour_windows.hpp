@@ -12,6 +12,9 @@
 // (a tunnel's queries, a flood), fan_out (scanning). Small sums never alert
 // (kFloor: a program that connected once while learning may connect twice);
 // a program learning never saw has no windows, and kUnlearned stands in.
+// A window length learning did not see kMinWholeWindows times whole is not
+// judged for the programs it learned (their mean and spread would rest on a
+// part of a window): counted, not guessed.
 #pragma once
 
 #include <array>
@@ -30,17 +33,21 @@ class CsvTable;
 inline constexpr std::array<double, 2> kWindowSeconds = {60, 600};
 inline constexpr double kSpreads = 8;
 inline constexpr double kOverMax = 1.25;
+inline constexpr std::uint32_t kMinWholeWindows = 5;
 
 enum class WindowMetric { BytesSent = 0, Connections = 1, Networks = 2 };
 inline constexpr std::size_t kWindowMetrics = 3;
 // The least a window must hold to alert: bytes sent, connections, networks.
 inline constexpr std::array<double, kWindowMetrics> kFloor = {64.0 * 1024, 50, 8};
 inline constexpr std::array<double, kWindowMetrics> kUnlearned = {64.0 * 1024 * 1024, 1000, 64};
-// Distinct networks counted in one window at most.
-inline constexpr std::size_t kMaxNetworksCounted = 1024;
+// Distinct networks in a running window are estimated by linear counting
+// (Whang et al. 1990) over this many bits: 128 bytes a window, within a few
+// percent up to a few thousand networks, and exact in expectation below.
+inline constexpr std::size_t kNetworkBits = 1024;
 
 struct WindowLimit {
     double mean = 0, sd = 0, max = 0;
+    std::uint32_t whole = 0;  // whole windows of this length learning saw
     bool operator==(const WindowLimit&) const = default;
 };
 // What a window must pass to alert.
@@ -65,7 +72,8 @@ struct WindowFinding {
 };
 
 // The running windows, bounded: at most max_programs programs are watched
-// at once (the one quiet longest makes room; counted).
+// at once (the one quiet longest makes room; counted); each holds two
+// windows of about 180 bytes.
 class WindowWatch {
 public:
     explicit WindowWatch(std::size_t max_programs = 16384) : max_programs_(max_programs) {}
@@ -74,12 +82,15 @@ public:
     const std::vector<WindowFinding>& add(const WindowBaseline& learned, std::string_view subject, double ts,
                                           std::uint64_t bytes_sent, const ReachKey& dst);
     std::uint64_t evictions() const { return evictions_; }
+    // Connections of learned programs in windows learning was too short to judge.
+    std::uint64_t unjudged() const { return unjudged_; }
 
 private:
     struct Running {
         std::int64_t index = -1;
         std::array<double, kWindowMetrics> sum{};
-        std::vector<NetworkKey> networks;  // distinct, at most kMaxNetworksCounted
+        std::array<std::uint64_t, kNetworkBits / 64> network_bits{};
+        std::uint32_t zero_bits = kNetworkBits;
         std::array<bool, kWindowMetrics> fired{};
     };
     struct Program {
@@ -88,7 +99,7 @@ private:
     };
     std::map<std::string, Program, std::less<>> programs_;
     std::size_t max_programs_;
-    std::uint64_t evictions_ = 0;
+    std::uint64_t evictions_ = 0, unjudged_ = 0;
     std::vector<WindowFinding> found_;
 };
 

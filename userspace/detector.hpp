@@ -98,6 +98,8 @@ public:
     std::uint64_t reach_unlearned() const { return model_ ? model_->reach.unlearned() : 0; }
     // Programs the window table let go to make room.
     std::uint64_t window_evictions() const { return windows_.evictions(); }
+    // Connections whose window learning was too short to judge (per window length).
+    std::uint64_t windows_unjudged() const { return windows_.unjudged(); }
 
 private:
     bool learnable(const ConnectionRecord& r);
