@@ -120,11 +120,14 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
 }
 
 std::string sensor_drops_output(const SensorDrops& d) {
+    const bool capacity = d.ring_buffer_full + d.sockets_map_full + d.udp_map_full > 0;
     return fmt::format("netlof lost {} events in {:.1f} s (ring buffer full {}, sockets map full {}, udp map full {}, "
-                       "missed program runs {}, malformed {}): connections went unseen; raise sensor.ringbuf_kib, "
-                       "max_sockets or max_udp_flows",
+                       "missed program runs {}, malformed {}): connections went unseen; {}",
                        d.total(), d.time - d.since, d.ring_buffer_full, d.sockets_map_full, d.udp_map_full, d.missed_runs,
-                       d.malformed);
+                       d.malformed,
+                       capacity ? "raise sensor.ringbuf_kib, max_sockets or max_udp_flows"
+                                : "no setting prevents these (the kernel skips a program that an interrupt re-enters "
+                                  "on the same CPU)");
 }
 
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname) {

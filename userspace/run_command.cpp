@@ -118,7 +118,9 @@ private:
     double next_learn_try_ = 0;  // after a failed fit or model write: when to try again
     double next_maintenance_ = 0;
     // Drops are read from the kernel's counters each second and reported (log
-    // line and sensor_drops alert) at most once per interval.
+    // line and sensor_drops alert) at most once per interval; program runs the
+    // kernel skipped, when nothing else was lost, at most once per fold window:
+    // no setting prevents them, and a line every ten seconds would bury alerts.
     static constexpr double kDropsReportInterval = 10;
     std::array<std::uint64_t, NETLOF_STAT_COUNT> seen_stats_{};
     std::uint64_t seen_malformed_ = 0;
@@ -201,7 +203,9 @@ void Daemon::maintain(double now, bool stopping) {
     seen_stats_ = k;
     seen_malformed_ = malformed;
     seen_missed_ = missed;
-    if (pending_drops_.total() > 0 && (stopping || now - last_drops_report_ >= kDropsReportInterval)) {
+    const bool capacity = pending_drops_.total() > pending_drops_.missed_runs;
+    const double interval = capacity ? kDropsReportInterval : std::max(kDropsReportInterval, config_.alerts.fold_window_s);
+    if (pending_drops_.total() > 0 && (stopping || now - last_drops_report_ >= interval)) {
         pending_drops_.time = now;
         log_line(sensor_drops_output(pending_drops_));
         alerts_->write(format_sensor_drops(pending_drops_, hostname_));
@@ -299,7 +303,7 @@ std::string Daemon::stats_line(double now) const {
         "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, new_process {}, new_destination {}, new_port {}, "
         "lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
         "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
-        "window alerts {} (programs let go to make room {}), "
+        "window alerts {} (programs let go to make room {}, not judged: learning too short for the window {}), "
         "lof muted {}, lof not scored (program learned fewer than k times) {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
@@ -308,7 +312,7 @@ std::string Daemon::stats_line(double now) const {
         k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.new_processes,
         d.new_destinations, d.new_ports, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.novelty_expected, d.novelty_ruled, detector_.reach_unlearned(), d.window_alerts,
-        detector_.window_evictions(), d.lof_muted, d.lof_sparse,
+        detector_.window_evictions(), detector_.windows_unjudged(), d.lof_muted, d.lof_sparse,
         d.unscorable, d.learn_skipped,
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,

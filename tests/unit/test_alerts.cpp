@@ -156,6 +156,12 @@ TEST_CASE("sensor_drops alerts carry counts by cause in Falco's shape", "[alerts
     CHECK(j["output_fields"]["netlof.drops.missed_program_runs"] == 3);
     CHECK(j["output_fields"]["netlof.drops.window_s"] == 10.0);
     CHECK(j["output"].get<std::string>().rfind("netlof lost 803 events in 10.0 s (ring buffer full 795", 0) == 0);
+    // What to do about it: sizes for capacity drops; nothing for runs the kernel skipped.
+    CHECK(sensor_drops_output(d).find("raise sensor.ringbuf_kib") != std::string::npos);
+    SensorDrops skipped;
+    skipped.missed_runs = 2;
+    CHECK(sensor_drops_output(skipped).find("raise") == std::string::npos);
+    CHECK(sensor_drops_output(skipped).find("no setting prevents these") != std::string::npos);
 }
 
 TEST_CASE("a masquerade names both executables in output and output_fields, and folds per executable", "[alerts]") {
