@@ -32,9 +32,10 @@ def record_key(r):
     return (int(r["pid"]), int(r["src_port"]), round(float(r["ts_end"]), 3))
 
 
-def shipped_config(workdir, model_settings):
+def shipped_config(workdir, model_settings, keep_records=False):
     """configs/netlof.yaml with its paths pointed into workdir and the
-    repository, and model settings (for comparisons) set."""
+    repository, and model settings (for comparisons) set; its record log
+    kept (in workdir) or dropped."""
     text = open(os.path.join(ROOT, "configs/netlof.yaml")).read()
     for key, value in model_settings.items():
         text = re.sub(r"(?m)^  %s:.*\n" % key, "", text).replace("model:\n", "model:\n  %s: %s\n" % (key, value), 1)
@@ -42,7 +43,10 @@ def shipped_config(workdir, model_settings):
     text = text.replace("/etc/netlof/pipeline-default.yaml", os.path.join(ROOT, "configs/pipeline-default.yaml"))
     text = text.replace("/etc/netlof/allowlist.yaml", os.path.join(ROOT, "configs/allowlist.yaml"))
     text = text.replace("/var/log/netlof/alerts.jsonl", os.path.join(workdir, "daemon-alerts.jsonl"))
-    text = re.sub(r"(?m)^records:\n(  .*\n)+", "", text)  # replay writes no record log
+    if keep_records:
+        text = text.replace("/var/log/netlof/records.jsonl", os.path.join(workdir, "records.jsonl"))
+    else:
+        text = re.sub(r"(?m)^records:\n(  .*\n)+", "", text)  # replay writes no record log
     path = os.path.join(workdir, "netlof.yaml")
     with open(path, "w") as f:
         f.write(text)
@@ -78,6 +82,7 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a model setting to change from the shipped config, to compare (e.g. reach_floor=0)")
     a = ap.parse_args()
+    a.workdir = os.path.abspath(a.workdir)  # the config's paths are taken from its own folder
     os.makedirs(a.workdir, exist_ok=True)
     records_path = a.records or os.path.join(a.workdir, "records.jsonl")
     if not a.records:
