@@ -11,7 +11,8 @@ namespace {
 // The column's own units back from the scaled feature (inverse transform).
 double raw_from_feature(const NumericFeature& f, double x) {
     const double v = x * f.scale + f.mean;
-    return f.transform == Transform::LogStandard ? std::expm1(v) : v;
+    const bool log = f.transform == Transform::LogStandard || f.transform == Transform::Log;
+    return (log ? std::expm1(v) : v) * f.unit;
 }
 
 double median(std::vector<double> v) {

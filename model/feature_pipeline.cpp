@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <set>
@@ -19,6 +20,7 @@ std::string_view transform_name(Transform t) {
         case Transform::Standard: return "standard";
         case Transform::LogStandard: return "log_standard";
         case Transform::OneHot: return "onehot";
+        case Transform::Log: return "log";
     }
     return "?";
 }
@@ -34,7 +36,7 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
     spec.file = file;
     std::set<std::string> used;
     for (const YAML::Node& f : features) {
-        doc.check_map(f, "feature", {"column", "transform"});
+        doc.check_map(f, "feature", {"column", "transform", "unit"});
         const YAML::Node col = doc.require(f, "column", "feature");
         const YAML::Node tr = doc.require(f, "transform", "feature");
         FeatureSpec fs;
@@ -50,7 +52,16 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
         if (t == "standard") fs.transform = Transform::Standard;
         else if (t == "log_standard") fs.transform = Transform::LogStandard;
         else if (t == "onehot") fs.transform = Transform::OneHot;
-        else throw doc.error(tr, "transform", "unknown transform '" + t + "' (expected standard, log_standard or onehot)");
+        else if (t == "log") fs.transform = Transform::Log;
+        else throw doc.error(tr, "transform", "unknown transform '" + t + "' (expected standard, log_standard, log or onehot)");
+        if (const YAML::Node unit = f["unit"]) {
+            if (fs.transform == Transform::OneHot) throw doc.error(unit, "unit", "onehot takes no unit");
+            const std::string text = doc.scalar(unit, "unit");
+            char* end = nullptr;
+            fs.unit = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(fs.unit) || !(fs.unit > 0))
+                throw doc.error(unit, "unit", "expected a positive number in the column's units, got '" + text + "'");
+        }
         if (info->kind == ColumnKind::Time)
             throw doc.error(col, "column", "column '" + fs.column + "' is a timestamp and has no transform yet");
         if (info->kind == ColumnKind::Text && fs.transform != Transform::OneHot)
@@ -73,11 +84,13 @@ FeaturePipeline::FeaturePipeline(std::vector<NumericFeature> numeric, std::vecto
 
 namespace {
 
-// One numeric input value after the transform's fixed part (log1p), checked.
-double raw_value(const CsvTable& t, std::size_t row, std::size_t col, Transform tr) {
-    double v = t.number(row, col);
-    if (tr == Transform::LogStandard) {
-        if (v <= -1.0) t.fail(row, col, "log_standard needs values above -1");
+bool takes_log(Transform t) { return t == Transform::LogStandard || t == Transform::Log; }
+
+// One numeric input value after the transform's fixed part (unit, log1p), checked.
+double raw_value(const CsvTable& t, std::size_t row, std::size_t col, Transform tr, double unit) {
+    double v = t.number(row, col) / unit;
+    if (takes_log(tr)) {
+        if (v <= -1.0) t.fail(row, col, std::string(transform_name(tr)) + " needs values above -1");
         v = std::log1p(v);
     }
     return v;
@@ -132,7 +145,7 @@ NumericFeature fit_scaler(const FeatureSpec& f, const std::vector<double>& x) {
     const double var = (sum([&](double v) { return (v - mean) * (v - mean); }) - correction * correction / dn) / dn;
     const double eps = std::numeric_limits<double>::epsilon();
     const bool constant = var <= dn * eps * var + (dn * mean * eps) * (dn * mean * eps);
-    return {f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var)};
+    return {f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var), f.unit};
 }
 
 // Sorted distinct values of a text column, as OneHotEncoder's categories_.
@@ -166,8 +179,9 @@ FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& t
             const FeatureSpec& f = *num_specs[i];
             const std::size_t col = *table.column_index(f.column);
             values[i].resize(n);
-            for (std::size_t r = 0; r < n; ++r) values[i][r] = raw_value(table, r, col, f.transform);
-            numeric[i] = fit_scaler(f, values[i]);
+            for (std::size_t r = 0; r < n; ++r) values[i][r] = raw_value(table, r, col, f.transform, f.unit);
+            numeric[i] = f.transform == Transform::Log ? NumericFeature{f.column, f.transform, 0, 1, f.unit}
+                                                       : fit_scaler(f, values[i]);
         } else {
             const FeatureSpec& f = *cat_specs[i - num_specs.size()];
             categorical[i - num_specs.size()] = {f.column, fit_categories(table, *table.column_index(f.column))};
@@ -216,7 +230,7 @@ FeatureMatrix FeaturePipeline::transform(const CsvTable& table) const {
         const std::size_t col = *table.column_index(f.column);
         for (std::size_t r = 0; r < n; ++r)
             m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
-                (raw_value(table, r, col, f.transform) - f.mean) / f.scale;
+                (raw_value(table, r, col, f.transform, f.unit) - f.mean) / f.scale;
     });
     encode_categories(table, m);
     return m;
@@ -245,8 +259,8 @@ std::string_view FeaturePipeline::transform_record(const RecordCells& cells, Fea
     double* out = m.numeric.data() + row * numeric_.size();
     for (std::size_t j = 0; j < numeric_.size(); ++j) {
         const NumericFeature& f = numeric_[j];
-        double v = cells.number[numeric_ids_[j]];
-        if (f.transform == Transform::LogStandard) {
+        double v = cells.number[numeric_ids_[j]] / f.unit;
+        if (takes_log(f.transform)) {
             if (v <= -1.0) return f.column;
             v = std::log1p(v);
         }

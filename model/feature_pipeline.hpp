@@ -19,12 +19,16 @@
 
 namespace netlof {
 
-enum class Transform : std::uint8_t { Standard = 1, LogStandard = 2, OneHot = 3 };
+// log: log1p(value / unit), not scaled, so one feature unit is a factor of
+// e whatever the training mix (a floor on distances then means the same on
+// every server); log_standard and standard are scikit-learn's scalers.
+enum class Transform : std::uint8_t { Standard = 1, LogStandard = 2, OneHot = 3, Log = 4 };
 std::string_view transform_name(Transform t);
 
 struct FeatureSpec {
     std::string column;
     Transform transform = Transform::Standard;
+    double unit = 1;  // values are divided by it first (1 leaves them bit-exact)
 };
 
 struct PipelineSpec {
@@ -61,6 +65,7 @@ struct NumericFeature {
     std::string column;
     Transform transform;
     double mean = 0, scale = 1;
+    double unit = 1;
 };
 
 struct CategoricalFeature {

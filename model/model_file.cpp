@@ -103,6 +103,7 @@ std::string serialize_model(const TrainedModel& model) {
         w.put<std::uint8_t>(static_cast<std::uint8_t>(f.transform));
         w.put(f.mean);
         w.put(f.scale);
+        w.put(f.unit);
     }
     const auto& cat = model.pipeline.categorical();
     w.put<std::uint64_t>(cat.size());
@@ -138,6 +139,7 @@ std::string serialize_model(const TrainedModel& model) {
     for (const auto& [subject, p] : model.reach.profiles()) {
         w.str(subject);
         w.put<std::uint64_t>(p.learned_connections);
+        w.put(p.longest);
         w.put<std::uint64_t>(p.names.size());
         for (const std::string& n : p.names) w.str(n);
         w.put<std::uint64_t>(p.destinations.size());
@@ -240,11 +242,16 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
     for (NumericFeature& f : numeric) {
         f.column = r.str("numeric_features.column");
         const auto t = r.get<std::uint8_t>("numeric_features.transform");
-        if (t != static_cast<std::uint8_t>(Transform::Standard) && t != static_cast<std::uint8_t>(Transform::LogStandard))
-            r.fail("numeric_features.transform", "unknown numeric transform " + std::to_string(t));
+        const bool known = t == static_cast<std::uint8_t>(Transform::Standard) ||
+                           t == static_cast<std::uint8_t>(Transform::LogStandard) ||
+                           (version >= 4 && t == static_cast<std::uint8_t>(Transform::Log));
+        if (!known) r.fail("numeric_features.transform", "unknown numeric transform " + std::to_string(t));
         f.transform = static_cast<Transform>(t);
         f.mean = r.get<double>("numeric_features.mean");
         f.scale = r.get<double>("numeric_features.scale");
+        f.unit = version >= 4 ? r.get<double>("numeric_features.unit") : 1.0;
+        if (!std::isfinite(f.unit) || !(f.unit > 0))
+            r.fail("numeric_features.unit", "unit of '" + f.column + "' is not finite and positive");
         if (find_connection_column(f.column) == nullptr) r.fail("numeric_features.column", "unknown column '" + f.column + "'");
         if (!std::isfinite(f.mean) || !(f.scale > 0) || !std::isfinite(f.scale))
             r.fail("numeric_features.scale", "scaler of '" + f.column + "' is not finite and positive");
@@ -313,6 +320,9 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
             if (i > 0 && !(previous < subject)) r.fail("reach.subject", "subjects are not sorted and unique");
             ReachProfile p;
             p.learned_connections = r.get<std::uint64_t>("reach.learned_connections");
+            // Older models did not learn durations: no hold is judged against them.
+            p.longest = version >= 4 ? r.get<double>("reach.longest") : std::numeric_limits<double>::infinity();
+            if (!(p.longest >= 0)) r.fail("reach.longest", "longest connection of '" + subject + "' is not a duration");
             p.names.resize(r.count("reach.names", max_items));
             for (std::string& n : p.names) n = r.str("reach.names");
             for (std::size_t j = 1; j < p.names.size(); ++j)

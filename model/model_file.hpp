@@ -23,8 +23,9 @@
 namespace netlof {
 
 // 2 added the learned identities, 3 the LOF reachability floor, the training
-// scores' tail, the reach baseline and the learned windows; files of versions 1 and 2 are still read (without what they lack).
-inline constexpr std::uint32_t kModelFormatVersion = 3;
+// scores' tail, the reach baseline and the learned windows, 4 the log transform
+// and feature units; older files are still read (without what they lack).
+inline constexpr std::uint32_t kModelFormatVersion = 4;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
 using LearnedIdentities = std::map<std::string, std::vector<std::string>>;

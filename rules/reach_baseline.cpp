@@ -1,6 +1,7 @@
 #include "rules/reach_baseline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <arpa/inet.h>
 #include <charconv>
 #include <fmt/core.h>
@@ -98,10 +99,13 @@ std::string ReachBaseline::subject_of(std::string_view process_name, std::string
     return s;
 }
 
-void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k) {
+double hold_limit(double longest) { return std::max(kHoldFactor * longest, longest + kHoldSlack); }
+
+void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration) {
     ReachProfile& p = profiles_[subject];
     add_name(p, name);
     ++p.learned_connections;
+    p.longest = std::max(p.longest, duration);
     const auto it = p.destinations.find(k);
     if (it != p.destinations.end()) {
         ++it->second;
@@ -130,7 +134,7 @@ void ReachBaseline::index() {
     }
 }
 
-Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, const ReachKey& k) {
+Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration) {
     Novelty n;
     auto it = profiles_.find(subject);
     if (it == profiles_.end()) {
@@ -145,6 +149,12 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     ReachProfile& p = it->second;
     n.profile = &p;
     add_name(p, name);
+    n.longest = p.longest;
+    // Judged for subjects learning saw; one first met later has no measure yet.
+    if (p.learned_connections > 0 && duration > hold_limit(p.longest)) {
+        n.long_hold = true;
+        p.longest = duration;
+    }
     if (p.destinations.count(k) != 0) return n;
     const NetworkKey net = network_key(k);
     const std::pair<std::uint8_t, std::uint16_t> port{k.proto, k.port};
@@ -173,7 +183,7 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
     for (auto a = profiles_.begin(), b = o.profiles_.begin(); a != profiles_.end(); ++a, ++b)
         if (a->first != b->first || a->second.names != b->second.names ||
             a->second.destinations != b->second.destinations ||
-            a->second.learned_connections != b->second.learned_connections)
+            a->second.learned_connections != b->second.learned_connections || a->second.longest != b->second.longest)
             return false;
     return true;
 }
@@ -181,7 +191,8 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
 ReachBaseline learn_reach(const CsvTable& table) {
     ReachBaseline out;
     const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
-               port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto");
+               port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto"),
+               duration = table.column_index("duration");
     if (!name || !ip || !port) return out;
     for (std::size_t row = 0; row < table.rows(); ++row) {
         const std::string_view port_cell = table.cell(row, *port);
@@ -190,8 +201,13 @@ ReachBaseline learn_reach(const CsvTable& table) {
         const std::optional<Endpoint> dst = parse_endpoint(table.cell(row, *ip), p);
         if (!dst) continue;
         const std::string_view process = table.cell(row, *name);
+        double held = 0;
+        if (duration) {
+            const std::string_view cell = table.cell(row, *duration);
+            if (std::from_chars(cell.data(), cell.data() + cell.size(), held).ec != std::errc{} || !std::isfinite(held)) held = 0;
+        }
         out.learn(ReachBaseline::subject_of(process, exe ? table.cell(row, *exe) : std::string_view{}), process,
-                  reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}));
+                  reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), held);
     }
     out.index();
     return out;

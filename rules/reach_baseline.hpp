@@ -16,6 +16,12 @@
 // kWanderingEvidence such one-off networks) wanders: its new networks (or
 // ports) are expected, counted and not alerted. The estimate is fixed by
 // learning: traffic after learning cannot make a subject wander.
+//
+// A connection held far longer than any the subject made while learning (a
+// shell or tunnel riding a known program, a stolen session kept open) is
+// its own finding: longer than kHoldFactor times the longest learned and by
+// at least kHoldSlack seconds. A score cannot say this: the neighbours of a
+// long connection are the slowest learned ones, themselves sparse.
 #pragma once
 
 #include <array>
@@ -55,6 +61,10 @@ std::string destination_text(const ReachKey& k);
 std::string port_text(const ReachKey& k);
 
 inline constexpr double kWanderingShare = 0.01;
+inline constexpr double kHoldFactor = 10;
+inline constexpr double kHoldSlack = 60;
+// The longest a subject's connection may last before it is a long hold.
+double hold_limit(double longest);
 inline constexpr std::uint32_t kWanderingEvidence = 2;
 
 struct ReachProfile {
@@ -65,6 +75,7 @@ struct ReachProfile {
     std::map<NetworkKey, std::uint32_t> networks;
     std::map<std::pair<std::uint8_t, std::uint16_t>, std::uint32_t> ports;                    // (proto, port)
     std::uint64_t learned_connections = 0;
+    double longest = 0;  // seconds: the longest connection learned (or reported since)
     bool wanders_networks = false, wanders_ports = false;
 };
 
@@ -74,6 +85,8 @@ struct Novelty {
     bool new_network = false, new_port = false;      // alert-worthy (the subject does not wander there)
     bool expected_network = false, expected_port = false;  // new, but usual for a wandering subject
     bool unlearned = false;  // the baseline was full: the new entry was not kept
+    bool long_hold = false;  // held past hold_limit(longest)
+    double longest = 0;      // the subject's longest before this connection
     const ReachProfile* profile = nullptr;  // the subject's, after the update
 };
 
@@ -87,13 +100,14 @@ public:
 
     explicit ReachBaseline(std::size_t max_destinations = 200000) : max_destinations_(max_destinations) {}
 
-    // Learning: one connection of subject (run under name) to k.
-    void learn(const std::string& subject, std::string_view name, const ReachKey& k);
+    // Learning: one connection of subject (run under name) to k, held duration seconds.
+    void learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration = 0);
     // Recomputes the derived maps and the wandering flags (after learning or loading).
     void index();
     // Detection: what is new about this connection; anything new joins the
-    // baseline (counted 0), so each new pair is reported once.
-    Novelty observe(std::string_view subject, std::string_view name, const ReachKey& k);
+    // baseline (counted 0), so each new pair is reported once, and a long
+    // hold becomes the subject's longest.
+    Novelty observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration = 0);
     // Restores one profile as serialized (then call index()).
     void restore(std::string subject, ReachProfile profile);
 
@@ -110,7 +124,7 @@ private:
 };
 
 // The baseline of a table of connection records (columns process_name,
-// dst_ip, dst_port; exe and proto when present). Rows whose destination does
+// dst_ip, dst_port; exe, proto and duration when present). Rows whose destination does
 // not parse are left out.
 ReachBaseline learn_reach(const CsvTable& table);
 

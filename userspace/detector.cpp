@@ -172,7 +172,19 @@ std::string learned_ones(const Map& m, Text text) {
 
 void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade,
                              double now) {
-    const Novelty n = model_->reach.observe(subject_, r.process_name, key);
+    const Novelty n = model_->reach.observe(subject_, r.process_name, key, r.duration);
+    // How long a connection lasts is no allowlist's subject: judged whatever the rules say.
+    if (n.long_hold) {
+        ++stats_.long_holds;
+        Alert a;
+        a.time = now;
+        a.rule = "long_connection";
+        a.priority = "Notice";
+        a.record = r;
+        a.why.push_back(fmt::format("{} held this connection {:.1f} s; its longest while learning was {:.3g} s, the limit {:.3g} s",
+                                    program_text(r), r.duration, n.longest, hold_limit(n.longest)));
+        if (folder_.admit(a)) emit(a);
+    }
     if (n.expected_network || n.expected_port) ++stats_.novelty_expected;
     if (!n.new_subject && !n.new_network && !n.new_port) return;
     // The operator's rules speak for this process; a masquerade already said it.

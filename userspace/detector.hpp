@@ -50,6 +50,7 @@ struct DetectorStats {
     std::uint64_t new_processes = 0;         // before folding
     std::uint64_t new_destinations = 0;      // before folding
     std::uint64_t new_ports = 0;             // before folding
+    std::uint64_t long_holds = 0;            // long_connection, before folding
     std::uint64_t novelty_expected = 0;      // new, but usual for a program that wanders (not alerted)
     std::uint64_t novelty_ruled = 0;         // new, but an allowlist rule judges the process (not alerted)
     std::uint64_t window_alerts = 0;         // volume_spike, connection_burst and fan_out, before folding

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 #include <fstream>
 #include <random>
 
@@ -277,6 +278,41 @@ TEST_CASE("detector: a network or port new to a program is alerted once, with wh
     CHECK(h.detector.stats().novelty_ruled == 2);
     CHECK(h.detector.stats().new_destinations == 2);
     CHECK(h.detector.stats().new_ports == 1);
+}
+
+TEST_CASE("detector: a connection held far past the program's longest is a long_connection, whatever the allowlist says",
+          "[detector]") {
+    Harness h(learn(600));
+    const std::vector<ConnectionRecord> learned = normal_traffic(600);
+    h.feed(learned, 10);
+    h.detector.use_model(h.detector.fit_learned());
+    double longest = 0;
+    for (const ConnectionRecord& r : learned)
+        if (r.process_name == "nginx") longest = std::max(longest, r.duration);
+    const auto judge = [&h](ConnectionRecord r) {
+        h.alerts.clear();
+        h.feed({r}, 20);
+        return h.alerts;
+    };
+    const auto has_hold = [](const std::vector<Alert>& alerts) {
+        return std::any_of(alerts.begin(), alerts.end(), [](const Alert& x) { return x.rule == "long_connection"; });
+    };
+    // A minute past the longest learned (well under a second here) is not yet long.
+    CHECK_FALSE(has_hold(judge(record("nginx", "192.0.2.10", 8080, 800, 30000, longest + 59))));
+    // Allowed destination, usual sizes, held an hour: the hold alone is the finding.
+    const std::vector<Alert> a = judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 3600));
+    const Alert& hold = only(a, "long_connection");
+    CHECK(hold.priority == "Notice");
+    REQUIRE(hold.why.size() == 1);
+    CHECK(hold.why[0] == fmt::format("/usr/sbin/nginx (process name 'nginx') held this connection 3600.0 s; its longest while "
+                                     "learning was {:.3g} s, the limit {:.3g} s", longest, longest + 60));
+    CHECK(h.detector.stats().long_holds == 1);
+    CHECK(h.detector.stats().allowlist_violations == 0);
+    // Reported once: that hold is the program's longest now.
+    CHECK_FALSE(has_hold(judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 3000))));
+    CHECK(h.detector.stats().long_holds == 1);
+    judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 36001));  // ten times that: found (and folded, same minute)
+    CHECK(h.detector.stats().long_holds == 2);
 }
 
 TEST_CASE("detector: a program that met many networks once while learning is not alerted for the next", "[detector]") {

@@ -1,6 +1,7 @@
 // The pipeline against scikit-learn's ColumnTransformer output
 // (expected_features.csv from scripts/make_fixtures.py) and its YAML checks.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "model/diagnostic.hpp"
 #include "model/feature_pipeline.hpp"
@@ -78,7 +79,38 @@ TEST_CASE("unseen categories encode as all zeros; constant columns get scale 1",
     CHECK(m.numeric(0, 0) == 2.0);
 }
 
+TEST_CASE("log is log1p(value / unit), unscaled; unit 1 leaves log_standard as scikit-learn's", "[feature_pipeline]") {
+    const PipelineSpec spec =
+        parse_pipeline_yaml("features:\n  - {column: duration, transform: log, unit: 0.001}\n"
+                            "  - {column: bytes_sent, transform: log}\n"
+                            "  - {column: bytes_received, transform: log_standard, unit: 1}\n", "p.yaml");
+    REQUIRE(spec.features.size() == 3);
+    CHECK(spec.features[0].unit == 0.001);
+    CHECK(spec.features[1].unit == 1.0);
+    const CsvTable train = CsvTable::parse("duration,bytes_sent,bytes_received\n0.004,100,10\n2.5,1000000,99\n", "t.csv");
+    FeatureMatrix fitted;
+    const FeaturePipeline p = FeaturePipeline::fit(spec, train, &fitted);
+    // Not scaled by the training spread: one unit is a factor of e anywhere.
+    CHECK(p.numeric()[0].mean == 0);
+    CHECK(p.numeric()[0].scale == 1);
+    CHECK(fitted.numeric(0, 0) == std::log1p(0.004 / 0.001));
+    CHECK(fitted.numeric(1, 0) == std::log1p(2.5 / 0.001));
+    CHECK(fitted.numeric(1, 1) == std::log1p(1000000.0));
+    CHECK(p.numeric()[2].mean == (std::log1p(10.0) + std::log1p(99.0)) / 2);
+    CHECK(p.transform(train).numeric == fitted.numeric);
+    // The explanation reads values back in the column's own units.
+    CHECK(std::abs(std::expm1(fitted.numeric(0, 0)) * p.numeric()[0].unit - 0.004) < 1e-15);
+}
+
 TEST_CASE("bad pipeline YAML names line, column and field", "[feature_pipeline]") {
+    SECTION("a unit that is not a positive number, or on a one-hot column") {
+        for (const char* unit : {"0", "-1", "ms", "nan", "inf", "1e999"}) {
+            const Diagnostic d = yaml_diag(std::string("features:\n  - {column: duration, transform: log, unit: ") + unit + "}\n");
+            CHECK(d.field == "unit");
+            CHECK(d.line == 2);
+        }
+        CHECK(yaml_diag("features:\n  - {column: proto, transform: onehot, unit: 2}\n").field == "unit");
+    }
     SECTION("unknown transform") {
         const Diagnostic d = yaml_diag("features:\n  - column: duration\n    transform: robust\n");
         CHECK(d.line == 3);

@@ -38,7 +38,45 @@ void fix_checksum(std::string& bytes) {
     std::memcpy(bytes.data() + 24, &crc, 4);
 }
 
+// The bytes of a version 3 file with this model's content: version 4 added
+// a unit after each numeric feature's scale (and each profile's longest
+// connection, which a model without a reach baseline has none of).
+std::string without_units(std::string bytes, const TrainedModel& m) {
+    std::size_t at = 32 + 4 + m.pipeline_file.size() + 8;
+    for (const NumericFeature& f : m.pipeline.numeric()) {
+        at += 4 + f.column.size() + 1 + 8 + 8;
+        bytes.erase(at, 8);
+    }
+    return bytes;
+}
+
 }  // namespace
+
+TEST_CASE("the log transform's unit and the learned longest connections are saved", "[model_file]") {
+    const PipelineSpec spec = parse_pipeline_yaml(
+        "features:\n  - {column: duration, transform: log, unit: 0.001}\n  - {column: bytes_sent, transform: log}\n", "p.yaml");
+    std::string csv = "process_name,exe,dst_ip,dst_port,proto,ts_end,duration,bytes_sent\n";
+    for (int i = 0; i < 30; ++i)
+        csv += "app,/usr/bin/app,192.0.2.1,443,tcp," + std::to_string(1764000000 + i) + "," + std::to_string(0.01 * (i + 1)) +
+               "," + std::to_string(100 + 7 * i) + "\n";
+    const CsvTable train = CsvTable::parse(csv, "r.csv");
+    FeaturePipeline p = FeaturePipeline::fit(spec, train);
+    LofTrainingResult result;
+    LofModel lof = LofModel::fit(p.transform(train), {5, 0.05, 1, 0.5}, &result);
+    const TrainedModel m{"p.yaml", std::move(p), std::move(lof), {}, score_tail(result.lof, 1), learn_reach(train), learn_windows(train)};
+    const TrainedModel back = deserialize_model(serialize_model(m), "m.bin");
+    REQUIRE(back.pipeline.numeric().size() == 2);
+    CHECK(back.pipeline.numeric()[0].transform == Transform::Log);
+    CHECK(back.pipeline.numeric()[0].unit == 0.001);
+    CHECK(back.pipeline.numeric()[1].unit == 1);
+    CHECK(back.reach.profiles().at("/usr/bin/app").longest == 0.3);
+    CHECK(back.reach == m.reach);
+    std::vector<LofScore> a(train.rows()), b(train.rows());
+    m.lof.score(m.pipeline.transform(train), a);
+    back.lof.score(back.pipeline.transform(train), b);
+    for (std::size_t i = 0; i < train.rows(); ++i) CHECK(a[i].lof == b[i].lof);
+    CHECK(serialize_model(back) == serialize_model(m));
+}
 
 TEST_CASE("a saved model scores exactly as the model it was saved from", "[model_file]") {
     const TrainedModel m = small_model();
@@ -89,7 +127,7 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
     SECTION("a newer format version") {
         std::string bad = good;
-        bad[8] = 4;
+        bad[8] = static_cast<char>(kModelFormatVersion + 1);
         CHECK(load_error(bad).field == "version");
     }
     SECTION("learned identities out of order") {
@@ -109,7 +147,7 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
     SECTION("a reach baseline address family that is neither 4 nor 6") {
         std::string bad = good;
-        const std::size_t at = bad.find("name:nl") + 7 + 8 + 8 + 4 + 2 + 8 + 16;  // connections, names, "nl", count, addr
+        const std::size_t at = bad.find("name:nl") + 7 + 8 + 8 + 8 + 4 + 2 + 8 + 16;  // connections, longest, names, "nl", count, addr
         REQUIRE(bad[at] == 4);
         bad[at] = 5;
         fix_checksum(bad);
@@ -130,12 +168,12 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
 }
 
-TEST_CASE("version 1 and 2 files (no identities, no reach baseline) are still read", "[model_file]") {
+TEST_CASE("version 1, 2 and 3 files (no identities, no reach baseline, no units) are still read", "[model_file]") {
     TrainedModel m = small_model();
     m.identities.clear();
     m.reach = ReachBaseline{};
     m.windows.clear();
-    const std::string v3 = serialize_model(m);
+    const std::string v3 = without_units(serialize_model(m), m);
     // Version 3 put the floor and the tail between the LOF state and the
     // identities, and ends with the identity, reach and window counts (all 0 here).
     const std::size_t tail_bytes = 8 + 8 + 8 + 8 + 8 + 8 * m.tail.top.size();
@@ -147,6 +185,10 @@ TEST_CASE("version 1 and 2 files (no identities, no reach baseline) are still re
         fix_checksum(bytes);
         return bytes;
     };
+    const TrainedModel read3 = deserialize_model(with_version(v3, 3), "v3.bin");
+    CHECK(read3.pipeline.numeric()[0].unit == 1);
+    CHECK(read3.pipeline.numeric()[0].mean == m.pipeline.numeric()[0].mean);
+    CHECK(read3.lof.offset() == m.lof.offset());
     const TrainedModel v2 = deserialize_model(with_version(v3.substr(0, lof_end) + v3.substr(lof_end + tail_bytes, 8), 2), "v2.bin");
     CHECK(v2.reach.profiles().empty());
     CHECK(v2.tail.top.empty());

@@ -71,6 +71,30 @@ TEST_CASE("reach baseline: wandering is what learning saw, at least two networks
         CHECK(b.observe("/s", "s", key(("10.0." + std::to_string(i) + ".1").c_str(), 443)).new_network);
 }
 
+TEST_CASE("reach baseline: a connection held ten times longer than any learned, and a minute more, is a long hold",
+          "[reach]") {
+    ReachBaseline b;
+    for (int i = 0; i < 50; ++i) b.learn("/usr/bin/app", "app", key("192.0.2.10", 5432), 0.01 * i);  // at most 0.49 s
+    b.learn("/usr/bin/batch", "batch", key("192.0.2.11", 443), 120);
+    b.index();
+    CHECK(hold_limit(0.49) == Approx(60.49));
+    CHECK(hold_limit(120) == 1200);
+    Novelty n = b.observe("/usr/bin/app", "app", key("192.0.2.10", 5432), 60.4);
+    CHECK_FALSE(n.long_hold);
+    n = b.observe("/usr/bin/app", "app", key("192.0.2.10", 5432), 3600);
+    CHECK(n.long_hold);
+    CHECK(n.longest == Approx(0.49));
+    CHECK(b.profiles().at("/usr/bin/app").longest == 3600);  // reported once: it is the longest now
+    CHECK_FALSE(b.observe("/usr/bin/app", "app", key("192.0.2.10", 5432), 3000).long_hold);
+    CHECK_FALSE(b.observe("/usr/bin/batch", "batch", key("192.0.2.11", 443), 1100).long_hold);
+    CHECK(b.observe("/usr/bin/batch", "batch", key("192.0.2.11", 443), 1300).long_hold);
+    // A program learning never saw has no measure: novelty speaks for it.
+    n = b.observe("/tmp/x", "x", key("192.0.2.10", 5432), 86400);
+    CHECK(n.new_subject);
+    CHECK_FALSE(n.long_hold);
+    CHECK_FALSE(b.observe("/tmp/x", "x", key("192.0.2.10", 5432), 86400 * 2).long_hold);
+}
+
 TEST_CASE("reach baseline: bounded; what does not fit is counted and still reported", "[reach]") {
     ReachBaseline b(3);
     b.learn("/a", "a", key("192.0.2.1", 1));
@@ -100,6 +124,10 @@ TEST_CASE("reach baseline is learned from records; unknown executables by name",
     CHECK(b.profiles().at("name:dig").names == std::vector<std::string>{"dig"});
     CHECK(b.profiles().at("name:dig").destinations.begin()->first.proto == IPPROTO_UDP);
     CHECK(learn_reach(CsvTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).profiles().empty());
+    const ReachBaseline held = learn_reach(CsvTable::parse("process_name,exe,dst_ip,dst_port,duration\n"
+                                                           "a,/a,192.0.2.1,1,0.25\na,/a,192.0.2.1,1,12.5\na,/a,192.0.2.1,1,x\n",
+                                                           "d.csv"));
+    CHECK(held.profiles().at("/a").longest == 12.5);
 }
 
 TEST_CASE("allowlist suggest: the learned baseline as rules that allow what was learned and nothing else", "[reach]") {
