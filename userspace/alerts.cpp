@@ -130,6 +130,11 @@ std::string sensor_drops_output(const SensorDrops& d) {
                                   "on the same CPU)");
 }
 
+bool sensor_drops_alerted(const SensorDrops& d) {
+    return d.total() > d.missed_runs ||
+           static_cast<double>(d.missed_runs) > kMissedRunsAlertShare * static_cast<double>(d.events + d.missed_runs);
+}
+
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname) {
     std::string fields;
     JsonLine f(fields);
@@ -139,7 +144,8 @@ std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname)
         .field("netlof.drops.udp_map_full", d.udp_map_full)
         .field("netlof.drops.missed_program_runs", d.missed_runs)
         .field("netlof.drops.malformed", d.malformed)
-        .field("netlof.drops.window_s", d.time - d.since);
+        .field("netlof.drops.window_s", d.time - d.since)
+        .field("netlof.events", d.events);
     f.end();
     fields.pop_back();
     std::string out;

@@ -37,8 +37,17 @@ std::string format_alert(const Alert& a, std::string_view hostname);
 struct SensorDrops {
     double since = 0, time = 0;  // unix seconds: the window
     std::uint64_t ring_buffer_full = 0, sockets_map_full = 0, udp_map_full = 0, missed_runs = 0, malformed = 0;
+    std::uint64_t events = 0;    // events the kernel handed over in the window
     std::uint64_t total() const { return ring_buffer_full + sockets_map_full + udp_map_full + missed_runs + malformed; }
 };
+// Program runs the kernel skipped (an interrupt re-entering a program on the
+// same CPU) are a blind spot no setting closes; a few in tens of thousands
+// of events are logged and counted, and become an alert line above this
+// share of the window's events, as Falco's drop threshold does.
+inline constexpr double kMissedRunsAlertShare = 0.001;
+// Whether a window's drops are an alert line (always logged and counted):
+// anything a setting or a bug explains, or skipped runs above the share.
+bool sensor_drops_alerted(const SensorDrops& d);
 // One JSON line (rule sensor_drops, priority Error) in the alerts' shape.
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname);
 // The human sentence, also the daemon's log line.

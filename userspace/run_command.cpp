@@ -118,9 +118,10 @@ private:
     double next_learn_try_ = 0;  // after a failed fit or model write: when to try again
     double next_maintenance_ = 0;
     // Drops are read from the kernel's counters each second and reported (log
-    // line and sensor_drops alert) at most once per interval; program runs the
-    // kernel skipped, when nothing else was lost, at most once per fold window:
-    // no setting prevents them, and a line every ten seconds would bury alerts.
+    // line, and a sensor_drops alert when sensor_drops_alerted()) at most once
+    // per interval; program runs the kernel skipped, when nothing else was
+    // lost, at most once per fold window: no setting prevents them, and a line
+    // every ten seconds would bury alerts.
     static constexpr double kDropsReportInterval = 10;
     std::array<std::uint64_t, NETLOF_STAT_COUNT> seen_stats_{};
     std::uint64_t seen_malformed_ = 0;
@@ -198,6 +199,7 @@ void Daemon::maintain(double now, bool stopping) {
     pending_drops_.sockets_map_full += k[NETLOF_STAT_SOCKETS_FULL] - seen_stats_[NETLOF_STAT_SOCKETS_FULL];
     pending_drops_.udp_map_full += k[NETLOF_STAT_UDP_FLOWS_FULL] - seen_stats_[NETLOF_STAT_UDP_FLOWS_FULL];
     pending_drops_.malformed += malformed - seen_malformed_;
+    pending_drops_.events += k[NETLOF_STAT_EVENTS] - seen_stats_[NETLOF_STAT_EVENTS];
     const std::uint64_t missed = sensor_->missed_runs();
     pending_drops_.missed_runs += missed - seen_missed_;
     seen_stats_ = k;
@@ -208,8 +210,10 @@ void Daemon::maintain(double now, bool stopping) {
     if (pending_drops_.total() > 0 && (stopping || now - last_drops_report_ >= interval)) {
         pending_drops_.time = now;
         log_line(sensor_drops_output(pending_drops_));
-        alerts_->write(format_sensor_drops(pending_drops_, hostname_));
-        ++written_by_rule_["sensor_drops"];
+        if (sensor_drops_alerted(pending_drops_)) {
+            alerts_->write(format_sensor_drops(pending_drops_, hostname_));
+            ++written_by_rule_["sensor_drops"];
+        }
         last_drops_report_ = now;
         pending_drops_ = SensorDrops{};
         pending_drops_.since = now;
@@ -301,7 +305,7 @@ std::string Daemon::stats_line(double now) const {
         if (rule != "sensor_drops") alert_lines += n;
     return fmt::format(
         "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, new_process {}, new_destination {}, new_port {}, "
-        "lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
+        "long_connection {}, lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
         "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
         "window alerts {} (programs let go to make room {}, not judged: learning too short for the window {}), "
         "lof muted {}, lof not scored (program learned fewer than k times) {}, unscorable {}, not learned {}, drops {} "
@@ -310,7 +314,7 @@ std::string Daemon::stats_line(double now) const {
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "record log failed writes {} (lost {}), reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.new_processes,
-        d.new_destinations, d.new_ports, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
+        d.new_destinations, d.new_ports, d.long_holds, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.novelty_expected, d.novelty_ruled, detector_.reach_unlearned(), d.window_alerts,
         detector_.window_evictions(), detector_.windows_unjudged(), d.lof_muted, d.lof_sparse,
         d.unscorable, d.learn_skipped,

@@ -164,6 +164,26 @@ TEST_CASE("sensor_drops alerts carry counts by cause in Falco's shape", "[alerts
     CHECK(sensor_drops_output(skipped).find("no setting prevents these") != std::string::npos);
 }
 
+TEST_CASE("sensor_drops: capacity drops are always an alert line; skipped runs above 0.1% of events", "[alerts]") {
+    SensorDrops d;
+    d.events = 40000;
+    d.missed_runs = 12;  // 0.03%: logged and counted, not an alert line
+    CHECK_FALSE(sensor_drops_alerted(d));
+    d.missed_runs = 41;
+    CHECK(sensor_drops_alerted(d));
+    d.missed_runs = 1;
+    d.ring_buffer_full = 1;
+    CHECK(sensor_drops_alerted(d));
+    SensorDrops bad;
+    bad.events = 1000000;
+    bad.malformed = 1;
+    CHECK(sensor_drops_alerted(bad));
+    SensorDrops idle;  // skipped runs and nothing handed over: all were lost
+    idle.missed_runs = 1;
+    CHECK(sensor_drops_alerted(idle));
+    CHECK(nlohmann::json::parse(format_sensor_drops(d, "h"))["output_fields"]["netlof.events"] == 40000);
+}
+
 TEST_CASE("a masquerade names both executables in output and output_fields, and folds per executable", "[alerts]") {
     Alert a;
     a.time = 1764100000;
