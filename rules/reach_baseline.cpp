@@ -155,7 +155,10 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
         n.long_hold = true;
         p.longest = duration;
     }
-    if (p.destinations.count(k) != 0) return n;
+    if (const auto d = p.destinations.find(k); d != p.destinations.end()) {
+        n.learned_destination = d->second > 0;
+        return n;
+    }
     const NetworkKey net = network_key(k);
     const std::pair<std::uint8_t, std::uint16_t> port{k.proto, k.port};
     const bool network_known = p.networks.count(net) != 0, port_known = p.ports.count(port) != 0;

@@ -85,6 +85,7 @@ struct Novelty {
     bool new_network = false, new_port = false;      // alert-worthy (the subject does not wander there)
     bool expected_network = false, expected_port = false;  // new, but usual for a wandering subject
     bool unlearned = false;  // the baseline was full: the new entry was not kept
+    bool learned_destination = false;  // this exact destination was reached while learning
     bool long_hold = false;  // held past hold_limit(longest)
     double longest = 0;      // the subject's longest before this connection
     const ReachProfile* profile = nullptr;  // the subject's, after the update

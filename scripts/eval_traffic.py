@@ -148,6 +148,13 @@ class Scenario:
             for i in range(40):
                 r.conn(start + i * every + r.rng.gauss(0, 0.5), "gunicorn", "/usr/bin/python3.11", c2, 443,
                        r.rng.randint(300, 310), r.rng.randint(150, 160), label="beaconing", rtt=0.04)
+            # The same, hidden in a program that wanders: the package fetcher,
+            # whose new addresses are expected, checks in with a controller.
+            start, every = r.attack_time(), r.rng.choice([60, 120, 300])
+            c2 = "151.101.%d.%d" % (r.rng.randint(0, 255), r.rng.randint(1, 254))
+            for i in range(30):
+                r.conn(start + i * every + r.rng.gauss(0, 1.0), "http", "/usr/lib/apt/methods/http", c2, 80,
+                       r.rng.randint(400, 420), r.rng.randint(2000, 2100), label="beaconing_hidden", rtt=0.03)
             # A reverse shell: a shell holds a connection out for a long time.
             r.conn(r.attack_time(), "bash", "/usr/bin/bash", "203.0.113.%d" % r.rng.randint(1, 254),
                    r.rng.choice([4444, 443, 9001]), r.lognormal(20000, 1), r.lognormal(5000, 1),

@@ -185,6 +185,7 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
                                     program_text(r), r.duration, n.longest, hold_limit(n.longest)));
         if (folder_.admit(a)) emit(a);
     }
+    if (!n.learned_destination) judge_beacon(r, key, now);
     if (n.expected_network || n.expected_port) ++stats_.novelty_expected;
     if (!n.new_subject && !n.new_network && !n.new_port) return;
     // The operator's rules speak for this process; a masquerade already said it.
@@ -228,6 +229,24 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
                                         })));
         }
     }
+    if (folder_.admit(a)) emit(a);
+}
+
+void Detector::judge_beacon(const ConnectionRecord& r, const ReachKey& key, double now) {
+    const std::optional<BeaconScore> b = beacons_.add(subject_, key, r.ts_start, static_cast<double>(r.bytes_sent));
+    if (!b) return;
+    ++stats_.beacons;
+    Alert a;
+    a.time = now;
+    a.rule = "beaconing";
+    a.priority = "Notice";
+    a.record = r;
+    a.why.push_back(fmt::format("{} connected to {} every {:.1f} s (median; half within {:.2g} s of it), sending {:.0f} bytes "
+                                "(half within {:.0f}), over its last {} connections; learning never saw it reach there",
+                                program_text(r), destination_text(key), b->interval_median, b->interval_mad,
+                                b->size_median, b->size_mad, b->connections));
+    a.why.push_back(fmt::format("regularity (1 - MAD/median) of intervals {:.2f}, of sizes {:.2f}; a beacon is both at least {:g}",
+                                b->interval_regularity, b->size_regularity, kBeaconRegularity));
     if (folder_.admit(a)) emit(a);
 }
 

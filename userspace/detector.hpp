@@ -16,6 +16,7 @@
 
 #include "model/model_file.hpp"
 #include "rules/allowlist.hpp"
+#include "rules/beacon_watch.hpp"
 #include "userspace/alerts.hpp"
 #include "userspace/record_cells.hpp"
 
@@ -51,6 +52,7 @@ struct DetectorStats {
     std::uint64_t new_destinations = 0;      // before folding
     std::uint64_t new_ports = 0;             // before folding
     std::uint64_t long_holds = 0;            // long_connection, before folding
+    std::uint64_t beacons = 0;               // beaconing, before folding
     std::uint64_t novelty_expected = 0;      // new, but usual for a program that wanders (not alerted)
     std::uint64_t novelty_ruled = 0;         // new, but an allowlist rule judges the process (not alerted)
     std::uint64_t window_alerts = 0;         // volume_spike, connection_burst and fan_out, before folding
@@ -99,6 +101,7 @@ public:
     std::uint64_t reach_unlearned() const { return model_ ? model_->reach.unlearned() : 0; }
     // Programs the window table let go to make room.
     std::uint64_t window_evictions() const { return windows_.evictions(); }
+    std::uint64_t beacon_evictions() const { return beacons_.evictions(); }
     // Connections whose window learning was too short to judge (per window length).
     std::uint64_t windows_unjudged() const { return windows_.unjudged(); }
 
@@ -114,6 +117,7 @@ private:
     void judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade, double now);
     // Sums over one and ten minutes beyond what learning saw for this
     // program (see rules/behaviour_windows.hpp).
+    void judge_beacon(const ConnectionRecord& r, const ReachKey& key, double now);
     void judge_windows(const ConnectionRecord& r, const ReachKey& key, double now);
     void score_batch(double now);
     void emit(Alert& a);
@@ -136,6 +140,7 @@ private:
     RecordCellsBuilder cells_;
     std::string subject_;  // reused: the reach baseline's key of the record being judged
     WindowWatch windows_;
+    BeaconWatch beacons_;
 
     double learn_start_ = -1;  // wall time of the first learning batch
     std::uint64_t learned_ = 0;

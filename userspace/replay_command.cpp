@@ -89,10 +89,10 @@ int run_replay(const ReplayCommand& cmd) {
     for (const auto& [rule, n] : by_rule) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule, n);
     const DetectorStats& d = detector.stats();
     log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, novelty not alerted (usual for a wandering "
-                         "program {}, judged by allowlist rules {}, baseline full {}), window alerts {} (programs let go {}, not judged: learning too short {}), model {}",
+                         "program {}, judged by allowlist rules {}, baseline full {}), window alerts {} (programs let go {}, not judged: learning too short {}), beacon pairs let go {}, model {}",
                          records.size(), d.scored, d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
                          d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(), d.window_alerts,
-                         detector.window_evictions(), detector.windows_unjudged(),
+                         detector.window_evictions(), detector.windows_unjudged(), detector.beacon_evictions(),
                          detector.detecting() ? "detecting" : "still learning at the end"));
     return 0;
 }

@@ -305,18 +305,19 @@ std::string Daemon::stats_line(double now) const {
         if (rule != "sensor_drops") alert_lines += n;
     return fmt::format(
         "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, new_process {}, new_destination {}, new_port {}, "
-        "long_connection {}, lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
+        "long_connection {}, beaconing {}, lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
         "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
         "window alerts {} (programs let go to make room {}, not judged: learning too short for the window {}), "
+        "beacon pairs let go to make room {}, "
         "lof muted {}, lof not scored (program learned fewer than k times) {}, unscorable {}, not learned {}, drops {} "
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "record log failed writes {} (lost {}), reloads {} (refused {}), model {}",
         k[NETLOF_STAT_EVENTS], t.records, k[NETLOF_STAT_CLOSE_UNSEEN], d.scored, d.allowlist_violations, d.masquerades, d.new_processes,
-        d.new_destinations, d.new_ports, d.long_holds, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
+        d.new_destinations, d.new_ports, d.long_holds, d.beacons, d.lof_anomalies, alert_lines, detector_.folded(), written("sensor_drops"),
         alerts_->failed_writes(), alerts_->lost_lines(), d.novelty_expected, d.novelty_ruled, detector_.reach_unlearned(), d.window_alerts,
-        detector_.window_evictions(), detector_.windows_unjudged(), d.lof_muted, d.lof_sparse,
+        detector_.window_evictions(), detector_.windows_unjudged(), detector_.beacon_evictions(), d.lof_muted, d.lof_sparse,
         d.unscorable, d.learn_skipped,
         kernel_drops(k, missed),
         k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,

@@ -19,7 +19,7 @@ TEST_CASE("eval: netlof beside the new-triple rule and IsolationForest on labell
     REQUIRE(r.status == 0);
     const json s = json::parse(netlof::test::read_text(dir + "/summary.json"));
     const int kinds = s["kinds"];
-    CHECK(kinds == 11);
+    CHECK(kinds == 12);
     const int netlof = s["detected"]["netlof"], triple = s["detected"]["triple"], forest = s["detected"]["forest"];
     CHECK(netlof > triple);
     CHECK(netlof > forest);

@@ -315,6 +315,37 @@ TEST_CASE("detector: a connection held far past the program's longest is a long_
     CHECK(h.detector.stats().long_holds == 2);
 }
 
+TEST_CASE("detector: steady check-ins to a destination learning never saw are beaconing; to a learned one they are not",
+          "[detector]") {
+    Harness h(learn(600));
+    h.feed(normal_traffic(600), 10);
+    h.detector.use_model(h.detector.fit_learned());
+    std::vector<Alert> all;
+    // postgres every 60 s (+-0.3 s) to a new address in its learned network
+    // (novelty lets that join silently) and, beside it, to its learned server.
+    for (int i = 0; i < 24; ++i) {
+        h.alerts.clear();
+        for (const char* dst : {"192.0.2.77", "192.0.2.20"}) {
+            ConnectionRecord r = record("postgres", dst, 5432, 300 + i % 3, 5000, 0.05);
+            r.ts_start = 1764200000 + 60.0 * i + (i % 2 ? 0.3 : -0.3);
+            r.ts_end = r.ts_start + r.duration;
+            h.feed({r}, r.ts_end);
+        }
+        all.insert(all.end(), h.alerts.begin(), h.alerts.end());
+    }
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].rule == "beaconing");
+    CHECK(all[0].priority == "Notice");
+    CHECK(all[0].record.dst_ip == "192.0.2.77");
+    REQUIRE(all[0].why.size() == 2);
+    CHECK(all[0].why[0] == "/usr/sbin/postgres (process name 'postgres') connected to 192.0.2.77:5432 every 60.6 s (median; half "
+                           "within 0 s of it), sending 301 bytes (half within 1), over its last 12 connections; learning "
+                           "never saw it reach there");
+    CHECK(all[0].why[1].rfind("regularity (1 - MAD/median) of intervals 1.00, of sizes 1.00", 0) == 0);
+    CHECK(h.detector.stats().beacons == 1);
+    CHECK(h.detector.stats().new_destinations == 0);
+}
+
 TEST_CASE("detector: a program that met many networks once while learning is not alerted for the next", "[detector]") {
     // A resolver-like client reaching a new network every tenth connection:
     // a new one after learning is its normal, counted and not alerted.
