@@ -1,14 +1,16 @@
 // A loopback TCP workload for `make bench`, the daemon tests and `make run`'s
 // demo: each connection connects, sends a payload, reads a reply and closes,
 // as fast as the machine allows or at a fixed rate. Prints one JSON line.
-//   netlof-loadgen --connections N [--threads T] [--rate R] [--payload B] [--reply B]
+//   netlof-loadgen --connections N [--threads T] [--rate R | --every-ms MS] [--payload B] [--reply B]
 //                  [--name COMM] [--dst 127.0.0.X] [--port P]
-//                  [--payload-max B] [--reply-max B] [--hold-ms MS] [--hold-ms-max MS] [--seed S]
+//                  [--payload-max B] [--reply-max B] [--hold-ms MS] [--hold-ms-max MS] [--seed S] [--no-listen]
 // With the -max options each connection draws its payload, reply and how
 // long it stays open uniformly up to the maximum (the client says how big a
 // reply it wants in its first 4 bytes), which makes realistic training data.
 // --name sets the process name the sensor reports; --dst and --port choose the
 // loopback address and port the server listens on (port 0: any).
+// --no-listen connects to a server already listening at --dst:--port (another
+// loadgen's, which must be started with -max options so it reads sizes).
 // --hold-open-ms MS keeps every connection open (both ends) until all are
 // open, says so on stderr, waits MS and then closes them all: the storm
 // test's concurrently open connections. Clients then bind source addresses
@@ -54,6 +56,31 @@ bool write_exact(int fd, const char* buf, std::size_t n) {
     return true;
 }
 
+// n bytes through a buffer of any size: a client may ask for more than it.
+bool read_through(int fd, std::vector<char>& buf, std::size_t n) {
+    while (n > 0) {
+        const std::size_t part = std::min(n, buf.size());
+        if (!read_exact(fd, buf.data(), part)) return false;
+        n -= part;
+    }
+    return true;
+}
+
+bool write_through(int fd, const std::vector<char>& buf, std::size_t n) {
+    while (n > 0) {
+        const std::size_t part = std::min(n, buf.size());
+        if (!write_exact(fd, buf.data(), part)) return false;
+        n -= part;
+    }
+    return true;
+}
+
+bool has_flag(int argc, char** argv, const char* name) {
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return true;
+    return false;
+}
+
 const char* text_arg(int argc, char** argv, const char* name, const char* fallback) {
     for (int i = 1; i + 1 < argc; ++i)
         if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
@@ -71,6 +98,7 @@ int main(int argc, char** argv) {
     const long connections = arg(argc, argv, "--connections", 10000);
     const long threads = arg(argc, argv, "--threads", 2);
     const long rate = arg(argc, argv, "--rate", 0);  // connections per second, 0: unlimited
+    const long every_ms = arg(argc, argv, "--every-ms", 0);  // or one connection per thread this often
     const std::size_t payload = static_cast<std::size_t>(arg(argc, argv, "--payload", 4096));
     const std::size_t reply = static_cast<std::size_t>(arg(argc, argv, "--reply", 64));
     const std::size_t payload_max = std::max(payload, static_cast<std::size_t>(arg(argc, argv, "--payload-max", 0)));
@@ -97,6 +125,11 @@ int main(int argc, char** argv) {
     std::mutex held_mutex;
     std::vector<int> held;  // hold-open: every descriptor, both ends
     const long port = arg(argc, argv, "--port", 0);
+    const bool listen = !has_flag(argc, argv, "--no-listen");
+    if (!listen && port == 0) {
+        std::fprintf(stderr, "failed to connect: --no-listen needs --port\n");
+        return 2;
+    }
     // Threads inherit the name, so every connection is reported under it.
     if (const char* name = text_arg(argc, argv, "--name", nullptr)) ::prctl(PR_SET_NAME, name);
 
@@ -111,23 +144,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "failed to use --dst %s: loopback (127.0.0.0/8) addresses only\n", dst);
         return 2;
     }
-    if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(lfd, 4096) != 0) {
+    if (listen && (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(lfd, 4096) != 0)) {
         std::fprintf(stderr, "failed to listen on %s:%ld: %s\n", dst, port, std::strerror(errno));
         return 2;
     }
-    ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+    if (listen) ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
 
     std::vector<std::thread> servers;
-    for (long t = 0; t < threads; ++t)
+    for (long t = 0; listen && t < threads; ++t)
         servers.emplace_back([&] {
-            std::vector<char> buf(std::max(payload_max, reply_max) + 8);
+            std::vector<char> buf(std::min<std::size_t>(std::max<std::size_t>({payload_max, reply_max, 8}), 1 << 20));
             for (;;) {
                 const int c = ::accept(lfd, nullptr, nullptr);
                 if (c < 0) return;
                 // Varied: the client's first 8 bytes say how much it sends and wants back.
                 std::uint32_t sizes[2] = {static_cast<std::uint32_t>(payload), static_cast<std::uint32_t>(reply)};
                 if (!varied || read_exact(c, reinterpret_cast<char*>(sizes), sizeof sizes))
-                    if (read_exact(c, buf.data(), sizes[0])) write_exact(c, buf.data(), sizes[1]);
+                    if (read_through(c, buf, sizes[0])) write_through(c, buf, sizes[1]);
                 if (hold_open) {
                     std::lock_guard<std::mutex> lock(held_mutex);
                     held.push_back(c);
@@ -142,16 +175,17 @@ int main(int argc, char** argv) {
     std::vector<std::thread> clients;
     for (long t = 0; t < threads; ++t)
         clients.emplace_back([&, t] {
-            std::vector<char> buf(std::max(payload_max, reply_max), 'x');
+            std::vector<char> buf(std::min<std::size_t>(std::max<std::size_t>({payload_max, reply_max, 1}), 1 << 20), 'x');
             std::mt19937_64 rng(seed * 1000003 + static_cast<unsigned long>(t));
             auto draw = [&rng](std::size_t lo, std::size_t hi) {
                 return std::uniform_int_distribution<std::size_t>(lo, hi)(rng);
             };
             const long mine = connections / threads + (t < connections % threads ? 1 : 0);
             for (long i = 0; i < mine; ++i) {
-                if (rate > 0) {  // pace this thread to its share of the rate
-                    const auto due = start + std::chrono::nanoseconds(static_cast<long long>(1e9 * i * threads / rate));
-                    std::this_thread::sleep_until(due);
+                if (rate > 0 || every_ms > 0) {  // pace this thread to its share of the rate
+                    const double period_ns = every_ms > 0 ? 1e6 * static_cast<double>(every_ms)
+                                                          : 1e9 * static_cast<double>(threads) / static_cast<double>(rate);
+                    std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<long long>(period_ns * i)));
                 }
                 const std::uint32_t sizes[2] = {static_cast<std::uint32_t>(draw(payload, payload_max)),
                                                 static_cast<std::uint32_t>(draw(reply, reply_max))};
@@ -167,8 +201,8 @@ int main(int argc, char** argv) {
                     ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
                 }
                 bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-                if (ok && varied) ok = write_exact(fd, reinterpret_cast<const char*>(sizes), sizeof sizes);
-                ok = ok && write_exact(fd, buf.data(), sizes[0]) && read_exact(fd, buf.data(), sizes[1]);
+                if (ok && (varied || !listen)) ok = write_exact(fd, reinterpret_cast<const char*>(sizes), sizeof sizes);
+                ok = ok && write_through(fd, buf, sizes[0]) && read_through(fd, buf, sizes[1]);
                 if (ok && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
                 if (!ok) failures.fetch_add(1);
                 if (ok && hold_open) {
