@@ -140,6 +140,7 @@ std::string serialize_model(const TrainedModel& model) {
         w.str(subject);
         w.put<std::uint64_t>(p.learned_connections);
         w.put(p.longest);
+        w.put(p.names_once);
         w.put<std::uint64_t>(p.names.size());
         for (const std::string& n : p.names) w.str(n);
         w.put<std::uint64_t>(p.destinations.size());
@@ -323,6 +324,8 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
             // Older models did not learn durations: no hold is judged against them.
             p.longest = version >= 4 ? r.get<double>("reach.longest") : std::numeric_limits<double>::infinity();
             if (!(p.longest >= 0)) r.fail("reach.longest", "longest connection of '" + subject + "' is not a duration");
+            // Older models did not count names: all their names count as met often.
+            p.names_once = version >= 4 ? r.get<std::uint32_t>("reach.names_once") : 0;
             p.names.resize(r.count("reach.names", max_items));
             for (std::string& n : p.names) n = r.str("reach.names");
             for (std::size_t j = 1; j < p.names.size(); ++j)

@@ -29,10 +29,19 @@ std::string address_text(const ReachKey& k, const std::array<std::uint8_t, 16>& 
     return buf;
 }
 
-void add_name(ReachProfile& p, std::string_view name) {
+// Adds name to the subject's names; while learning (and while the counts
+// learning made are kept) its connections under each name are counted.
+void add_name(ReachProfile& p, std::string_view name, bool learning) {
     const auto at = std::lower_bound(p.names.begin(), p.names.end(), name);
-    if (at != p.names.end() && *at == name) return;
-    if (p.names.size() < kMaxNamesPerSubject) p.names.emplace(at, name);
+    const auto i = at - p.names.begin();
+    const bool counted = p.name_connections.size() == p.names.size();  // not a loaded profile
+    if (at != p.names.end() && *at == name) {
+        if (learning && counted) ++p.name_connections[static_cast<std::size_t>(i)];
+        return;
+    }
+    if (p.names.size() >= kMaxNamesPerSubject) return;
+    p.names.emplace(at, name);
+    if (counted) p.name_connections.insert(p.name_connections.begin() + i, learning ? 1 : 0);
 }
 
 // A path as a glob that matches only itself.
@@ -103,7 +112,7 @@ double hold_limit(double longest) { return std::max(kHoldFactor * longest, longe
 
 void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration) {
     ReachProfile& p = profiles_[subject];
-    add_name(p, name);
+    add_name(p, name, true);
     ++p.learned_connections;
     p.longest = std::max(p.longest, duration);
     const auto it = p.destinations.find(k);
@@ -131,6 +140,10 @@ void ReachBaseline::index() {
         };
         p.wanders_networks = wanders(once(p.networks), p.learned_connections);
         p.wanders_ports = wanders(once(p.ports), p.learned_connections);
+        if (!p.name_connections.empty())  // learned here; a loaded profile keeps its saved count
+            p.names_once = static_cast<std::uint32_t>(std::count(p.name_connections.begin(), p.name_connections.end(), 1u));
+        // A full list of names cannot tell a new one: as if it wandered.
+        p.wanders_names = wanders(p.names_once, p.learned_connections) || p.names.size() >= kMaxNamesPerSubject;
     }
 }
 
@@ -148,7 +161,9 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     }
     ReachProfile& p = it->second;
     n.profile = &p;
-    add_name(p, name);
+    if (p.learned_connections > 0 && !std::binary_search(p.names.begin(), p.names.end(), name))
+        (p.wanders_names ? n.expected_name : n.new_name) = true;
+    add_name(p, name, false);
     n.longest = p.longest;
     // Judged for subjects learning saw; one first met later has no measure yet.
     if (p.learned_connections > 0 && duration > hold_limit(p.longest)) {
@@ -186,7 +201,8 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
     for (auto a = profiles_.begin(), b = o.profiles_.begin(); a != profiles_.end(); ++a, ++b)
         if (a->first != b->first || a->second.names != b->second.names ||
             a->second.destinations != b->second.destinations ||
-            a->second.learned_connections != b->second.learned_connections || a->second.longest != b->second.longest)
+            a->second.learned_connections != b->second.learned_connections || a->second.longest != b->second.longest ||
+            a->second.names_once != b->second.names_once)
             return false;
     return true;
 }

@@ -15,7 +15,10 @@
 // estimate is at least kWanderingShare (and rests on at least
 // kWanderingEvidence such one-off networks) wanders: its new networks (or
 // ports) are expected, counted and not alerted. The estimate is fixed by
-// learning: traffic after learning cannot make a subject wander.
+// learning: traffic after learning cannot make a subject wander. A learned
+// executable under a process name it never ran as (a multi-call binary's
+// other applet, a renamed copy of a known tool) is a new process unless its
+// names wander the same way.
 //
 // A connection held far longer than any the subject made while learning (a
 // shell or tunnel riding a known program, a stolen session kept open) is
@@ -68,7 +71,9 @@ double hold_limit(double longest);
 inline constexpr std::uint32_t kWanderingEvidence = 2;
 
 struct ReachProfile {
-    std::vector<std::string> names;  // process names it ran under (sorted, unique)
+    std::vector<std::string> names;  // process names it ran under (sorted, unique, at most 16)
+    std::vector<std::uint32_t> name_connections;  // connections under each name while learning (not saved)
+    std::uint32_t names_once = 0;    // names learning met in one connection only
     // Exact destinations -> connections while learning (0: joined after).
     std::map<ReachKey, std::uint32_t> destinations;
     // Derived from destinations (see ReachBaseline::index()).
@@ -76,14 +81,15 @@ struct ReachProfile {
     std::map<std::pair<std::uint8_t, std::uint16_t>, std::uint32_t> ports;                    // (proto, port)
     std::uint64_t learned_connections = 0;
     double longest = 0;  // seconds: the longest connection learned (or reported since)
-    bool wanders_networks = false, wanders_ports = false;
+    bool wanders_networks = false, wanders_ports = false, wanders_names = false;
 };
 
 // What observe() found new about one connection.
 struct Novelty {
     bool new_subject = false;
+    bool new_name = false;                           // a learned executable under a name learning never saw
     bool new_network = false, new_port = false;      // alert-worthy (the subject does not wander there)
-    bool expected_network = false, expected_port = false;  // new, but usual for a wandering subject
+    bool expected_network = false, expected_port = false, expected_name = false;  // new, but usual for a wandering subject
     bool unlearned = false;  // the baseline was full: the new entry was not kept
     bool learned_destination = false;  // this exact destination was reached while learning
     bool long_hold = false;  // held past hold_limit(longest)

@@ -18,7 +18,7 @@ Then, with the benign traffic still running, attacks of the kinds make eval
 generates, each from the load generator (the same executable the services
 run, so only what the attack does differs): a process never seen, a known
 one reaching a new network or port, uploading 64 MB to its usual server,
-holding its usual connection 75 s, checking in every 10 s with a new network,
+holding its usual connection 75 s, checking in every 15 s with a new network,
 a second executable under a known name, a shell holding a connection out,
 and slow exfiltration (a third of its usual upload again per connection,
 doubling its rate). Each is matched to the alert lines whose record it made;
@@ -74,7 +74,7 @@ def attacks(masquerade_exe):
                                 "--connections", "1", "--threads", "1", "--payload", str(64 << 20), "--reply", "500"],
          rec("lv-api", "127.0.0.3", 9000, test=lambda r: r["bytes_sent"] >= 32 << 20)),
         ("beaconing", ["--name", "lv-metrics", "--dst", "127.2.0.10", "--port", "8086", "--connections", "12",
-                       "--threads", "1", "--every-ms", "10000", "--payload", "300", "--reply", "150"],
+                       "--threads", "1", "--every-ms", "15000", "--payload", "300", "--reply", "150"],
          rec("lv-metrics", "127.2.0.10")),
         ("masquerade", [masquerade_exe, "--name", "lv-web", "--dst", "127.0.0.2", "--port", "8080", "--no-listen",
                         "--connections", "3", "--threads", "1", "--payload", "800", "--reply", "20000"],

@@ -17,7 +17,8 @@ namespace netlof {
 
 struct Alert {
     double time = 0;        // unix seconds
-    std::string rule;       // allowlist_violation, process_masquerade, new_process, new_destination, new_port, volume_spike, connection_burst, fan_out, lof_anomaly
+    std::string rule;       // allowlist_violation, process_masquerade, new_process, new_destination, new_port, volume_spike,
+                            // connection_burst, fan_out, long_connection, beaconing, lof_anomaly
     std::string priority;   // Falco's: Emergency .. Debug
     ConnectionRecord record;
     std::optional<double> lof, threshold;

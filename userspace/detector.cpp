@@ -11,6 +11,20 @@
 
 namespace netlof {
 
+namespace {
+
+// An alert about record r, raised now; the caller adds why.
+Alert alert_for(const ConnectionRecord& r, std::string_view rule, std::string_view priority, double now) {
+    Alert a;
+    a.time = now;
+    a.rule = rule;
+    a.priority = priority;
+    a.record = r;
+    return a;
+}
+
+}  // namespace
+
 LearnSettings learn_settings(const LoadedConfig& l) {
     LearnSettings s;
     s.pipeline_file = l.config.model.pipeline;
@@ -100,11 +114,7 @@ AllowVerdict Detector::judge_rules(const ConnectionRecord& r, const std::optiona
     const AllowVerdict verdict = allowlist_.check(r.process_name, r.exe, *dst);
     if (verdict != AllowVerdict::Violation) return verdict;
     ++stats_.allowlist_violations;
-    Alert a;
-    a.time = now;
-    a.rule = "allowlist_violation";
-    a.priority = "Warning";
-    a.record = r;
+    Alert a = alert_for(r, "allowlist_violation", "Warning", now);
     // Which rules judged it and what they allow: the normal a violation leaves.
     for (const AllowRule* rule : allowlist_.rules_for(r.process_name, r.exe)) {
         std::vector<std::string_view> allowed;
@@ -176,27 +186,20 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
     // How long a connection lasts is no allowlist's subject: judged whatever the rules say.
     if (n.long_hold) {
         ++stats_.long_holds;
-        Alert a;
-        a.time = now;
-        a.rule = "long_connection";
-        a.priority = "Notice";
-        a.record = r;
+        Alert a = alert_for(r, "long_connection", "Notice", now);
         a.why.push_back(fmt::format("{} held this connection {:.1f} s; its longest while learning was {:.3g} s, the limit {:.3g} s",
                                     program_text(r), r.duration, n.longest, hold_limit(n.longest)));
         if (folder_.admit(a)) emit(a);
     }
     if (!n.learned_destination) judge_beacon(r, key, now);
-    if (n.expected_network || n.expected_port) ++stats_.novelty_expected;
-    if (!n.new_subject && !n.new_network && !n.new_port) return;
+    if (n.expected_network || n.expected_port || n.expected_name) ++stats_.novelty_expected;
+    if (!n.new_subject && !n.new_name && !n.new_network && !n.new_port) return;
     // The operator's rules speak for this process; a masquerade already said it.
     if (verdict != AllowVerdict::NoRules || masquerade) {
         ++stats_.novelty_ruled;
         return;
     }
-    Alert a;
-    a.time = now;
-    a.priority = "Notice";
-    a.record = r;
+    Alert a = alert_for(r, "", "Notice", now);
     const std::string who = program_text(r);
     if (n.new_subject) {
         ++stats_.new_processes;
@@ -204,9 +207,20 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
         a.why.push_back(fmt::format("{} never made a connection while learning", who));
     } else {
         const ReachProfile& p = *n.profile;
+        if (n.new_name) {
+            ++stats_.new_processes;
+            a.rule = "new_process";
+            std::vector<std::string_view> others;
+            for (const std::string& name : p.names)
+                if (name != r.process_name) others.push_back(name);
+            a.why.push_back(fmt::format("{} never ran under this name while learning; it ran as {}", who,
+                                        fmt::join(others, ", ")));
+        }
         if (n.new_network) {
-            ++stats_.new_destinations;
-            a.rule = "new_destination";
+            if (a.rule.empty()) {
+                ++stats_.new_destinations;
+                a.rule = "new_destination";
+            }
             a.why.push_back(fmt::format("{} never reached {} while learning; it reached {}", who, network_text(key),
                                         learned_ones(p.networks, [](const auto& net) {
                                             ReachKey k;
@@ -216,7 +230,7 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
                                         })));
         }
         if (n.new_port) {
-            if (!n.new_network) {
+            if (a.rule.empty()) {
                 ++stats_.new_ports;
                 a.rule = "new_port";
             }
@@ -236,11 +250,7 @@ void Detector::judge_beacon(const ConnectionRecord& r, const ReachKey& key, doub
     const std::optional<BeaconScore> b = beacons_.add(subject_, key, r.ts_start, static_cast<double>(r.bytes_sent));
     if (!b) return;
     ++stats_.beacons;
-    Alert a;
-    a.time = now;
-    a.rule = "beaconing";
-    a.priority = "Notice";
-    a.record = r;
+    Alert a = alert_for(r, "beaconing", "Notice", now);
     a.why.push_back(fmt::format("{} connected to {} every {:.1f} s (median; half within {:.2g} s of it), sending {:.0f} bytes "
                                 "(half within {:.0f}), over its last {} connections; learning never saw it reach there",
                                 program_text(r), destination_text(key), b->interval_median, b->interval_mad,
@@ -265,11 +275,7 @@ std::string amount(WindowMetric m, double v) {
 void Detector::judge_windows(const ConnectionRecord& r, const ReachKey& key, double now) {
     for (const WindowFinding& f : windows_.add(model_->windows, subject_, r.ts_end, r.bytes_sent, key)) {
         ++stats_.window_alerts;
-        Alert a;
-        a.time = now;
-        a.rule = std::string(window_rule(f.metric));
-        a.priority = "Notice";
-        a.record = r;
+        Alert a = alert_for(r, window_rule(f.metric), "Notice", now);
         const std::string who = program_text(r);
         const char* what = f.metric == WindowMetric::BytesSent ? "sent" : f.metric == WindowMetric::Connections
                                                                             ? "made connections:"
@@ -359,11 +365,7 @@ void Detector::score_batch(double now) {
         if (!(scores_[row].lof > lof_threshold_)) continue;
         ++stats_.lof_anomalies;
         const ConnectionRecord& r = pending_[to_score_[row]];
-        Alert a;
-        a.time = now;
-        a.rule = "lof_anomaly";
-        a.priority = "Notice";
-        a.record = r;
+        Alert a = alert_for(r, "lof_anomaly", "Notice", now);
         a.lof = scores_[row].lof;
         a.threshold = lof_threshold_;
         // Explained before folding: a fold's summary carries its last repeat's why.

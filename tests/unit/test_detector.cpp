@@ -264,6 +264,14 @@ TEST_CASE("detector: a network or port new to a program is alerted once, with wh
     a = judge(udp);
     REQUIRE(only(a, "new_destination").why.size() == 2);
     CHECK(only(a, "new_destination").why[1] == "/usr/sbin/apt (process name 'apt') never used udp/4444 while learning; it used tcp/443");
+    // Its executable under another name (a multi-call binary's other applet).
+    ConnectionRecord renamed = record("postgres", "192.0.2.20", 5432, 300, 5000, 0.05);
+    renamed.process_name = "pg-dump-x";
+    a = judge(renamed);
+    CHECK(only(a, "new_process").why ==
+          std::vector<std::string>{"/usr/sbin/postgres (process name 'pg-dump-x') never ran under this name while learning; "
+                                   "it ran as postgres"});
+    CHECK(judge(renamed).empty());  // new once
     // nginx has rules: they judge its destinations, not novelty.
     a = judge(record("nginx", "203.0.113.9", 8080, 800, 30000, 0.05));
     REQUIRE(a.size() == 1);
@@ -278,6 +286,7 @@ TEST_CASE("detector: a network or port new to a program is alerted once, with wh
     CHECK(h.detector.stats().novelty_ruled == 2);
     CHECK(h.detector.stats().new_destinations == 2);
     CHECK(h.detector.stats().new_ports == 1);
+    CHECK(h.detector.stats().new_processes == 1);
 }
 
 TEST_CASE("detector: a connection held far past the program's longest is a long_connection, whatever the allowlist says",

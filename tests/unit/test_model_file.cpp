@@ -93,6 +93,7 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.tail.top == m.tail.top);
     CHECK(back.tail.rate_per_s == 2.5);
     CHECK(back.reach.profiles().size() == 3);
+    CHECK(back.reach.profiles().at("/a").names_once == 1);
     CHECK(serialize_model(back) == bytes);
     const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
     std::vector<LofScore> a(q.rows()), b(q.rows());
@@ -147,7 +148,7 @@ TEST_CASE("truncated, corrupted, foreign and newer model files are refused", "[m
     }
     SECTION("a reach baseline address family that is neither 4 nor 6") {
         std::string bad = good;
-        const std::size_t at = bad.find("name:nl") + 7 + 8 + 8 + 8 + 4 + 2 + 8 + 16;  // connections, longest, names, "nl", count, addr
+        const std::size_t at = bad.find("name:nl") + 7 + 8 + 8 + 4 + 8 + 4 + 2 + 8 + 16;  // connections, longest, names once, names, "nl", count, addr
         REQUIRE(bad[at] == 4);
         bad[at] = 5;
         fix_checksum(bad);

@@ -95,6 +95,33 @@ TEST_CASE("reach baseline: a connection held ten times longer than any learned, 
     CHECK_FALSE(b.observe("/tmp/x", "x", key("192.0.2.10", 5432), 86400 * 2).long_hold);
 }
 
+TEST_CASE("reach baseline: a learned executable under a name it never ran as is new once, unless its names wander",
+          "[reach]") {
+    ReachBaseline b;
+    for (int i = 0; i < 200; ++i) b.learn("/bin/busybox", i % 2 ? "wget" : "ntpd", key("192.0.2.10", 80));
+    // A tool that names itself per job: 3 of 300 connections under a name met once.
+    for (int i = 0; i < 297; ++i) b.learn("/usr/bin/runner", "runner", key("192.0.2.11", 443));
+    for (int i = 0; i < 3; ++i) b.learn("/usr/bin/runner", "job-" + std::to_string(i), key("192.0.2.11", 443));
+    b.index();
+    CHECK(b.profiles().at("/usr/bin/runner").names_once == 3);
+    CHECK(b.profiles().at("/usr/bin/runner").wanders_names);
+    CHECK_FALSE(b.profiles().at("/bin/busybox").wanders_names);
+    Novelty n = b.observe("/bin/busybox", "nc", key("192.0.2.10", 80));
+    CHECK(n.new_name);
+    CHECK_FALSE(n.new_subject);
+    CHECK_FALSE(b.observe("/bin/busybox", "nc", key("192.0.2.10", 80)).new_name);  // joined: new once
+    CHECK_FALSE(b.observe("/bin/busybox", "wget", key("192.0.2.10", 80)).new_name);
+    n = b.observe("/usr/bin/runner", "job-77", key("192.0.2.11", 443));
+    CHECK_FALSE(n.new_name);
+    CHECK(n.expected_name);
+    // Sixteen names are all a profile keeps: past that a name cannot be told new.
+    ReachBaseline full;
+    for (int i = 0; i < 17 * 20; ++i) full.learn("/x", "n" + std::to_string(i % 17), key("192.0.2.12", 1));
+    full.index();
+    CHECK(full.profiles().at("/x").names.size() == 16);
+    CHECK(full.profiles().at("/x").wanders_names);
+}
+
 TEST_CASE("reach baseline: bounded; what does not fit is counted and still reported", "[reach]") {
     ReachBaseline b(3);
     b.learn("/a", "a", key("192.0.2.1", 1));
