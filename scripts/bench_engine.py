@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/bench_engine.py --netlof build/netlof --workdir build/bench-engine
 
 The eval scenario's records (scripts/eval_traffic.py, seed 1: about 290,000
-connections of seven services and eleven attack kinds) are replayed with the
+connections of seven services and twelve attack kinds) are replayed with the
 shipped config against the model learned from their first 20,000: allowlists,
 identity, novelty, windows, LOF (k = 20) with explanations, folding and alert
 formatting, one thread, as the daemon runs them. Each run is timed whole, so
