@@ -74,6 +74,7 @@ public:
     template <typename T>
     void array(T* out, std::size_t count, std::string_view field) {
         if (count > (data_.size() - pos_) / sizeof(T)) need(data_.size() + 1, field);
+        if (count == 0) return;  // out may be an empty vector's null data(): memcpy must not see it
         std::memcpy(out, data_.data() + pos_, count * sizeof(T));
         pos_ += count * sizeof(T);
     }
