@@ -82,7 +82,8 @@ public:
     const std::vector<WindowFinding>& add(const WindowBaseline& learned, std::string_view subject, double ts,
                                           std::uint64_t bytes_sent, const ReachKey& dst);
     std::uint64_t evictions() const { return evictions_; }
-    // Connections of learned programs in windows learning was too short to judge.
+    // Window judgements skipped because learning was too short for that length:
+    // one per connection of a learned program and window length.
     std::uint64_t unjudged() const { return unjudged_; }
 
 private:
