@@ -45,9 +45,11 @@ DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-
 	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd \
 	libclang-rt-dev
 
-# The engine: model/ (features, LOF) and rules/ (allowlists), no I/O, no BPF.
-MODEL_SRCS := $(wildcard model/*.cpp rules/*.cpp)
-USER_SRCS  := $(filter-out userspace/main.cpp,$(wildcard userspace/*.cpp))
+# A library of what needs neither the kernel nor a file of its own: common/
+# (diagnostics, tables, file helpers), model/ (features, LOF) and rules/
+# (allowlists, baselines). userspace/ is one folder a layer (see README.md).
+MODEL_SRCS := $(wildcard common/*.cpp model/*.cpp rules/*.cpp)
+USER_SRCS  := $(filter-out userspace/commands/main.cpp,$(wildcard userspace/*/*.cpp))
 TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp) \
 	$(filter-out tests/fuzz/fuzz_main.cpp,$(wildcard tests/fuzz/*.cpp))
 
@@ -92,7 +94,7 @@ $(BUILD)/%.o: %.cpp
 	$(Q)$(CXX) $(NL_CPPFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(NL_CXXFLAGS) $(NL_OPT) -c $< -o $@
 
 # User-space objects may include the skeleton; -MMD tracks it after the first build.
-$(USER_OBJS) $(BUILD)/userspace/main.o $(TEST_OBJS): | $(BPF_SKEL)
+$(USER_OBJS) $(BUILD)/userspace/commands/main.o $(TEST_OBJS): | $(BPF_SKEL)
 
 # The model's hot loops gain from -O3 and inlining across nanoflann.
 $(BUILD)/model/%.o: NL_OPT := -O3
@@ -105,7 +107,7 @@ $(MODEL_LIB): $(MODEL_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(NETLOF): $(BUILD)/userspace/main.o $(USER_OBJS) $(MODEL_LIB)
+$(NETLOF): $(BUILD)/userspace/commands/main.o $(USER_OBJS) $(MODEL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) $(CXXFLAGS) $(NL_CXXFLAGS) $(LDFLAGS) $^ -o $@ $(NL_LDLIBS) $(LDLIBS)
 
@@ -236,5 +238,5 @@ install: $(NETLOF)
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/main.d $(BUILD)/bench/loadgen.d \
+-include $(MODEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/userspace/commands/main.d $(BUILD)/bench/loadgen.d \
 	$(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 
@@ -31,7 +31,7 @@ struct FeatureReason {
 
 // The record's value of a column as text, for the reasons' wording.
 using ValueText = std::function<std::string(std::string_view column)>;
-inline ValueText csv_row_text(const CsvTable& table, std::size_t row) {
+inline ValueText csv_row_text(const TextTable& table, std::size_t row) {
     return [&table, row](std::string_view column) { return std::string(table.cell(row, *table.column_index(column))); };
 }
 

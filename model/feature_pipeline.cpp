@@ -9,9 +9,9 @@
 #include <unordered_set>
 
 #include "model/connection_columns.hpp"
-#include "model/diagnostic.hpp"
-#include "model/parallel.hpp"
-#include "model/yaml_schema.hpp"
+#include "common/diagnostic.hpp"
+#include "common/parallel.hpp"
+#include "common/yaml_schema.hpp"
 
 namespace netlof {
 
@@ -87,7 +87,7 @@ namespace {
 bool takes_log(Transform t) { return t == Transform::LogStandard || t == Transform::Log; }
 
 // One numeric input value after the transform's fixed part (unit, log1p), checked.
-double raw_value(const CsvTable& t, std::size_t row, std::size_t col, Transform tr, double unit) {
+double raw_value(const TextTable& t, std::size_t row, std::size_t col, Transform tr, double unit) {
     double v = t.number(row, col) / unit;
     if (takes_log(tr)) {
         if (v <= -1.0) t.fail(row, col, std::string(transform_name(tr)) + " needs values above -1");
@@ -149,7 +149,7 @@ NumericFeature fit_scaler(const FeatureSpec& f, const std::vector<double>& x) {
 }
 
 // Sorted distinct values of a text column, as OneHotEncoder's categories_.
-std::vector<std::string> fit_categories(const CsvTable& table, std::size_t col) {
+std::vector<std::string> fit_categories(const TextTable& table, std::size_t col) {
     std::unordered_set<std::string_view> distinct;  // rows repeat a few values: hash, then sort once
     for (std::size_t r = 0; r < table.rows(); ++r) {
         std::string_view v = table.cell(r, col);
@@ -163,7 +163,7 @@ std::vector<std::string> fit_categories(const CsvTable& table, std::size_t col) 
 
 }  // namespace
 
-FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& table, FeatureMatrix* transformed) {
+FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed) {
     const std::string needed_by = "pipeline " + spec.file;
     const std::size_t n = table.rows();
     std::vector<const FeatureSpec*> num_specs, cat_specs;
@@ -200,7 +200,7 @@ FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const CsvTable& t
     return p;
 }
 
-void FeaturePipeline::encode_categories(const CsvTable& table, FeatureMatrix& m) const {
+void FeaturePipeline::encode_categories(const TextTable& table, FeatureMatrix& m) const {
     const std::size_t n = table.rows(), c = categorical_.size();
     m.codes.resize(n * c);
     m.category_counts.clear();
@@ -220,7 +220,7 @@ std::uint32_t FeaturePipeline::category_code(std::size_t feature, std::string_vi
     return it == lookup_[feature].end() ? kUnknownCategory : it->second;
 }
 
-FeatureMatrix FeaturePipeline::transform(const CsvTable& table) const {
+FeatureMatrix FeaturePipeline::transform(const TextTable& table) const {
     const std::size_t n = table.rows();
     FeatureMatrix m;
     m.numeric.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(numeric_.size()));

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "model/connection_columns.hpp"
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 
 namespace netlof {
 
@@ -81,8 +81,8 @@ public:
     // Fits scalers (population std; a constant column gets scale 1) and
     // category lists on the table. Throws InputError for bad cells. When
     // `transformed` is given it receives transform(table), from the same parse.
-    static FeaturePipeline fit(const PipelineSpec& spec, const CsvTable& table, FeatureMatrix* transformed = nullptr);
-    FeatureMatrix transform(const CsvTable& table) const;
+    static FeaturePipeline fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed = nullptr);
+    FeatureMatrix transform(const TextTable& table) const;
     // One record into row `row` of m (already sized: rows, numeric_dims and
     // category_counts as transform() makes them), without allocating. Returns
     // the name of a column whose value the transform cannot take (a count
@@ -100,7 +100,7 @@ public:
 
 private:
     // Fills m.codes and m.category_counts for the table's rows.
-    void encode_categories(const CsvTable& table, FeatureMatrix& m) const;
+    void encode_categories(const TextTable& table, FeatureMatrix& m) const;
 
     std::vector<NumericFeature> numeric_;
     std::vector<CategoricalFeature> categorical_;

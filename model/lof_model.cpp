@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "model/huge_page_allocator.hpp"
-#include "model/parallel.hpp"
+#include "common/parallel.hpp"
 
 namespace netlof {
 

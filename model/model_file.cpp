@@ -9,7 +9,7 @@
 #include <zlib.h>
 
 #include "model/connection_columns.hpp"
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 
 namespace netlof {
 
@@ -178,7 +178,7 @@ std::string serialize_model(const TrainedModel& model) {
     return out;
 }
 
-double learned_rate(const CsvTable& table) {
+double learned_rate(const TextTable& table) {
     const auto col = table.column_index("ts_end");
     if (!col || table.rows() < 2) return 0;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -192,7 +192,7 @@ double learned_rate(const CsvTable& table) {
     return hi > lo ? static_cast<double>(table.rows() - 1) / (hi - lo) : 0;
 }
 
-LearnedIdentities learn_identities(const CsvTable& table) {
+LearnedIdentities learn_identities(const TextTable& table) {
     LearnedIdentities out;
     const auto name = table.column_index("process_name"), exe = table.column_index("exe");
     if (!name || !exe) return out;

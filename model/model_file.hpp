@@ -13,7 +13,7 @@
 #include <vector>
 #include <string_view>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 #include "model/tail_threshold.hpp"
@@ -41,12 +41,12 @@ struct TrainedModel {
 };
 
 // Connections a second in a table of records (by ts_end); 0 when it cannot say.
-double learned_rate(const CsvTable& table);
+double learned_rate(const TextTable& table);
 
 // The identities of a table of connection records (columns process_name and
 // exe; none when it lacks them, as the notebook's CSV does). Unknown (empty)
 // executables are left out.
-LearnedIdentities learn_identities(const CsvTable& table);
+LearnedIdentities learn_identities(const TextTable& table);
 
 std::string serialize_model(const TrainedModel& model);
 // Throws InputError naming `file` and the field that is wrong.

@@ -5,7 +5,7 @@
 #include <map>
 #include <nanoflann.hpp>
 
-#include "model/parallel.hpp"
+#include "common/parallel.hpp"
 
 namespace netlof {
 

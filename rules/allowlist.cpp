@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fnmatch.h>
 
-#include "model/yaml_schema.hpp"
+#include "common/yaml_schema.hpp"
 
 namespace netlof {
 

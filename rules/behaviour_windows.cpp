@@ -5,7 +5,7 @@
 #include <cmath>
 #include <set>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 
 namespace netlof {
 
@@ -52,7 +52,7 @@ struct Learned {
 
 }  // namespace
 
-WindowBaseline learn_windows(const CsvTable& table) {
+WindowBaseline learn_windows(const TextTable& table) {
     WindowBaseline out;
     const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
                ts_end = table.column_index("ts_end"), sent = table.column_index("bytes_sent"), exe = table.column_index("exe");

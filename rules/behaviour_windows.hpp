@@ -28,7 +28,7 @@
 
 namespace netlof {
 
-class CsvTable;
+class TextTable;
 
 inline constexpr std::array<double, 2> kWindowSeconds = {60, 600};
 inline constexpr double kSpreads = 8;
@@ -60,7 +60,7 @@ using WindowBaseline = std::map<std::string, LearnedWindows, std::less<>>;
 
 // The windows of a table of connection records (process_name, dst_ip,
 // ts_end, bytes_sent; exe when present).
-WindowBaseline learn_windows(const CsvTable& table);
+WindowBaseline learn_windows(const TextTable& table);
 
 // A window that passed its limit.
 struct WindowFinding {

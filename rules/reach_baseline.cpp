@@ -9,7 +9,7 @@
 #include <set>
 #include <yaml-cpp/yaml.h>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 
 namespace netlof {
 
@@ -207,7 +207,7 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
     return true;
 }
 
-ReachBaseline learn_reach(const CsvTable& table) {
+ReachBaseline learn_reach(const TextTable& table) {
     ReachBaseline out;
     const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
                port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto"),

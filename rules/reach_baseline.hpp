@@ -40,7 +40,7 @@
 
 namespace netlof {
 
-class CsvTable;
+class TextTable;
 
 // One destination as the baseline keeps it.
 struct ReachKey {
@@ -133,7 +133,7 @@ private:
 // The baseline of a table of connection records (columns process_name,
 // dst_ip, dst_port; exe, proto and duration when present). Rows whose destination does
 // not parse are left out.
-ReachBaseline learn_reach(const CsvTable& table);
+ReachBaseline learn_reach(const TextTable& table);
 
 // The baseline as an allowlist for an operator to review: one entry per
 // process name, pinned to the executables it ran, allowing what it reached.

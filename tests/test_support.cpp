@@ -12,7 +12,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "userspace/file_io.hpp"
+#include "common/file_io.hpp"
 
 extern char** environ;
 
@@ -20,7 +20,7 @@ namespace netlof::test {
 
 std::string read_text(const std::string& path) { return read_input_file(path); }
 
-CsvTable read_csv(const std::string& path) { return CsvTable::parse(read_text(path), path); }
+TextTable read_csv(const std::string& path) { return TextTable::parse(read_text(path), path); }
 
 namespace {
 // Every directory temp_dir made, removed when the test binary exits (kept

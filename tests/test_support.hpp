@@ -10,14 +10,14 @@
 
 #include <catch2/catch.hpp>
 
-#include "model/csv_table.hpp"
-#include "model/diagnostic.hpp"
+#include "common/text_table.hpp"
+#include "common/diagnostic.hpp"
 
 namespace netlof::test {
 
 inline std::string source_path(const std::string& rel) { return std::string(NETLOF_SOURCE_DIR) + "/" + rel; }
 std::string read_text(const std::string& path);
-CsvTable read_csv(const std::string& path);
+TextTable read_csv(const std::string& path);
 // A fresh, empty directory under /tmp for one test, removed when the test
 // binary exits unless NETLOF_KEEP_TEST_DIRS is set.
 std::string temp_dir(const std::string& name);

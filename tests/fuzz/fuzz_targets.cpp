@@ -4,14 +4,14 @@
 #include <string_view>
 #include <vector>
 
-#include "model/csv_table.hpp"
-#include "model/diagnostic.hpp"
+#include "common/text_table.hpp"
+#include "common/diagnostic.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/model_file.hpp"
 #include "rules/allowlist.hpp"
-#include "userspace/connection_table.hpp"
-#include "userspace/daemon_config.hpp"
-#include "userspace/event_decoder.hpp"
+#include "userspace/sensor/record_builder.hpp"
+#include "userspace/daemon/daemon_config.hpp"
+#include "userspace/sensor/event_decoder.hpp"
 
 namespace netlof::fuzz {
 
@@ -51,7 +51,7 @@ void pipeline(const std::uint8_t* data, std::size_t size) {
     expect_input_error_only([&] {
         const PipelineSpec spec = parse_pipeline_yaml(text_of(data, size), "pipeline.yaml");
         // Fitted on a small table, so the spec's columns and transforms are used.
-        const CsvTable t = CsvTable::parse(
+        const TextTable t = TextTable::parse(
             "process_name,dst_ip,dst_port,proto,bytes_sent,bytes_received,duration\n"
             "curl,10.0.0.1,443,tcp,100,2000,0.5\nsshd,10.0.0.2,22,tcp,5000,100,30\n"
             "curl,10.0.0.3,443,tcp,0,0,0\n",
@@ -62,7 +62,7 @@ void pipeline(const std::uint8_t* data, std::size_t size) {
 }
 
 // A table's cells are read the ways the pipeline reads them.
-void read_cells(const CsvTable& t) {
+void read_cells(const TextTable& t) {
     for (std::size_t r = 0; r < t.rows(); ++r)
         for (std::size_t c = 0; c < t.columns().size(); ++c) {
             (void)t.cell(r, c);
@@ -72,11 +72,11 @@ void read_cells(const CsvTable& t) {
 }
 
 void csv(const std::uint8_t* data, std::size_t size) {
-    expect_input_error_only([&] { read_cells(CsvTable::parse(text_of(data, size), "rows.csv")); });
+    expect_input_error_only([&] { read_cells(TextTable::parse(text_of(data, size), "rows.csv")); });
 }
 
 void jsonl(const std::uint8_t* data, std::size_t size) {
-    expect_input_error_only([&] { read_cells(CsvTable::parse_jsonl(text_of(data, size), "records.jsonl")); });
+    expect_input_error_only([&] { read_cells(TextTable::parse_jsonl(text_of(data, size), "records.jsonl")); });
 }
 
 void model(const std::uint8_t* data, std::size_t size) {
@@ -91,7 +91,7 @@ void model(const std::uint8_t* data, std::size_t size) {
 
 void event(const std::uint8_t* data, std::size_t size) {
     // The ring buffer hands over a pointer and a length; anything may be there.
-    static ConnectionTable table(KernelClock(), 64, [](const ConnectionRecord&) {});
+    static RecordBuilder table(KernelClock(), 64, [](const ConnectionRecord&) {});
     if (event_type(data, size) == NETLOF_EV_EXEC) {
         if (const auto e = decode_exec_event(data, size)) table.on_exec(*e);
     } else if (const auto e = decode_event(data, size)) {

@@ -37,14 +37,14 @@ TEST_CASE("notebook end to end: 205 training anomalies and the three verdicts", 
     INFO(train.err);
     REQUIRE(train.status == 0);
     CHECK(train.out == "training anomalies: 205\n");
-    const CsvTable labels = test::read_csv(dir + "/labels.csv");
+    const TextTable labels = test::read_csv(dir + "/labels.csv");
     CHECK(labels.columns() == std::vector<std::string>{"lof", "anomaly"});
     CHECK(labels.rows() == 2050);
 
     const auto score = run_netlof({"score", "--model", dir + "/model.bin", "--in",
                                    test::source_path("tests/data/notebook-examples.csv"), "--out", dir + "/scored.csv"});
     REQUIRE(score.status == 0);
-    const CsvTable scored = test::read_csv(dir + "/scored.csv");
+    const TextTable scored = test::read_csv(dir + "/scored.csv");
     REQUIRE(scored.rows() == 3);
     REQUIRE(scored.columns().size() == 12);
     CHECK(scored.columns()[10] == "lof");
@@ -65,7 +65,7 @@ TEST_CASE("score --explain adds why for anomalies only", "[cli]") {
     const auto r = run_netlof({"score", "--model", dir + "/model.bin", "--in",
                                test::source_path("tests/data/notebook-examples.csv"), "--explain"});
     REQUIRE(r.status == 0);
-    const CsvTable t = CsvTable::parse(r.out, "stdout");
+    const TextTable t = TextTable::parse(r.out, "stdout");
     REQUIRE(t.columns().back() == "why");
     CHECK(t.cell(0, 12).find("bytes_sent 50000 against a neighbour median of") != std::string::npos);
     CHECK(t.cell(1, 12) == "dst_ip '198.51.100.2' shared by 0 of 20 neighbours");
@@ -76,7 +76,7 @@ TEST_CASE("synth writes the notebook's header and sizes to stdout", "[cli]") {
     const auto r = run_netlof({"synth", "--seed", "1", "--out", "-", "--normal", "2", "--anomalous-legit", "1",
                                "--anomalous-unknown", "0"});
     REQUIRE(r.status == 0);
-    const CsvTable t = CsvTable::parse(r.out, "stdout");
+    const TextTable t = TextTable::parse(r.out, "stdout");
     CHECK(r.out.rfind("pid,process_name,src_ip,src_port,dst_ip,dst_port,duration,bytes_sent,bytes_received,timestamp\n", 0) == 0);
     CHECK(t.rows() == 9);
 }

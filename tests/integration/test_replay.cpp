@@ -10,8 +10,8 @@
 #include <random>
 
 #include "tests/test_support.hpp"
-#include "userspace/daemon_config.hpp"
-#include "userspace/record_writer.hpp"
+#include "userspace/daemon/daemon_config.hpp"
+#include "userspace/records/record_writer.hpp"
 
 using nlohmann::json;
 using namespace netlof;

@@ -37,7 +37,7 @@
 
 #include "bpf/events.h"
 #include "tests/test_support.hpp"
-#include "userspace/cgroup_names.hpp"
+#include "userspace/sensor/cgroup_names.hpp"
 
 
 using nlohmann::json;

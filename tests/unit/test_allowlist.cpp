@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "model/diagnostic.hpp"
-#include "model/synth.hpp"
+#include "common/diagnostic.hpp"
+#include "userspace/commands/synth.hpp"
 #include "rules/allowlist.hpp"
 #include "tests/test_support.hpp"
 

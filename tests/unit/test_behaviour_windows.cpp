@@ -2,7 +2,7 @@
 #include <cmath>
 #include <set>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 #include "rules/behaviour_windows.hpp"
 
 using namespace netlof;
@@ -12,10 +12,10 @@ namespace {
 const ReachKey kDb = reach_key(*parse_endpoint("10.0.3.10", 8086), "tcp");
 
 // An agent reporting 2,500 bytes every 10 s for two hours, from t0.
-CsvTable agent(double t0) {
+TextTable agent(double t0) {
     std::string csv = "process_name,exe,dst_ip,ts_end,bytes_sent\n";
     for (int i = 0; i < 720; ++i) csv += "agent,/usr/bin/agent,10.0.3.10," + std::to_string(t0 + 5 + i * 10.0) + ",2500\n";
-    return CsvTable::parse(csv, "r.csv");
+    return TextTable::parse(csv, "r.csv");
 }
 
 }  // namespace

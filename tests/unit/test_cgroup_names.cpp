@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "tests/test_support.hpp"
-#include "userspace/cgroup_names.hpp"
+#include "userspace/sensor/cgroup_names.hpp"
 
 using namespace netlof;
 

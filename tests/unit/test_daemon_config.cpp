@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "tests/test_support.hpp"
-#include "userspace/daemon_config.hpp"
+#include "userspace/daemon/daemon_config.hpp"
 
 using namespace netlof;
 

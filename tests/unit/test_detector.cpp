@@ -4,10 +4,10 @@
 #include <fstream>
 #include <random>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "tests/test_support.hpp"
-#include "userspace/detector.hpp"
-#include "userspace/record_writer.hpp"
+#include "userspace/engine/detector.hpp"
+#include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 
 using namespace netlof;
 

@@ -2,7 +2,7 @@
 #include <cstring>
 #include <vector>
 
-#include "userspace/event_decoder.hpp"
+#include "userspace/sensor/event_decoder.hpp"
 
 using namespace netlof;
 

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "tests/test_support.hpp"
-#include "userspace/exe_table.hpp"
+#include "userspace/sensor/exe_table.hpp"
 
 using namespace netlof;
 

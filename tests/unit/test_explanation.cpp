@@ -13,13 +13,13 @@ using namespace netlof;
 TEST_CASE("explanations name the features that set a record apart, with the neighbours' medians", "[explanation]") {
     const std::string dir = test::source_path("tests/data/lof/notebook/");
     const PipelineSpec spec = parse_pipeline_yaml(test::read_text(test::source_path("configs/pipeline-seed.yaml")), "seed");
-    const CsvTable train = test::read_csv(dir + "train.csv");
+    const TextTable train = test::read_csv(dir + "train.csv");
     FeatureMatrix x;
     const FeaturePipeline pipeline = FeaturePipeline::fit(spec, train, &x);
     const Eigen::MatrixXd dense = x.to_dense();
     const LofModel lof = LofModel::fit(std::move(x), {20, 0.1, 0});
     // The notebook's examples, plus one from a process training never saw.
-    const CsvTable q = CsvTable::parse(
+    const TextTable q = TextTable::parse(
         test::read_text(test::source_path("tests/data/notebook-examples.csv")) +
             "4242,curl,192.168.1.100,40000,151.101.1.69,443,0.4,350,900,2023-01-01 12:00:00\n",
         "examples.csv");

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "model/feature_pipeline.hpp"
 #include "tests/test_support.hpp"
 
@@ -29,7 +29,7 @@ TEST_CASE("features equal scikit-learn's for every fixture case", "[feature_pipe
         const std::string dir = test::source_path(std::string("tests/data/lof/") + name + "/");
         INFO(name);
         const PipelineSpec spec = parse_pipeline_yaml(test::read_text(dir + "pipeline.yaml"), dir + "pipeline.yaml");
-        const CsvTable train = test::read_csv(dir + "train.csv");
+        const TextTable train = test::read_csv(dir + "train.csv");
         FeatureMatrix fitted;
         const FeaturePipeline p = FeaturePipeline::fit(spec, train, &fitted);
         CHECK(fitted.numeric == p.transform(train).numeric);
@@ -37,7 +37,7 @@ TEST_CASE("features equal scikit-learn's for every fixture case", "[feature_pipe
         // scikit-learn orders the dense columns by transformer, as the YAML does;
         // to_dense() puts numeric columns first, so compare column by column.
         const Eigen::MatrixXd got = p.transform(train).to_dense();
-        const CsvTable want = test::read_csv(dir + "expected_features.csv");
+        const TextTable want = test::read_csv(dir + "expected_features.csv");
         REQUIRE(want.rows() == train.rows());
         REQUIRE(static_cast<std::size_t>(got.cols()) == want.columns().size());
         std::vector<std::size_t> order;  // dense column of netlof for each sklearn column
@@ -67,12 +67,12 @@ TEST_CASE("unseen categories encode as all zeros; constant columns get scale 1",
         parse_pipeline_yaml("features:\n  - {column: duration, transform: standard}\n"
                             "  - {column: bytes_sent, transform: log_standard}\n"
                             "  - {column: process_name, transform: onehot}\n", "p.yaml");
-    const CsvTable train = CsvTable::parse("duration,bytes_sent,process_name\n5,0,b\n5,99,a\n", "t.csv");
+    const TextTable train = TextTable::parse("duration,bytes_sent,process_name\n5,0,b\n5,99,a\n", "t.csv");
     const FeaturePipeline p = FeaturePipeline::fit(spec, train);
     CHECK(p.numeric()[0].scale == 1.0);
     CHECK(p.numeric()[1].mean == Approx(std::log1p(99.0) / 2));
     CHECK(p.categorical()[0].categories == std::vector<std::string>{"a", "b"});
-    const CsvTable q = CsvTable::parse("duration,bytes_sent,process_name\n7,99,zzz\n", "q.csv");
+    const TextTable q = TextTable::parse("duration,bytes_sent,process_name\n7,99,zzz\n", "q.csv");
     const FeatureMatrix m = p.transform(q);
     CHECK(m.codes_row(0)[0] == kUnknownCategory);
     CHECK(m.to_dense().row(0).tail(2).isZero());
@@ -87,7 +87,7 @@ TEST_CASE("log is log1p(value / unit), unscaled; unit 1 leaves log_standard as s
     REQUIRE(spec.features.size() == 3);
     CHECK(spec.features[0].unit == 0.001);
     CHECK(spec.features[1].unit == 1.0);
-    const CsvTable train = CsvTable::parse("duration,bytes_sent,bytes_received\n0.004,100,10\n2.5,1000000,99\n", "t.csv");
+    const TextTable train = TextTable::parse("duration,bytes_sent,bytes_received\n0.004,100,10\n2.5,1000000,99\n", "t.csv");
     FeatureMatrix fitted;
     const FeaturePipeline p = FeaturePipeline::fit(spec, train, &fitted);
     // Not scaled by the training spread: one unit is a factor of e anywhere.
@@ -144,14 +144,14 @@ TEST_CASE("bad pipeline YAML names line, column and field", "[feature_pipeline]"
 TEST_CASE("bad cells while fitting name the CSV line and column", "[feature_pipeline]") {
     const PipelineSpec spec = parse_pipeline_yaml("features:\n  - {column: bytes_sent, transform: log_standard}\n", "p.yaml");
     try {
-        FeaturePipeline::fit(spec, CsvTable::parse("x,bytes_sent\n1,5\n1,-3\n", "t.csv"));
+        FeaturePipeline::fit(spec, TextTable::parse("x,bytes_sent\n1,5\n1,-3\n", "t.csv"));
         FAIL("no error");
     } catch (const InputError& e) {
         CHECK(e.diagnostic().line == 3);
         CHECK(e.diagnostic().field == "bytes_sent");
     }
     try {
-        FeaturePipeline::fit(spec, CsvTable::parse("x,y\n1,5\n", "t.csv"));
+        FeaturePipeline::fit(spec, TextTable::parse("x,y\n1,5\n", "t.csv"));
         FAIL("no error");
     } catch (const InputError& e) {
         CHECK(e.diagnostic().field == "bytes_sent");

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tests/test_support.hpp"
-#include "userspace/file_io.hpp"
+#include "common/file_io.hpp"
 
 using namespace netlof;
 

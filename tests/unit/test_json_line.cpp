@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "userspace/json_line.hpp"
+#include "common/json_line.hpp"
 
 using namespace netlof;
 

@@ -37,7 +37,7 @@ Case load_case(const std::string& name) {
 }
 
 // Compares (lof, anomaly) rows with expected_*.csv; returns how many differ.
-std::size_t mismatches(const std::vector<double>& lof, const std::vector<std::uint8_t>& anomaly, const CsvTable& want) {
+std::size_t mismatches(const std::vector<double>& lof, const std::vector<std::uint8_t>& anomaly, const TextTable& want) {
     REQUIRE(want.rows() == lof.size());
     std::size_t bad = 0;
     for (std::size_t r = 0; r < lof.size(); ++r) {
@@ -58,7 +58,7 @@ TEST_CASE("LOF fit and novelty scores equal scikit-learn's", "[lof_model]") {
             Case c = load_case(name);
             c.options.threads = threads;
             const PipelineSpec spec = parse_pipeline_yaml(test::read_text(c.dir + "pipeline.yaml"), c.dir + "pipeline.yaml");
-            const CsvTable train = test::read_csv(c.dir + "train.csv");
+            const TextTable train = test::read_csv(c.dir + "train.csv");
             const FeaturePipeline pipeline = FeaturePipeline::fit(spec, train);
             LofTrainingResult fit;
             const LofModel model = LofModel::fit(pipeline.transform(train), c.options, &fit);
@@ -70,7 +70,7 @@ TEST_CASE("LOF fit and novelty scores equal scikit-learn's", "[lof_model]") {
             CHECK(anomalies == c.training_anomalies);
             CHECK(mismatches(fit.lof, fit.anomaly, test::read_csv(c.dir + "expected_train.csv")) == 0);
 
-            const CsvTable query = test::read_csv(c.dir + "query.csv");
+            const TextTable query = test::read_csv(c.dir + "query.csv");
             std::vector<LofScore> scores(query.rows());
             model.score(pipeline.transform(query), scores, threads);
             std::vector<double> lof;
@@ -87,10 +87,10 @@ TEST_CASE("LOF fit and novelty scores equal scikit-learn's", "[lof_model]") {
 TEST_CASE("the notebook's three examples: anomaly, anomaly, normal", "[lof_model]") {
     const Case c = load_case("notebook");
     const PipelineSpec spec = parse_pipeline_yaml(test::read_text(test::source_path("configs/pipeline-seed.yaml")), "seed");
-    const CsvTable train = test::read_csv(c.dir + "train.csv");
+    const TextTable train = test::read_csv(c.dir + "train.csv");
     const FeaturePipeline pipeline = FeaturePipeline::fit(spec, train);
     const LofModel model = LofModel::fit(pipeline.transform(train), {20, 0.1, 0});
-    const CsvTable examples = test::read_csv(test::source_path("tests/data/notebook-examples.csv"));
+    const TextTable examples = test::read_csv(test::source_path("tests/data/notebook-examples.csv"));
     std::vector<LofScore> s(3);
     model.score(pipeline.transform(examples), s);
     CHECK(s[0].lof == Approx(2.5371372321).epsilon(1e-10));

@@ -2,7 +2,7 @@
 #include <cstring>
 #include <zlib.h>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "model/model_file.hpp"
 #include "tests/test_support.hpp"
 
@@ -13,11 +13,11 @@ namespace {
 TrainedModel small_model() {
     const std::string dir = test::source_path("tests/data/lof/clusters/");
     const PipelineSpec spec = parse_pipeline_yaml(test::read_text(dir + "pipeline.yaml"), "pipeline.yaml");
-    const CsvTable train = test::read_csv(dir + "train.csv");
+    const TextTable train = test::read_csv(dir + "train.csv");
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
     LofTrainingResult result;
     LofModel lof = LofModel::fit(p.transform(train), {10, 0.05, 1, 0.25}, &result);
-    const CsvTable records = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto,ts_end,bytes_sent\n"
+    const TextTable records = TextTable::parse("process_name,exe,dst_ip,dst_port,proto,ts_end,bytes_sent\n"
                                              "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp,1764000000,48\n"
                                              "chronyd,/usr/sbin/chronyd,192.0.2.1,123,udp,1764000064,48\n"
                                              "nl,/a,2001:db8::7,443,tcp,1764000100,900\n"
@@ -59,7 +59,7 @@ TEST_CASE("the log transform's unit and the learned longest connections are save
     for (int i = 0; i < 30; ++i)
         csv += "app,/usr/bin/app,192.0.2.1,443,tcp," + std::to_string(1764000000 + i) + "," + std::to_string(0.01 * (i + 1)) +
                "," + std::to_string(100 + 7 * i) + "\n";
-    const CsvTable train = CsvTable::parse(csv, "r.csv");
+    const TextTable train = TextTable::parse(csv, "r.csv");
     FeaturePipeline p = FeaturePipeline::fit(spec, train);
     LofTrainingResult result;
     LofModel lof = LofModel::fit(p.transform(train), {5, 0.05, 1, 0.5}, &result);
@@ -95,7 +95,7 @@ TEST_CASE("a saved model scores exactly as the model it was saved from", "[model
     CHECK(back.reach.profiles().size() == 3);
     CHECK(back.reach.profiles().at("/a").names_once == 1);
     CHECK(serialize_model(back) == bytes);
-    const CsvTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
+    const TextTable q = test::read_csv(test::source_path("tests/data/lof/clusters/query.csv"));
     std::vector<LofScore> a(q.rows()), b(q.rows());
     m.lof.score(m.pipeline.transform(q), a);
     back.lof.score(back.pipeline.transform(q), b);
@@ -201,9 +201,9 @@ TEST_CASE("version 1, 2 and 3 files (no identities, no reach baseline, no units)
 }
 
 TEST_CASE("identities are learned from records' process names and executables", "[model_file]") {
-    const CsvTable t = CsvTable::parse("process_name,exe,bytes_sent\nnginx,/usr/sbin/nginx,1\nnginx,/usr/sbin/nginx,2\n"
+    const TextTable t = TextTable::parse("process_name,exe,bytes_sent\nnginx,/usr/sbin/nginx,1\nnginx,/usr/sbin/nginx,2\n"
                                        "nginx,/opt/nginx,3\ncurl,,4\n", "r.csv");
     const LearnedIdentities ids = learn_identities(t);
     CHECK(ids == LearnedIdentities{{"nginx", {"/opt/nginx", "/usr/sbin/nginx"}}});  // an unknown exe is not learned
-    CHECK(learn_identities(CsvTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).empty());
+    CHECK(learn_identities(TextTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).empty());
 }

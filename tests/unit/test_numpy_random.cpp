@@ -3,13 +3,13 @@
 #include <catch2/catch.hpp>
 #include <map>
 
-#include "model/numpy_random.hpp"
+#include "userspace/commands/numpy_random.hpp"
 #include "tests/test_support.hpp"
 
 using namespace netlof;
 
 TEST_CASE("numpy legacy draws are reproduced bit for bit", "[numpy_random]") {
-    const CsvTable t = test::read_csv(test::source_path("tests/data/numpy_random.csv"));
+    const TextTable t = test::read_csv(test::source_path("tests/data/numpy_random.csv"));
     REQUIRE(t.rows() > 30);
     std::map<std::uint32_t, NumpyRandomState> streams;
     for (std::size_t r = 0; r < t.rows(); ++r) {

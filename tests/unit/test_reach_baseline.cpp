@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <netinet/in.h>
 
-#include "model/csv_table.hpp"
+#include "common/text_table.hpp"
 #include "rules/reach_baseline.hpp"
 
 using namespace netlof;
@@ -138,7 +138,7 @@ TEST_CASE("reach baseline: bounded; what does not fit is counted and still repor
 }
 
 TEST_CASE("reach baseline is learned from records; unknown executables by name", "[reach]") {
-    const CsvTable t = CsvTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
+    const TextTable t = TextTable::parse("process_name,exe,dst_ip,dst_port,proto\n"
                                        "curl,/usr/bin/curl,192.0.2.1,443,tcp\n"
                                        "curl,/usr/bin/curl (deleted),192.0.2.1,443,tcp\n"
                                        "dig,,192.0.2.53,53,udp\n"
@@ -150,8 +150,8 @@ TEST_CASE("reach baseline is learned from records; unknown executables by name",
     CHECK(b.profiles().at("/usr/bin/curl").destinations.at(key("192.0.2.1", 443)) == 2);
     CHECK(b.profiles().at("name:dig").names == std::vector<std::string>{"dig"});
     CHECK(b.profiles().at("name:dig").destinations.begin()->first.proto == IPPROTO_UDP);
-    CHECK(learn_reach(CsvTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).profiles().empty());
-    const ReachBaseline held = learn_reach(CsvTable::parse("process_name,exe,dst_ip,dst_port,duration\n"
+    CHECK(learn_reach(TextTable::parse("process_name,bytes_sent\nx,1\n", "n.csv")).profiles().empty());
+    const ReachBaseline held = learn_reach(TextTable::parse("process_name,exe,dst_ip,dst_port,duration\n"
                                                            "a,/a,192.0.2.1,1,0.25\na,/a,192.0.2.1,1,12.5\na,/a,192.0.2.1,1,x\n",
                                                            "d.csv"));
     CHECK(held.profiles().at("/a").longest == 12.5);

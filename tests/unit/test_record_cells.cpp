@@ -2,8 +2,8 @@
 #include <random>
 
 #include "model/feature_pipeline.hpp"
-#include "userspace/record_cells.hpp"
-#include "userspace/record_writer.hpp"
+#include "userspace/records/record_cells.hpp"
+#include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
 
@@ -43,7 +43,7 @@ TEST_CASE("records become the same features directly as through the CSV netlof t
     const auto records = varied_records(400);
     std::string csv = record_csv_header();
     for (const auto& r : records) append_record_csv(csv, r);
-    const CsvTable table = CsvTable::parse(csv, "records.csv");
+    const TextTable table = TextTable::parse(csv, "records.csv");
     const PipelineSpec spec = parse_pipeline_yaml(R"(features:
   - {column: process_name, transform: onehot}
   - {column: dst_port, transform: onehot}

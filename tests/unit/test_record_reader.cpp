@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "model/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "tests/test_support.hpp"
-#include "userspace/record_reader.hpp"
-#include "userspace/record_writer.hpp"
+#include "userspace/records/record_reader.hpp"
+#include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
 
@@ -39,7 +39,7 @@ TEST_CASE("records read back as written, from JSON lines and from CSV", "[record
     std::string jsonl, csv = record_csv_header();
     append_record_json(jsonl, r);
     append_record_csv(csv, r);
-    for (const CsvTable& t : {CsvTable::parse_records(jsonl, "r.jsonl"), CsvTable::parse_records(csv, "r.csv")}) {
+    for (const TextTable& t : {TextTable::parse_records(jsonl, "r.jsonl"), TextTable::parse_records(csv, "r.csv")}) {
         INFO(t.file());
         ConnectionRecord back;
         RecordReader(t).read(0, back);
@@ -48,7 +48,7 @@ TEST_CASE("records read back as written, from JSON lines and from CSV", "[record
 }
 
 TEST_CASE("a CSV with the notebook's timestamp and duration instead of ts_start and ts_end", "[record_reader]") {
-    const CsvTable t = CsvTable::parse(
+    const TextTable t = TextTable::parse(
         "pid,process_name,src_ip,src_port,dst_ip,dst_port,duration,bytes_sent,bytes_received,timestamp\n"
         "7,curl,10.0.0.1,40000,192.0.2.1,443,1.5,100,200,2023-11-14 22:13:20\n", "n.csv");
     ConnectionRecord r;
@@ -57,14 +57,14 @@ TEST_CASE("a CSV with the notebook's timestamp and duration instead of ts_start 
     CHECK(r.ts_end == 1700000001.5);
     CHECK(r.outcome == "closed");
     CHECK(r.bytes_received == 200);
-    const CsvTable bad = CsvTable::parse("process_name,dst_ip,dst_port,timestamp\ncurl,192.0.2.1,443,yesterday\n", "b.csv");
+    const TextTable bad = TextTable::parse("process_name,dst_ip,dst_port,timestamp\ncurl,192.0.2.1,443,yesterday\n", "b.csv");
     CHECK(test::diagnostic_of([&] { RecordReader(bad).read(0, r); }).field == "timestamp");
 }
 
 TEST_CASE("a record that cannot be read names its line and field", "[record_reader]") {
     const auto error_of = [](const std::string& jsonl) {
         return test::diagnostic_of([&] {
-            const CsvTable t = CsvTable::parse_records(jsonl, "r.jsonl");
+            const TextTable t = TextTable::parse_records(jsonl, "r.jsonl");
             const RecordReader reader(t);
             ConnectionRecord r;
             for (std::size_t row = 0; row < t.rows(); ++row) reader.read(row, r);

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "model/connection_columns.hpp"
-#include "model/csv_table.hpp"
-#include "userspace/json_line.hpp"
-#include "userspace/record_writer.hpp"
+#include "common/text_table.hpp"
+#include "common/json_line.hpp"
+#include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
 
@@ -34,7 +34,7 @@ ConnectionRecord sample() {
 }  // namespace
 
 TEST_CASE("record CSV has the connection columns in order and parses back", "[record_writer]") {
-    const CsvTable t = CsvTable::parse(record_csv_header() + record_to_csv(sample()), "rec.csv");
+    const TextTable t = TextTable::parse(record_csv_header() + record_to_csv(sample()), "rec.csv");
     REQUIRE(t.columns().size() == std::size(kConnectionColumns));
     for (std::size_t i = 0; i < t.columns().size(); ++i) CHECK(t.columns()[i] == kConnectionColumns[i].name);
     CHECK(t.cell(0, 1) == "we,ird \"name\"");

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "model/synth.hpp"
+#include "userspace/commands/synth.hpp"
 #include "tests/test_support.hpp"
 
 using namespace netlof;
@@ -17,9 +17,9 @@ TEST_CASE("synthetic connections equal the notebook's for every seed and size", 
         REQUIRE(std::sscanf(name.c_str(), "seed%llu_%zu_%zu_%zu", &seed, &sizes.normal, &sizes.anomalous_legit,
                             &sizes.anomalous_unknown) == 4);
         INFO(entry.path());
-        const CsvTable expected = test::read_csv(entry.path().string());
+        const TextTable expected = test::read_csv(entry.path().string());
         // Round trip through netlof's own CSV so the text parses back exactly too.
-        const CsvTable got = CsvTable::parse(connections_to_csv(generate_notebook_connections(
+        const TextTable got = TextTable::parse(connections_to_csv(generate_notebook_connections(
                                                  static_cast<std::uint32_t>(seed), sizes)), "synth");
         REQUIRE(got.columns() == expected.columns());
         REQUIRE(got.rows() == expected.rows());

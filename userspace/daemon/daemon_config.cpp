@@ -1,0 +1,170 @@
+#include "userspace/daemon/daemon_config.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+
+#include "common/yaml_schema.hpp"
+#include "common/file_io.hpp"
+
+namespace netlof {
+
+std::optional<double> parse_duration(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    double unit = 1;
+    switch (text.back()) {
+        case 's': unit = 1; text.remove_suffix(1); break;
+        case 'm': unit = 60; text.remove_suffix(1); break;
+        case 'h': unit = 3600; text.remove_suffix(1); break;
+        case 'd': unit = 86400; text.remove_suffix(1); break;
+        default: break;
+    }
+    double v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(v) || v < 0)
+        return std::nullopt;
+    return v * unit;
+}
+
+namespace {
+
+std::string resolve(const std::string& config_file, const std::string& path) {
+    if (path.empty() || path.front() == '/') return path;
+    return (std::filesystem::path(config_file).parent_path() / path).lexically_normal().string();
+}
+
+class Reader {
+public:
+    explicit Reader(const YamlDocument& doc) : doc_(doc) {}
+
+    std::string path(const YAML::Node& map, const char* key, bool required) const {
+        const YAML::Node n = map[key];
+        if (!n.IsDefined() || n.IsNull()) {
+            if (required) throw doc_.error(map, key, "missing required key");
+            return {};
+        }
+        const std::string v = doc_.scalar(n, key);
+        if (v.empty()) throw doc_.error(n, key, "path is empty");
+        return resolve(doc_.file(), v);
+    }
+    double duration(const YAML::Node& map, const char* key, double fallback, double min) const {
+        const YAML::Node n = map[key];
+        if (!n.IsDefined() || n.IsNull()) return fallback;
+        const auto d = parse_duration(doc_.scalar(n, key));
+        if (!d) throw doc_.error(n, key, "'" + n.Scalar() + "' is not a duration (e.g. 30s, 5m, 24h, 7d)");
+        if (*d < min) throw doc_.error(n, key, "must be at least " + std::to_string(min) + " s");
+        return *d;
+    }
+    std::uint64_t integer(const YAML::Node& map, const char* key, std::uint64_t fallback, std::uint64_t min,
+                          std::uint64_t max) const {
+        const YAML::Node n = map[key];
+        if (!n.IsDefined() || n.IsNull()) return fallback;
+        const std::string s = doc_.scalar(n, key);
+        std::uint64_t v = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v < min || v > max)
+            throw doc_.error(n, key, "'" + s + "' is not a whole number from " + std::to_string(min) + " to " +
+                                         std::to_string(max));
+        return v;
+    }
+
+private:
+    const YamlDocument& doc_;
+};
+
+}  // namespace
+
+DaemonConfig parse_daemon_config(std::string_view text, const std::string& file) {
+    YamlDocument doc(text, file);
+    const Reader in(doc);
+    const YAML::Node& root = doc.root();
+    doc.check_map(root, "config", {"model", "allowlist", "alerts", "records", "sensor", "stats_interval"});
+    DaemonConfig c;
+    c.file = file;
+
+    const YAML::Node model = doc.require(root, "model", "config");
+    doc.check_map(model, "model", {"path", "pipeline", "neighbors", "contamination", "reach_floor", "learn"});
+    c.model.path = in.path(model, "path", true);
+    c.model.pipeline = in.path(model, "pipeline", true);
+    c.model.neighbors = in.integer(model, "neighbors", 20, 1, 1000);
+    if (const YAML::Node n = model["contamination"]; n.IsDefined() && !n.IsNull()) {
+        const std::string s = doc.scalar(n, "contamination");
+        if (s == "auto") {
+            c.model.contamination = std::nullopt;
+        } else {
+            const double v = doc.number(n, "contamination");
+            if (!(v > 0 && v <= 0.5)) throw doc.error(n, "contamination", "must be a fraction in (0, 0.5] or auto");
+            c.model.contamination = v;
+        }
+    }
+    if (const YAML::Node n = model["reach_floor"]; n.IsDefined() && !n.IsNull()) {
+        const double v = doc.number(n, "reach_floor");
+        if (!(v >= 0 && v <= 100)) throw doc.error(n, "reach_floor", "must be a distance from 0 to 100 (feature units)");
+        c.model.reach_floor = v;
+    }
+    const YAML::Node learn = doc.require(model, "learn", "model");
+    doc.check_map(learn, "model.learn", {"records", "duration"});
+    c.model.learn_records = in.integer(learn, "records", 0, 2, 100000000);
+    c.model.learn_duration_s = in.duration(learn, "duration", 0, 1);
+    if (c.model.learn_records == 0 && c.model.learn_duration_s == 0)
+        throw doc.error(learn, "learn", "give records, duration or both: when learning ends");
+
+    const YAML::Node allow = root["allowlist"];
+    if (allow.IsDefined() && !allow.IsNull()) {
+        if (!allow.IsSequence()) throw doc.error(allow, "allowlist", "expected a list of allowlist files");
+        for (const YAML::Node& f : allow) {
+            const std::string p = doc.scalar(f, "allowlist");
+            if (p.empty()) throw doc.error(f, "allowlist", "path is empty");
+            c.allowlists.push_back(resolve(file, p));
+        }
+    }
+
+    const YAML::Node alerts = doc.require(root, "alerts", "config");
+    doc.check_map(alerts, "alerts", {"path", "fold_window", "budget"});
+    c.alerts.path = in.path(alerts, "path", true);
+    c.alerts.fold_window_s = in.duration(alerts, "fold_window", 60, 0);
+    if (const YAML::Node n = alerts["budget"]; n.IsDefined() && !n.IsNull()) {
+        // "5/day", "1/hour", or off
+        const std::string s = doc.scalar(n, "budget");
+        const auto slash = s.find('/');
+        double count = 0;
+        const auto parsed = std::from_chars(s.data(), s.data() + (slash == std::string::npos ? 0 : slash), count);
+        const std::string per = slash == std::string::npos ? "" : s.substr(slash + 1);
+        if (s == "off") {
+            c.alerts.budget_per_day = 0;
+        } else if (parsed.ec != std::errc{} || parsed.ptr != s.data() + slash || !(count > 0) || !std::isfinite(count) ||
+                   (per != "day" && per != "hour")) {
+            throw doc.error(n, "budget", "expected false alerts a day or an hour, e.g. 5/day or 1/hour, or off");
+        } else {
+            c.alerts.budget_per_day = per == "day" ? count : count * 24;
+        }
+    }
+
+    if (const YAML::Node records = root["records"]; records.IsDefined() && !records.IsNull()) {
+        doc.check_map(records, "records", {"path"});
+        c.records_path = in.path(records, "path", true);
+    }
+
+    if (const YAML::Node s = root["sensor"]; s.IsDefined() && !s.IsNull()) {
+        doc.check_map(s, "sensor", {"max_sockets", "max_udp_flows", "ringbuf_kib", "udp_idle", "flush_interval"});
+        c.sensor.max_sockets = static_cast<std::uint32_t>(in.integer(s, "max_sockets", c.sensor.max_sockets, 64, 1u << 24));
+        c.sensor.max_udp_flows = static_cast<std::uint32_t>(in.integer(s, "max_udp_flows", c.sensor.max_udp_flows, 64, 1u << 24));
+        c.sensor.ringbuf_kib = static_cast<std::uint32_t>(in.integer(s, "ringbuf_kib", c.sensor.ringbuf_kib, 4, 1u << 20));
+        if ((c.sensor.ringbuf_kib & (c.sensor.ringbuf_kib - 1)) != 0)
+            throw doc.error(s["ringbuf_kib"], "ringbuf_kib", "must be a power of two");
+        c.sensor.udp_idle_s = in.duration(s, "udp_idle", c.sensor.udp_idle_s, 1);
+        c.sensor.flush_interval_s = in.duration(s, "flush_interval", c.sensor.flush_interval_s, 1);
+    }
+    c.stats_interval_s = in.duration(root, "stats_interval", c.stats_interval_s, 1);
+    return c;
+}
+
+LoadedConfig load_daemon_config(const std::string& path, FileTrust trust) {
+    auto read = [&](const std::string& f) { return read_trusted_file(f, trust, kMaxConfigBytes); };
+    LoadedConfig l{parse_daemon_config(read(path), path), {}, {}};
+    for (const std::string& f : l.config.allowlists) l.allowlist.merge(Allowlist::parse(read(f), f));
+    l.pipeline = parse_pipeline_yaml(read(l.config.model.pipeline), l.config.model.pipeline);
+    return l;
+}
+
+}  // namespace netlof
