@@ -18,84 +18,9 @@ namespace {
 constexpr char kMagic[8] = {'N', 'E', 'T', 'L', 'O', 'F', 'M', 'D'};
 constexpr std::size_t kHeaderSize = 32;
 
-class Writer {
-public:
-    template <typename T>
-    void put(T v) {
-        static_assert(std::is_arithmetic_v<T>);
-        char b[sizeof(T)];
-        std::memcpy(b, &v, sizeof(T));  // x86-64 and arm64 are little-endian
-        out.append(b, sizeof(T));
-    }
-    void str(std::string_view s) {
-        put<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
-        out.append(s);
-    }
-    template <typename T>
-    void array(const T* p, std::size_t n) {
-        out.append(reinterpret_cast<const char*>(p), n * sizeof(T));
-    }
-    std::string out;
-};
-
-class Reader {
-public:
-    Reader(std::string_view data, std::size_t base, const std::string& file) : data_(data), base_(base), file_(file) {}
-
-    [[noreturn]] void fail(std::string_view field, const std::string& message) const {
-        Diagnostic d;
-        d.file = file_;
-        d.field = std::string(field);
-        d.message = "corrupted model: " + message + " (at byte " + std::to_string(base_ + pos_) + ")";
-        throw InputError(std::move(d));
-    }
-    void need(std::size_t bytes, std::string_view field) const {
-        if (bytes > data_.size() - pos_)
-            fail(field, "needs " + std::to_string(bytes) + " more bytes, only " + std::to_string(data_.size() - pos_) +
-                            " left");
-    }
-    template <typename T>
-    T get(std::string_view field) {
-        need(sizeof(T), field);
-        T v;
-        std::memcpy(&v, data_.data() + pos_, sizeof(T));
-        pos_ += sizeof(T);
-        return v;
-    }
-    std::string str(std::string_view field) {
-        const auto len = get<std::uint32_t>(field);
-        need(len, field);
-        std::string s(data_.substr(pos_, len));
-        pos_ += len;
-        return s;
-    }
-    // Reads count elements; the size is checked before anything is allocated,
-    // so a corrupted count cannot ask for gigabytes.
-    template <typename T>
-    void array(T* out, std::size_t count, std::string_view field) {
-        if (count > (data_.size() - pos_) / sizeof(T)) need(data_.size() + 1, field);
-        if (count == 0) return;  // out may be an empty vector's null data(): memcpy must not see it
-        std::memcpy(out, data_.data() + pos_, count * sizeof(T));
-        pos_ += count * sizeof(T);
-    }
-    std::size_t count(std::string_view field, std::size_t max) {
-        const auto n = get<std::uint64_t>(field);
-        if (n > max) fail(field, "count " + std::to_string(n) + " is impossible here");
-        return static_cast<std::size_t>(n);
-    }
-    bool done() const { return pos_ == data_.size(); }
-
-private:
-    std::string_view data_;
-    std::size_t base_;
-    std::size_t pos_ = 0;
-    const std::string& file_;
-};
-
 }  // namespace
 
-std::string serialize_model(const TrainedModel& model) {
-    Writer w;
+void write_scoring_model(ByteWriter& w, const ScoringModel& model) {
     w.str(model.pipeline_file);
     const auto& num = model.pipeline.numeric();
     w.put<std::uint64_t>(num.size());
@@ -136,78 +61,25 @@ std::string serialize_model(const TrainedModel& model) {
         w.put<std::uint64_t>(exes.size());
         for (const std::string& e : exes) w.str(e);
     }
-    w.put<std::uint64_t>(model.reach.profiles().size());
-    for (const auto& [subject, p] : model.reach.profiles()) {
-        w.str(subject);
-        w.put<std::uint64_t>(p.learned_connections);
-        w.put(p.longest);
-        w.put(p.names_once);
-        w.put<std::uint64_t>(p.names.size());
-        for (const std::string& n : p.names) w.str(n);
-        w.put<std::uint64_t>(p.destinations.size());
-        for (const auto& [k, count] : p.destinations) {
-            w.array(k.addr.data(), k.addr.size());
-            w.put(k.family);
-            w.put(k.proto);
-            w.put(k.port);
-            w.put(count);
-        }
-    }
-    w.put<std::uint64_t>(model.windows.size());
-    for (const auto& [subject, learned] : model.windows) {
-        w.str(subject);
-        for (const auto& scale : learned)
-            for (const WindowLimit& l : scale) {
-                w.put(l.mean);
-                w.put(l.sd);
-                w.put(l.max);
-                w.put(l.whole);
-            }
-    }
+}
 
+std::string frame_model_file(const std::string& payload) {
     std::string out(kMagic, sizeof kMagic);
-    Writer h;
+    ByteWriter h;
     h.put<std::uint32_t>(kModelFormatVersion);
     h.put<std::uint32_t>(kHeaderSize);
-    h.put<std::uint64_t>(w.out.size());
+    h.put<std::uint64_t>(payload.size());
     h.put<std::uint32_t>(static_cast<std::uint32_t>(
-        crc32(0L, reinterpret_cast<const Bytef*>(w.out.data()), static_cast<uInt>(w.out.size()))));
+        crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()))));
     h.put<std::uint32_t>(0);
     out += h.out;
-    out += w.out;
+    out += payload;
     return out;
 }
 
-double learned_rate(const TextTable& table) {
-    const auto col = table.column_index("ts_end");
-    if (!col || table.rows() < 2) return 0;
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-        const std::string_view cell = table.cell(row, *col);
-        double v = 0;
-        if (std::from_chars(cell.data(), cell.data() + cell.size(), v).ec != std::errc{}) continue;
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-    }
-    return hi > lo ? static_cast<double>(table.rows() - 1) / (hi - lo) : 0;
-}
+ByteReader ModelPayload::reader() const { return ByteReader(bytes, kHeaderSize, file); }
 
-LearnedIdentities learn_identities(const TextTable& table) {
-    LearnedIdentities out;
-    const auto name = table.column_index("process_name"), exe = table.column_index("exe");
-    if (!name || !exe) return out;
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-        const std::string_view e = table.cell(row, *exe);
-        if (!e.empty()) out[std::string(table.cell(row, *name))].emplace_back(e);
-    }
-    for (auto& [n, exes] : out) {
-        std::sort(exes.begin(), exes.end());
-        exes.erase(std::unique(exes.begin(), exes.end()), exes.end());
-    }
-    return out;
-}
-
-TrainedModel deserialize_model(std::string_view bytes, const std::string& file) {
+ModelPayload open_model_file(std::string_view bytes, const std::string& file) {
     auto fail = [&](std::string field, std::string message) -> InputError {
         Diagnostic d;
         d.file = file;
@@ -217,7 +89,7 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
     };
     if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
         throw fail("magic", "not a netlof model file (it does not start with NETLOFMD)");
-    Reader header(bytes.substr(sizeof kMagic), sizeof kMagic, file);
+    ByteReader header(bytes.substr(sizeof kMagic), sizeof kMagic, file);
     const auto version = header.get<std::uint32_t>("version");
     if (version < 1 || version > kModelFormatVersion)
         throw fail("version", "model format version " + std::to_string(version) + " is not supported (this netlof reads 1 to " +
@@ -235,10 +107,10 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
     if (actual != checksum) throw fail("checksum", "checksum mismatch: the file is corrupted");
 
-    // The checksum guards against accidents; the checks below still refuse a
-    // well-formed file with impossible contents.
-    Reader r(payload, kHeaderSize, file);
-    const std::size_t max_items = payload.size();
+    return ModelPayload{version, payload, file};
+}
+
+ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_t max_items) {
     std::string pipeline_file = r.str("pipeline_file");
     std::vector<NumericFeature> numeric(r.count("numeric_features", max_items));
     for (NumericFeature& f : numeric) {
@@ -313,70 +185,48 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
                 r.fail("identities.process_name", "a process name is listed twice");
         }
     }
-    ReachBaseline reach;
-    if (version >= 3) {
-        const std::size_t subjects = r.count("reach", max_items);
-        std::string previous;
-        for (std::size_t i = 0; i < subjects; ++i) {
-            std::string subject = r.str("reach.subject");
-            if (i > 0 && !(previous < subject)) r.fail("reach.subject", "subjects are not sorted and unique");
-            ReachProfile p;
-            p.learned_connections = r.get<std::uint64_t>("reach.learned_connections");
-            // Older models did not learn durations: no hold is judged against them.
-            p.longest = version >= 4 ? r.get<double>("reach.longest") : std::numeric_limits<double>::infinity();
-            if (!(p.longest >= 0)) r.fail("reach.longest", "longest connection of '" + subject + "' is not a duration");
-            // Older models did not count names: all their names count as met often.
-            p.names_once = version >= 4 ? r.get<std::uint32_t>("reach.names_once") : 0;
-            p.names.resize(r.count("reach.names", max_items));
-            for (std::string& n : p.names) n = r.str("reach.names");
-            for (std::size_t j = 1; j < p.names.size(); ++j)
-                if (!(p.names[j - 1] < p.names[j])) r.fail("reach.names", "names of '" + subject + "' are not sorted and unique");
-            const std::size_t n = r.count("reach.destinations", max_items);
-            for (std::size_t j = 0; j < n; ++j) {
-                ReachKey k;
-                r.array(k.addr.data(), k.addr.size(), "reach.destinations.addr");
-                k.family = r.get<std::uint8_t>("reach.destinations.family");
-                k.proto = r.get<std::uint8_t>("reach.destinations.proto");
-                k.port = r.get<std::uint16_t>("reach.destinations.port");
-                const auto count = r.get<std::uint32_t>("reach.destinations.count");
-                if (k.family != 4 && k.family != 6) r.fail("reach.destinations.family", "address family is not 4 or 6");
-                if (!p.destinations.empty() && !(p.destinations.rbegin()->first < k))
-                    r.fail("reach.destinations", "destinations of '" + subject + "' are not sorted and unique");
-                p.destinations.emplace_hint(p.destinations.end(), k, count);
-            }
-            previous = subject;
-            reach.restore(std::move(subject), std::move(p));
-        }
-        reach.index();
-    }
-    WindowBaseline windows;
-    if (version >= 3) {
-        const std::size_t subjects = r.count("windows", max_items);
-        for (std::size_t i = 0; i < subjects; ++i) {
-            std::string subject = r.str("windows.subject");
-            LearnedWindows learned;
-            for (auto& scale : learned)
-                for (WindowLimit& l : scale) {
-                    l.mean = r.get<double>("windows.mean");
-                    l.sd = r.get<double>("windows.sd");
-                    l.max = r.get<double>("windows.max");
-                    l.whole = r.get<std::uint32_t>("windows.whole");
-                    if (!(l.mean >= 0 && l.sd >= 0 && l.max >= 0 && std::isfinite(l.mean + l.sd + l.max)))
-                        r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
-                }
-            if (!windows.emplace(std::move(subject), learned).second) r.fail("windows.subject", "a subject is listed twice");
-        }
-    }
-    if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
     try {
-        return TrainedModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
+        return ScoringModel{std::move(pipeline_file), FeaturePipeline(std::move(numeric), std::move(categorical)),
                             LofModel::from_parts(std::move(train), k,
                                                  auto_contamination ? std::nullopt : std::optional<double>(contamination),
                                                  offset, std::move(kdist), std::move(lrd), reach_floor),
-                            std::move(identities), std::move(tail), std::move(reach), std::move(windows)};
+                            std::move(identities), std::move(tail)};
     } catch (const std::invalid_argument& e) {
-        throw fail("lof", std::string("corrupted model: ") + e.what());
+        Diagnostic d;
+        d.file = r.file();
+        d.field = "lof";
+        d.message = std::string("corrupted model: ") + e.what();
+        throw InputError(std::move(d));
     }
+}
+
+double learned_rate(const TextTable& table) {
+    const auto col = table.column_index("ts_end");
+    if (!col || table.rows() < 2) return 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const std::string_view cell = table.cell(row, *col);
+        double v = 0;
+        if (std::from_chars(cell.data(), cell.data() + cell.size(), v).ec != std::errc{}) continue;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    return hi > lo ? static_cast<double>(table.rows() - 1) / (hi - lo) : 0;
+}
+
+LearnedIdentities learn_identities(const TextTable& table) {
+    LearnedIdentities out;
+    const auto name = table.column_index("process_name"), exe = table.column_index("exe");
+    if (!name || !exe) return out;
+    for (std::size_t row = 0; row < table.rows(); ++row) {
+        const std::string_view e = table.cell(row, *exe);
+        if (!e.empty()) out[std::string(table.cell(row, *name))].emplace_back(e);
+    }
+    for (auto& [n, exes] : out) {
+        std::sort(exes.begin(), exes.end());
+        exes.erase(std::unique(exes.begin(), exes.end()), exes.end());
+    }
+    return out;
 }
 
 }  // namespace netlof

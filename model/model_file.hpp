@@ -1,6 +1,8 @@
-// The one file a trained model lives in: the fitted feature pipeline, the
-// LOF state needed to score new rows without refitting, the executables
-// each process name was seen running while learning, and what each reached.
+// The file a trained model lives in, and the model's own part of it: the
+// fitted feature pipeline, the LOF state needed to score new rows without
+// refitting, the training scores' tail and the executables each process
+// name was seen running while learning. What the rules learned is written
+// after it by whoever owns the whole file (the engine's trained_model.hpp).
 //
 // Layout (little-endian): a 32-byte header {magic "NETLOFMD", u32 version,
 // u32 header size, u64 payload size, u32 CRC-32 of the payload, u32 zero}
@@ -10,15 +12,14 @@
 
 #include <map>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
+#include "common/binary_io.hpp"
 #include "common/text_table.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 #include "model/tail_threshold.hpp"
-#include "rules/behaviour_windows.hpp"
-#include "rules/reach_baseline.hpp"
 
 namespace netlof {
 
@@ -30,14 +31,12 @@ inline constexpr std::uint32_t kModelFormatVersion = 4;
 // Process name -> the executables (paths, sorted, unique) it ran in training.
 using LearnedIdentities = std::map<std::string, std::vector<std::string>>;
 
-struct TrainedModel {
+struct ScoringModel {
     std::string pipeline_file;  // which pipeline YAML it was fitted with
     FeaturePipeline pipeline;
     LofModel lof;
     LearnedIdentities identities;
-    ScoreTail tail;       // the training scores' tail, for a threshold from an alert budget
-    ReachBaseline reach;  // what each executable reached while learning
-    WindowBaseline windows;  // each program's sums over one and ten minutes while learning
+    ScoreTail tail;  // the training scores' tail, for a threshold from an alert budget
 };
 
 // Connections a second in a table of records (by ts_end); 0 when it cannot say.
@@ -48,8 +47,22 @@ double learned_rate(const TextTable& table);
 // executables are left out.
 LearnedIdentities learn_identities(const TextTable& table);
 
-std::string serialize_model(const TrainedModel& model);
-// Throws InputError naming `file` and the field that is wrong.
-TrainedModel deserialize_model(std::string_view bytes, const std::string& file);
+// The model's part of the payload.
+void write_scoring_model(ByteWriter& w, const ScoringModel& m);
+// Reads it from the payload of a file of this format version; throws
+// InputError naming the file and the field that is wrong.
+ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_t max_items);
+
+// The header around a payload: the whole file's bytes.
+std::string frame_model_file(const std::string& payload);
+// Checks the header (magic, version, sizes, checksum) and returns the
+// payload's reader (its offsets count from the file's start) and version.
+struct ModelPayload {
+    std::uint32_t version;
+    std::string_view bytes;
+    ByteReader reader() const;
+    std::string file;
+};
+ModelPayload open_model_file(std::string_view bytes, const std::string& file);
 
 }  // namespace netlof

@@ -16,15 +16,6 @@ double window_limit(const WindowLimit& learned, WindowMetric m) {
 
 double unlearned_limit(WindowMetric m) { return kUnlearned[static_cast<std::size_t>(m)]; }
 
-std::string_view window_rule(WindowMetric m) {
-    switch (m) {
-        case WindowMetric::BytesSent: return "volume_spike";
-        case WindowMetric::Connections: return "connection_burst";
-        case WindowMetric::Networks: return "fan_out";
-    }
-    return "";
-}
-
 namespace {
 
 double number(std::string_view cell) {

@@ -104,6 +104,5 @@ private:
     std::vector<WindowFinding> found_;
 };
 
-std::string_view window_rule(WindowMetric m);  // volume_spike, connection_burst, fan_out
 
 }  // namespace netlof

@@ -171,4 +171,21 @@ bool sensor_started(bool started, const std::string& why) {
     return false;
 }
 
+Alert violation(double t, const char* process, const char* dst, std::uint16_t port) {
+    Alert a;
+    a.time = t;
+    a.rule = Rule::AllowlistViolation;
+    a.priority = Priority::Warning;
+    a.record.process_name = process;
+    a.record.pid = 77;
+    a.record.exe = "/usr/bin/curl";
+    a.record.dst_ip = dst;
+    a.record.dst_port = port;
+    a.record.proto = "tcp";
+    a.record.bytes_sent = 50000;
+    a.record.duration = 1.5;
+    a.record.outcome = "closed";
+    return a;
+}
+
 }  // namespace netlof::test

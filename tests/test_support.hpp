@@ -12,6 +12,7 @@
 
 #include "common/text_table.hpp"
 #include "common/diagnostic.hpp"
+#include "userspace/engine/alert.hpp"
 
 namespace netlof::test {
 
@@ -80,5 +81,8 @@ Diagnostic diagnostic_of(Fn&& fn) {
 inline bool close_rel(double a, double b, double rel = 1e-9) {
     return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b));
 }
+
+// An allowlist_violation alert of curl (by default) to 203.0.113.9:443 at time t.
+Alert violation(double t, const char* process = "curl", const char* dst = "203.0.113.9", std::uint16_t port = 443);
 
 }  // namespace netlof::test

@@ -91,7 +91,8 @@ void model(const std::uint8_t* data, std::size_t size) {
 
 void event(const std::uint8_t* data, std::size_t size) {
     // The ring buffer hands over a pointer and a length; anything may be there.
-    static RecordBuilder table(KernelClock(), 64, [](const ConnectionRecord&) {});
+    static RecordBuilder table(KernelClock(), 64);
+    table.batch().clear();
     if (event_type(data, size) == NETLOF_EV_EXEC) {
         if (const auto e = decode_exec_event(data, size)) table.on_exec(*e);
     } else if (const auto e = decode_event(data, size)) {

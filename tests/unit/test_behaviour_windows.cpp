@@ -58,10 +58,10 @@ TEST_CASE("windows: a quiet program's extra uploads alert once per window; its u
     // more connections (80) than learning ever saw (60).
     REQUIRE(found.size() == 2);
     for (const WindowFinding& f : found) CHECK(f.seconds == 600);
-    CHECK(window_rule(found[0].metric) == "volume_spike");
+    CHECK(found[0].metric == WindowMetric::BytesSent);
     CHECK(found[0].value > 187500);
     CHECK(found[0].learned.mean == 150000);
-    CHECK(window_rule(found[1].metric) == "connection_burst");
+    CHECK(found[1].metric == WindowMetric::Connections);
     CHECK(found[1].limit == 75);
 }
 
@@ -73,10 +73,12 @@ TEST_CASE("windows: a burst of connections and a fan-out over many networks", "[
         for (const WindowFinding& f : watch.add(b, "/usr/bin/agent", 1764100000 + i * 0.5, 10,
                                                 reach_key(*parse_endpoint("10." + std::to_string(i) + ".0.1", 80), "tcp")))
             found.push_back(f);
-    std::set<std::pair<std::string_view, double>> rules;
-    for (const WindowFinding& f : found) rules.insert({window_rule(f.metric), f.seconds});
-    CHECK(rules == std::set<std::pair<std::string_view, double>>{
-                       {"connection_burst", 60}, {"fan_out", 60}, {"connection_burst", 600}, {"fan_out", 600}});
+    std::set<std::pair<WindowMetric, double>> metrics;
+    for (const WindowFinding& f : found) metrics.insert({f.metric, f.seconds});
+    CHECK(metrics == std::set<std::pair<WindowMetric, double>>{{WindowMetric::Connections, 60},
+                                                               {WindowMetric::Networks, 60},
+                                                               {WindowMetric::Connections, 600},
+                                                               {WindowMetric::Networks, 600}});
 }
 
 TEST_CASE("windows: a program learning never saw is held to the limits for unlearned programs; the table is bounded",

@@ -7,6 +7,7 @@
 #include "common/diagnostic.hpp"
 #include "tests/test_support.hpp"
 #include "userspace/engine/detector.hpp"
+#include "userspace/outputs/falco_json.hpp"
 #include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
@@ -86,7 +87,7 @@ mute_lof:
 }
 
 // The one alert of this rule among alerts.
-const Alert& only(const std::vector<Alert>& alerts, std::string_view rule) {
+const Alert& only(const std::vector<Alert>& alerts, Rule rule) {
     const Alert* found = nullptr;
     for (const Alert& a : alerts)
         if (a.rule == rule) {
@@ -100,12 +101,11 @@ const Alert& only(const std::vector<Alert>& alerts, std::string_view rule) {
 struct Harness {
     std::vector<Alert> alerts;
     Detector detector;
-    explicit Harness(LearnSettings s, double fold_window = 60)
-        : detector(rules(), fold_window, std::move(s), [this](const Alert& a) { alerts.push_back(a); }) {}
-    void feed(const std::vector<ConnectionRecord>& rs, double now) {
-        for (const auto& r : rs) detector.add(r);
-        detector.process(now);
-    }
+    explicit Harness(LearnSettings s, double fold_window = 60) : detector(rules(), fold_window, std::move(s)) {}
+    void keep(const std::vector<Alert>& out) { alerts.insert(alerts.end(), out.begin(), out.end()); }
+    void feed(const std::vector<ConnectionRecord>& rs, double now) { keep(detector.judge(rs, now)); }
+    void process(double now) { keep(detector.judge({}, now)); }
+    void flush_folds(double now) { keep(detector.flush_folds(now)); }
 };
 
 }  // namespace
@@ -174,14 +174,14 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
             record("nginx", "192.0.2.99", 8080, 800, 30000, 0.05)},
            30);
     REQUIRE(h.alerts.size() == 3);
-    const Alert& lof = only(h.alerts, "lof_anomaly");
-    const Alert& violation = only(h.alerts, "allowlist_violation");
-    const Alert& novel = only(h.alerts, "new_process");
+    const Alert& lof = only(h.alerts, Rule::LofAnomaly);
+    const Alert& violation = only(h.alerts, Rule::AllowlistViolation);
+    const Alert& novel = only(h.alerts, Rule::NewProcess);
     CHECK(violation.record.dst_ip == "192.0.2.99");
     CHECK_FALSE(violation.lof.has_value());
     CHECK(violation.why == std::vector<std::string>{"allow.yaml:2 allows process nginx only 192.0.2.10:8080"});
     CHECK(novel.record.process_name == "exfil");
-    CHECK(novel.priority == "Notice");
+    CHECK(novel.priority == Priority::Notice);
     CHECK(novel.why == std::vector<std::string>{"/usr/sbin/exfil (process name 'exfil') never made a connection while learning"});
     // The new process is not LOF-scored: learning saw it fewer than k times
     // (never), so its neighbours would be other programs.
@@ -197,7 +197,7 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     h.alerts.clear();
     h.feed({record("noisy", "198.51.100.7", 443, 50000000, 300, 40)}, 40);
     REQUIRE(h.alerts.size() == 1);
-    CHECK(h.alerts[0].rule == "new_process");
+    CHECK(h.alerts[0].rule == Rule::NewProcess);
     CHECK(h.detector.stats().lof_muted == 1);
 
     // 100 identical violations: one alert now, one summary of 99 at the window's end.
@@ -207,9 +207,9 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     for (std::size_t i = 0; i < burst.size(); ++i) burst[i].ts_end += 5.0 * static_cast<double>(i);
     h.feed(burst, 50);
     REQUIRE(h.alerts.size() == 1);
-    h.detector.process(109);
+    h.process(109);
     CHECK(h.alerts.size() == 1);
-    h.detector.process(111);
+    h.process(111);
     REQUIRE(h.alerts.size() == 2);
     CHECK(h.alerts[1].count == 99);
     CHECK(h.alerts[1].why == h.alerts[0].why);  // a fold's summary explains itself too
@@ -221,20 +221,20 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     // are not judged, and counted).
     h.alerts.clear();
     h.feed(std::vector<ConnectionRecord>(5, record("postgres", "192.0.2.20", 5432, 40000, 5000, 0.05)), 200);
-    h.detector.flush_folds(201);
+    h.flush_folds(201);
     REQUIRE(h.alerts.size() == 3);
-    CHECK(only(h.alerts, "volume_spike").why[0].find("within 60 s") != std::string::npos);
+    CHECK(only(h.alerts, Rule::VolumeSpike).why[0].find("within 60 s") != std::string::npos);
     CHECK(h.detector.windows_unjudged() > 0);
     std::vector<Alert> anomalies;
     for (const Alert& a : h.alerts)
-        if (a.rule == "lof_anomaly") anomalies.push_back(a);
+        if (a.rule == Rule::LofAnomaly) anomalies.push_back(a);
     REQUIRE(anomalies.size() == 2);
     CHECK(anomalies[1].count == 4);
     CHECK_FALSE(anomalies[1].why.empty());
     CHECK(anomalies[1].why == anomalies[0].why);
-    CHECK(h.detector.stats().allowlist_violations == 101);
-    CHECK(h.detector.stats().new_processes == 2);
-    CHECK(h.detector.stats().window_alerts == 1);
+    CHECK(h.detector.stats().raised_of(Rule::AllowlistViolation) == 101);
+    CHECK(h.detector.stats().raised_of(Rule::NewProcess) == 2);
+    CHECK(h.detector.stats().raised_of(Rule::VolumeSpike) == 1);
     CHECK(h.detector.stats().alerts == 9);
 }
 
@@ -250,43 +250,43 @@ TEST_CASE("detector: a network or port new to a program is alerted once, with wh
     // Normal sizes, so LOF stays quiet: only novelty speaks.
     std::vector<Alert> a = judge(record("postgres", "203.0.113.5", 5432, 300, 5000, 0.05));
     REQUIRE(a.size() == 1);
-    CHECK(a[0].rule == "new_destination");
-    CHECK(a[0].priority == "Notice");
+    CHECK(a[0].rule == Rule::NewDestination);
+    CHECK(a[0].priority == Priority::Notice);
     CHECK(a[0].why == std::vector<std::string>{"/usr/sbin/postgres (process name 'postgres') never reached 203.0.113.0/24 "
                                                "while learning; it reached 192.0.2.0/24"});
     CHECK(judge(record("postgres", "203.0.113.5", 5432, 300, 5000, 0.05)).empty());  // joined: new once
     CHECK(judge(record("postgres", "203.0.113.6", 5432, 300, 5000, 0.05)).empty());  // a known network
     a = judge(record("postgres", "192.0.2.20", 6666, 300, 5000, 0.05));  // LOF too: dst_port is one of its features
-    CHECK(only(a, "new_port").why == std::vector<std::string>{"/usr/sbin/postgres (process name 'postgres') never used tcp/6666 while "
+    CHECK(only(a, Rule::NewPort).why == std::vector<std::string>{"/usr/sbin/postgres (process name 'postgres') never used tcp/6666 while "
                                                "learning; it used tcp/5432"});
     ConnectionRecord udp = record("apt", "198.51.100.1", 4444, 500, 2000000, 0.05);
     udp.proto = "udp";
     a = judge(udp);
-    REQUIRE(only(a, "new_destination").why.size() == 2);
-    CHECK(only(a, "new_destination").why[1] == "/usr/sbin/apt (process name 'apt') never used udp/4444 while learning; it used tcp/443");
+    REQUIRE(only(a, Rule::NewDestination).why.size() == 2);
+    CHECK(only(a, Rule::NewDestination).why[1] == "/usr/sbin/apt (process name 'apt') never used udp/4444 while learning; it used tcp/443");
     // Its executable under another name (a multi-call binary's other applet).
     ConnectionRecord renamed = record("postgres", "192.0.2.20", 5432, 300, 5000, 0.05);
     renamed.process_name = "pg-dump-x";
     a = judge(renamed);
-    CHECK(only(a, "new_process").why ==
+    CHECK(only(a, Rule::NewProcess).why ==
           std::vector<std::string>{"/usr/sbin/postgres (process name 'pg-dump-x') never ran under this name while learning; "
                                    "it ran as postgres"});
     CHECK(judge(renamed).empty());  // new once
     // nginx has rules: they judge its destinations, not novelty.
     a = judge(record("nginx", "203.0.113.9", 8080, 800, 30000, 0.05));
     REQUIRE(a.size() == 1);
-    CHECK(a[0].rule == "allowlist_violation");
+    CHECK(a[0].rule == Rule::AllowlistViolation);
     CHECK(h.detector.stats().novelty_ruled == 1);
     // So does a masquerade: a postgres name on another executable says it all.
     ConnectionRecord fake = record("postgres", "198.51.100.200", 5432, 300, 5000, 0.05);
     fake.exe = "/tmp/postgres";
     a = judge(fake);
     REQUIRE(a.size() == 1);
-    CHECK(a[0].rule == "process_masquerade");
+    CHECK(a[0].rule == Rule::ProcessMasquerade);
     CHECK(h.detector.stats().novelty_ruled == 2);
-    CHECK(h.detector.stats().new_destinations == 2);
-    CHECK(h.detector.stats().new_ports == 1);
-    CHECK(h.detector.stats().new_processes == 1);
+    CHECK(h.detector.stats().raised_of(Rule::NewDestination) == 2);
+    CHECK(h.detector.stats().raised_of(Rule::NewPort) == 1);
+    CHECK(h.detector.stats().raised_of(Rule::NewProcess) == 1);
 }
 
 TEST_CASE("detector: a connection held far past the program's longest is a long_connection, whatever the allowlist says",
@@ -304,24 +304,24 @@ TEST_CASE("detector: a connection held far past the program's longest is a long_
         return h.alerts;
     };
     const auto has_hold = [](const std::vector<Alert>& alerts) {
-        return std::any_of(alerts.begin(), alerts.end(), [](const Alert& x) { return x.rule == "long_connection"; });
+        return std::any_of(alerts.begin(), alerts.end(), [](const Alert& x) { return x.rule == Rule::LongConnection; });
     };
     // A minute past the longest learned (well under a second here) is not yet long.
     CHECK_FALSE(has_hold(judge(record("nginx", "192.0.2.10", 8080, 800, 30000, longest + 59))));
     // Allowed destination, usual sizes, held an hour: the hold alone is the finding.
     const std::vector<Alert> a = judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 3600));
-    const Alert& hold = only(a, "long_connection");
-    CHECK(hold.priority == "Notice");
+    const Alert& hold = only(a, Rule::LongConnection);
+    CHECK(hold.priority == Priority::Notice);
     REQUIRE(hold.why.size() == 1);
     CHECK(hold.why[0] == fmt::format("/usr/sbin/nginx (process name 'nginx') held this connection 3600.0 s; its longest while "
                                      "learning was {:.3g} s, the limit {:.3g} s", longest, longest + 60));
-    CHECK(h.detector.stats().long_holds == 1);
-    CHECK(h.detector.stats().allowlist_violations == 0);
+    CHECK(h.detector.stats().raised_of(Rule::LongConnection) == 1);
+    CHECK(h.detector.stats().raised_of(Rule::AllowlistViolation) == 0);
     // Reported once: that hold is the program's longest now.
     CHECK_FALSE(has_hold(judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 3000))));
-    CHECK(h.detector.stats().long_holds == 1);
+    CHECK(h.detector.stats().raised_of(Rule::LongConnection) == 1);
     judge(record("nginx", "192.0.2.10", 8080, 800, 30000, 36001));  // ten times that: found (and folded, same minute)
-    CHECK(h.detector.stats().long_holds == 2);
+    CHECK(h.detector.stats().raised_of(Rule::LongConnection) == 2);
 }
 
 TEST_CASE("detector: steady check-ins to a destination learning never saw are beaconing; to a learned one they are not",
@@ -343,16 +343,16 @@ TEST_CASE("detector: steady check-ins to a destination learning never saw are be
         all.insert(all.end(), h.alerts.begin(), h.alerts.end());
     }
     REQUIRE(all.size() == 1);
-    CHECK(all[0].rule == "beaconing");
-    CHECK(all[0].priority == "Notice");
+    CHECK(all[0].rule == Rule::Beaconing);
+    CHECK(all[0].priority == Priority::Notice);
     CHECK(all[0].record.dst_ip == "192.0.2.77");
     REQUIRE(all[0].why.size() == 2);
     CHECK(all[0].why[0] == "/usr/sbin/postgres (process name 'postgres') connected to 192.0.2.77:5432 every 60.6 s (median; half "
                            "within 0 s of it), sending 301 bytes (half within 1), over its last 12 connections; learning "
                            "never saw it reach there");
     CHECK(all[0].why[1].rfind("regularity (1 - MAD/median) of intervals 1.00, of sizes 1.00", 0) == 0);
-    CHECK(h.detector.stats().beacons == 1);
-    CHECK(h.detector.stats().new_destinations == 0);
+    CHECK(h.detector.stats().raised_of(Rule::Beaconing) == 1);
+    CHECK(h.detector.stats().raised_of(Rule::NewDestination) == 0);
 }
 
 TEST_CASE("detector: a program that met many networks once while learning is not alerted for the next", "[detector]") {
@@ -372,12 +372,12 @@ TEST_CASE("detector: a program that met many networks once while learning is not
     h.detector.use_model(std::move(m));
     h.alerts.clear();
     h.feed({record("fetcher", "203.0.113.77", 443, 500, 2000, 0.05)}, 20);
-    for (const Alert& a : h.alerts) CHECK(a.rule != "new_destination");
+    for (const Alert& a : h.alerts) CHECK(a.rule != Rule::NewDestination);
     CHECK(h.detector.stats().novelty_expected == 1);
     // A program that does not wander is still alerted, however many it meets.
     for (int i = 0; i < 20; ++i)
         h.feed({record("postgres", ("198.51." + std::to_string(i) + ".1").c_str(), 5432, 300, 5000, 0.05)}, 30 + i);
-    CHECK(h.detector.stats().new_destinations == 20);
+    CHECK(h.detector.stats().raised_of(Rule::NewDestination) == 20);
 }
 
 TEST_CASE("detector: with an alert budget the LOF threshold comes from the training scores' tail", "[detector]") {
@@ -399,8 +399,8 @@ TEST_CASE("detector: with an alert budget the LOF threshold comes from the train
     // An anomaly is judged against it, and says so.
     h.alerts.clear();
     h.feed({record("nginx", "192.0.2.10", 8080, 800000000, 30000, 0.05)}, 20);
-    CHECK(*only(h.alerts, "lof_anomaly").threshold == b.threshold);
-    CHECK(only(h.alerts, "volume_spike").why.size() == 2);  // 800 MB in a minute is also far beyond its windows
+    CHECK(*only(h.alerts, Rule::LofAnomaly).threshold == b.threshold);
+    CHECK(only(h.alerts, Rule::VolumeSpike).why.size() == 2);  // 800 MB in a minute is also far beyond its windows
     // A reload with another budget sets the threshold again; off gives the model's own.
     const double strict = h.detector.lof_threshold();
     h.detector.set_budget(500);
@@ -426,7 +426,7 @@ TEST_CASE("detector: a program learned fewer than k times is not LOF-scored, and
     h.detector.use_model(h.detector.fit_learned());
     h.alerts.clear();
     h.feed({record("rarejob", "192.0.2.40", 873, 80000000, 120, 28)}, 20);  // its sixth run
-    for (const Alert& a : h.alerts) CHECK(a.rule != "lof_anomaly");
+    for (const Alert& a : h.alerts) CHECK(a.rule != Rule::LofAnomaly);
     CHECK(h.detector.stats().lof_sparse == 1);
     CHECK(h.detector.stats().scored == 0);
     h.feed({record("postgres", "192.0.2.20", 5432, 300, 5000, 0.05)}, 21);  // learned 200 times: scored
@@ -449,7 +449,7 @@ TEST_CASE("detector reports folds in progress when the rules are reloaded", "[de
     std::vector<ConnectionRecord> burst(5, record("nginx", "192.0.2.98", 8080, 800, 30000, 0.05));
     h.feed(burst, 5);  // learning: the allowlist already applies
     REQUIRE(h.alerts.size() == 1);
-    h.detector.set_rules(Allowlist::parse("processes:\n  nginx: [192.0.2.98]\n", "new.yaml"), 60, 6);
+    h.keep(h.detector.set_rules(Allowlist::parse("processes:\n  nginx: [192.0.2.98]\n", "new.yaml"), 60, 6));
     REQUIRE(h.alerts.size() == 2);
     CHECK(h.alerts[1].count == 4);
     h.feed(burst, 7);
@@ -458,7 +458,7 @@ TEST_CASE("detector reports folds in progress when the rules are reloaded", "[de
 
 TEST_CASE("detector: a process name run by another executable than its pin, or than learning saw, is a masquerade", "[detector]") {
     Harness h(learn(300));
-    h.detector.set_rules(Allowlist::parse("processes:\n  sshd: {exe: /usr/sbin/sshd}\n", "pins.yaml"), 60, 0);
+    h.keep(h.detector.set_rules(Allowlist::parse("processes:\n  sshd: {exe: /usr/sbin/sshd}\n", "pins.yaml"), 60, 0));
     h.feed(normal_traffic(300), 100);
     REQUIRE(h.detector.learning_done(100));
     TrainedModel m = h.detector.fit_learned();
@@ -477,13 +477,13 @@ TEST_CASE("detector: a process name run by another executable than its pin, or t
     h.feed({fake_sshd, fake_nginx, real_nginx, unknown_exe, fake_nginx}, 200);
     std::vector<Alert> masq;
     for (const Alert& a : h.alerts)
-        if (a.rule == "process_masquerade") masq.push_back(a);
+        if (a.rule == Rule::ProcessMasquerade) masq.push_back(a);
     REQUIRE(masq.size() == 2);  // the second fake nginx is folded
-    CHECK(masq[0].priority == "Warning");
+    CHECK(masq[0].priority == Priority::Warning);
     CHECK(masq[0].expected_exes == std::vector<std::string>{"/usr/sbin/sshd"});
     CHECK(masq[0].why.at(0) == "process name 'sshd' is pinned to /usr/sbin/sshd (pins.yaml:2); this process runs /dev/shm/.x");
     CHECK(masq[1].record.exe == "/tmp/nginx");
     CHECK(masq[1].why.at(0) == "process name 'nginx' ran only /usr/sbin/nginx while learning; this process runs /tmp/nginx");
-    CHECK(h.detector.stats().masquerades == 3);
+    CHECK(h.detector.stats().raised_of(Rule::ProcessMasquerade) == 3);
     CHECK(alert_output(masq[1]).find("the name nginx belongs to /usr/sbin/nginx, not to /tmp/nginx") != std::string::npos);
 }

@@ -30,7 +30,7 @@ netlof_conn tcp_conn(std::uint32_t tgid, const char* comm, std::uint64_t sock) {
 }
 }  // namespace
 
-TEST_CASE("records from kernel connections: addresses, times, outcome", "[connection_table]") {
+TEST_CASE("records from kernel connections: addresses, times, outcome", "[record_builder]") {
     const KernelClock clock(1700000000LL * 1000000000LL);
     netlof_conn c = tcp_conn(42, "curl", 1);
     c.outcome = NETLOF_OUTCOME_CLOSED;
@@ -55,7 +55,7 @@ TEST_CASE("records from kernel connections: addresses, times, outcome", "[connec
     CHECK(r.family == 6);
 }
 
-TEST_CASE("a reused record is filled completely: nothing of the previous connection stays", "[connection_table]") {
+TEST_CASE("a reused record is filled completely: nothing of the previous connection stays", "[record_builder]") {
     const KernelClock clock(1700000000LL * 1000000000LL);
     netlof_conn first = tcp_conn(42, "long-comm-name", 1);
     first.family = NETLOF_AF_INET6;
@@ -81,9 +81,9 @@ TEST_CASE("a reused record is filled completely: nothing of the previous connect
     CHECK(reused.error == 0);
 }
 
-TEST_CASE("the table reports closes, flushes and failures, each naming the executable of its exec record", "[connection_table]") {
-    std::vector<ConnectionRecord> out;
-    RecordBuilder table(KernelClock(0), 16, [&](const ConnectionRecord& r) { out.push_back(r); });
+TEST_CASE("the builder batches closes, flushes and failures, each naming the executable of its exec record", "[record_builder]") {
+    RecordBuilder table(KernelClock(0), 16);
+    const RecordBatch& out = table.batch();
     netlof_exec_event x{};
     x.hdr.type = NETLOF_EV_EXEC;
     x.hdr.size = sizeof x;
@@ -117,7 +117,7 @@ TEST_CASE("the table reports closes, flushes and failures, each naming the execu
     CHECK(out[2].exe.empty());  // no identity, no process to read: unknown, and counted
     CHECK(table.exes().stats().unknown == 1);
     table.finish(tcp_conn(9, "c", 3), 5000000000, NETLOF_OUTCOME_ACTIVE);
-    CHECK(out.back().outcome == "active");
-    CHECK(out.back().duration == Approx(4.0));
+    CHECK(out[out.size() - 1].outcome == "active");
+    CHECK(out[out.size() - 1].duration == Approx(4.0));
     CHECK(table.stats().records == 4);
 }

@@ -57,15 +57,15 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     record_cmd->add_option("--out", record.out, "Output file ('-' for stdout)")->capture_default_str();
     record_cmd->add_option("--format", record.format, "jsonl or csv")->capture_default_str();
-    record_cmd->add_option("--udp-idle", record.udp_idle_s, "Seconds without a datagram that end a UDP flow")
+    record_cmd->add_option("--udp-idle", record.sensor.udp_idle_s, "Seconds without a datagram that end a UDP flow")
         ->capture_default_str();
-    record_cmd->add_option("--flush-interval", record.flush_interval_s,
+    record_cmd->add_option("--flush-interval", record.sensor.flush_interval_s,
                            "Seconds between counts of a long-lived connection")->capture_default_str();
     record_cmd->add_option("--max-sockets", record.sensor.max_sockets, "TCP connections tracked at once (kernel map)")
         ->capture_default_str();
     record_cmd->add_option("--max-udp-flows", record.sensor.max_udp_flows, "UDP flows tracked at once (kernel map)")
         ->capture_default_str();
-    record_cmd->add_option("--ringbuf-kib", record.ringbuf_kib, "Ring buffer size in KiB (power of two)")
+    record_cmd->add_option("--ringbuf-kib", record.sensor.ringbuf_kib, "Ring buffer size in KiB (power of two)")
         ->capture_default_str();
     record_cmd->add_flag("--verbose", record.sensor.verbose, "Print libbpf's debug output");
     record_cmd->add_flag("--attach-only", record.sensor.attach_only,

@@ -12,7 +12,7 @@
 #include "userspace/commands/option_error.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
-#include "model/model_file.hpp"
+#include "userspace/engine/trained_model.hpp"
 #include "common/file_io.hpp"
 
 namespace netlof {
@@ -77,9 +77,10 @@ int run_train(const TrainCommand& cmd) {
     timer.mark("fit");
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
 
-    write_output_file(cmd.out, serialize_model(TrainedModel{cmd.pipeline, std::move(pipeline), std::move(lof),
-                                                            learn_identities(table),
-                                                            score_tail(result.lof, learned_rate(table)), learn_reach(table),
+    write_output_file(cmd.out, serialize_model(TrainedModel{{cmd.pipeline, std::move(pipeline), std::move(lof),
+                                                             learn_identities(table),
+                                                             score_tail(result.lof, learned_rate(table))},
+                                                            learn_reach(table),
                                                             learn_windows(table)}));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";

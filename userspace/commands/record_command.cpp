@@ -1,12 +1,13 @@
 #include "userspace/commands/record_command.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <fmt/core.h>
 
 #include "common/diagnostic.hpp"
-#include "userspace/sensor/capture.hpp"
+#include "common/log.hpp"
 #include "userspace/commands/option_error.hpp"
-#include "userspace/sensor/record_builder.hpp"
+#include "userspace/sensor/capture.hpp"
 
 namespace netlof {
 
@@ -21,42 +22,36 @@ int run_record(RecordCommand cmd) {
     RecordFormat format = RecordFormat::Jsonl;
     if (cmd.format == "csv") format = RecordFormat::Csv;
     else if (cmd.format != "jsonl") option_error("--format", "'" + cmd.format + "' is not jsonl or csv");
-    if (cmd.ringbuf_kib < 4 || (cmd.ringbuf_kib & (cmd.ringbuf_kib - 1)) != 0)
+    if (cmd.sensor.ringbuf_kib < 4 || (cmd.sensor.ringbuf_kib & (cmd.sensor.ringbuf_kib - 1)) != 0)
         option_error("--ringbuf-kib", "must be a power of two, at least 4");
-    if (!(cmd.udp_idle_s > 0)) option_error("--udp-idle", "must be positive");
-    cmd.sensor.ringbuf_bytes = cmd.ringbuf_kib * 1024u;
-    cmd.sensor.flush_interval_ns = static_cast<std::uint64_t>(cmd.flush_interval_s * 1e9);
+    if (!(cmd.sensor.udp_idle_s > 0)) option_error("--udp-idle", "must be positive");
 
     std::unique_ptr<RecordWriter> writer = open_record_writer(cmd.out, format);
-    RecordBuilder table(KernelClock(), cmd.max_processes,
-                          [&](const ConnectionRecord& r) { writer->write(r); });
 
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;  // no SA_RESTART: the poll returns at once
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    std::unique_ptr<Sensor> sensor = Sensor::start(cmd.sensor, table, log_line);
-    table.exes().scan_running();  // after the exec program is attached: no process falls between
+    std::unique_ptr<Capture> capture = Capture::start(cmd.sensor, log_line);
     if (cmd.sensor.attach_only)
         log_line("--attach-only: every program is attached and returns at once; nothing will be recorded");
     log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));
 
-    const std::uint64_t start = KernelClock::now_ktime();
-    Capture capture(*sensor, table, cmd.udp_idle_s);
+    const auto start = std::chrono::steady_clock::now();
     std::uint64_t write_failures = 0;
-    while (!g_stop) {
-        const std::uint64_t now = KernelClock::now_ktime();
-        if (cmd.duration_s > 0 && now - start >= static_cast<std::uint64_t>(cmd.duration_s * 1e9)) break;
-        capture.poll();
+    auto write = [&](const RecordBatch& batch) {
+        for (const ConnectionRecord& r : batch) writer->write(r);
         if (!writer->flush()) ++write_failures;
+    };
+    while (!g_stop) {
+        if (cmd.duration_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= cmd.duration_s)
+            break;
+        write(capture->poll());
     }
-    capture.finish();
-    if (!writer->flush()) ++write_failures;
+    write(capture->finish());
 
-    const auto k = sensor->kernel_stats();
-    const std::uint64_t missed = sensor->missed_runs();
-    const RecordBuilderStats& t = table.stats();
+    const SensorCounters c = capture->counters();
     log_line(fmt::format(
         "stats: events {} (closes through the per-CPU queues {}, through the ring buffer while a queue was full {}), "
         "records {} (closes not seen, reported when the socket was reused: {}), "
@@ -66,13 +61,10 @@ int run_record(RecordCommand cmd) {
         "cgroups not named {}, sockaddr unreadable {}, udp datagrams received without a known sender {}, "
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
         "write failures {}",
-        k[NETLOF_STAT_EVENTS], sensor->closes_queued(), k[NETLOF_STAT_CLOSE_QUEUE_FULL], t.records,
-        k[NETLOF_STAT_CLOSE_UNSEEN],
-        kernel_drops(k, missed),
-        k[NETLOF_STAT_RINGBUF_FULL], k[NETLOF_STAT_SOCKETS_FULL], k[NETLOF_STAT_UDP_FLOWS_FULL], missed,
-        sensor->malformed_records(), table.exes().stats().unknown, k[NETLOF_STAT_EXEC_LOST], table.exes().stats().evictions,
-        table.exes().stats().from_proc, table.cgroups().unknown(), k[NETLOF_STAT_USER_READ_FAILED], k[NETLOF_STAT_UDP_RECV_NO_SOURCE],
-        k[NETLOF_STAT_UDP_RECV_UNSOLICITED], write_failures));
+        c.events, c.closes_queued, c.close_queue_full, c.records, c.close_unseen, c.drops(), c.ringbuf_full,
+        c.sockets_full, c.udp_flows_full, c.missed_runs, c.malformed, c.exe_unknown, c.exec_lost, c.exe_evictions,
+        c.exe_from_proc, c.cgroups_unknown, c.user_read_failed, c.udp_recv_no_source, c.udp_recv_unsolicited,
+        write_failures));
     return write_failures == 0 ? 0 : 1;
 }
 

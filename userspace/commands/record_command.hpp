@@ -5,7 +5,7 @@
 #include <string>
 
 #include "userspace/records/record_writer.hpp"
-#include "userspace/sensor/sensor.hpp"
+#include "userspace/sensor/capture.hpp"
 
 namespace netlof {
 
@@ -13,10 +13,6 @@ struct RecordCommand {
     double duration_s = 0;  // 0: until a signal
     std::string out = "-";
     std::string format = "jsonl";
-    double udp_idle_s = 30;     // a UDP flow with no datagram for this long ends
-    double flush_interval_s = 30;
-    std::size_t max_processes = 16384;  // executable cache
-    std::uint32_t ringbuf_kib = 4096;
     SensorOptions sensor;
 };
 

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "common/diagnostic.hpp"
-#include "model/model_file.hpp"
+#include "common/log.hpp"
+#include "userspace/outputs/alert_output.hpp"
+#include "userspace/outputs/falco_json.hpp"
 #include "userspace/sensor/capture.hpp"
 #include "userspace/daemon/daemon_config.hpp"
 #include "userspace/engine/detector.hpp"
@@ -22,11 +24,6 @@ namespace {
 // The daemon judges what each 10 ms poll brought as one batch; replay
 // groups records the same way, by the time they ended.
 constexpr double kBatchSeconds = kPollMs / 1000.0;
-
-std::string host_name() {
-    char buf[256] = {};
-    return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
-}
 
 }  // namespace
 
@@ -43,12 +40,14 @@ int run_replay(const ReplayCommand& cmd) {
 
     const std::string host = host_name();
     std::string lines;
-    std::map<std::string, std::uint64_t> by_rule;
-    Detector detector(std::move(loaded.allowlist), loaded.config.alerts.fold_window_s, learn_settings(loaded),
-                      [&](const Alert& a) {
-                          lines += format_alert(a, host);
-                          ++by_rule[a.rule];
-                      });
+    RuleCounts by_rule{};
+    auto write = [&](const std::vector<Alert>& alerts) {
+        for (const Alert& a : alerts) {
+            lines += format_alert(a, host);
+            ++by_rule[static_cast<std::size_t>(a.rule)];
+        }
+    };
+    Detector detector(std::move(loaded.allowlist), loaded.config.alerts.fold_window_s, learn_settings(loaded));
     const std::string model_path = cmd.model.empty() ? loaded.config.model.path : cmd.model;
     std::error_code ec;
     if (!cmd.model.empty() || std::filesystem::exists(model_path, ec)) {
@@ -63,9 +62,10 @@ int run_replay(const ReplayCommand& cmd) {
     double now = records.empty() ? 0 : records.front().ts_end;
     for (std::size_t i = 0; i < records.size();) {
         const double batch_end = records[i].ts_end + kBatchSeconds;
-        for (; i < records.size() && records[i].ts_end < batch_end; ++i) detector.add(records[i]);
+        const std::size_t first = i;
+        while (i < records.size() && records[i].ts_end < batch_end) ++i;
         now = records[i - 1].ts_end;
-        detector.process(now);
+        write(detector.judge(std::span(records).subspan(first, i - first), now));
         if (!detector.detecting() && detector.learning_done(now)) {
             std::vector<std::string> warnings;
             TrainedModel m = detector.fit_learned(&warnings);
@@ -77,7 +77,7 @@ int run_replay(const ReplayCommand& cmd) {
             log_line("replay: " + detector.threshold_note());
         }
     }
-    detector.flush_folds(now);
+    write(detector.flush_folds(now));
 
     if (cmd.out == "-") {
         std::fwrite(lines.data(), 1, lines.size(), stdout);
@@ -86,12 +86,13 @@ int run_replay(const ReplayCommand& cmd) {
         write_output_file(cmd.out, lines, 0640);
     }
     std::string rules;
-    for (const auto& [rule, n] : by_rule) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule, n);
+    for (std::size_t r = 0; r < kRuleCount; ++r)
+        if (by_rule[r] > 0) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule_name(static_cast<Rule>(r)), by_rule[r]);
     const DetectorStats& d = detector.stats();
     log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, novelty not alerted (usual for a wandering "
                          "program {}, judged by allowlist rules {}, baseline full {}), window alerts {} (programs let go {}, not judged: learning too short {}), beacon pairs let go {}, model {}",
                          records.size(), d.scored, d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
-                         d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(), d.window_alerts,
+                         d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(), d.raised_of(Rule::VolumeSpike) + d.raised_of(Rule::ConnectionBurst) + d.raised_of(Rule::FanOut),
                          detector.window_evictions(), detector.windows_unjudged(), detector.beacon_evictions(),
                          detector.detecting() ? "detecting" : "still learning at the end"));
     return 0;

@@ -1,5 +1,5 @@
-// `netlof run`: the daemon. Sensor -> RecordBuilder -> Detector -> alert
-// log, with learning, reloads, log reopening and a clean stop on signals.
+// `netlof run`: the daemon. Capture -> Detector -> alert output (and record
+// log), with learning, reloads, log reopening and a clean stop on signals.
 #pragma once
 
 #include <string>

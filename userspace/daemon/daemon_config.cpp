@@ -167,4 +167,17 @@ LoadedConfig load_daemon_config(const std::string& path, FileTrust trust) {
     return l;
 }
 
+LearnSettings learn_settings(const LoadedConfig& l) {
+    LearnSettings s;
+    s.pipeline_file = l.config.model.pipeline;
+    s.pipeline = l.pipeline;
+    s.neighbors = l.config.model.neighbors;
+    s.contamination = l.config.model.contamination;
+    s.reach_floor = l.config.model.reach_floor;
+    s.budget_per_day = l.config.alerts.budget_per_day;
+    s.records = l.config.model.learn_records;
+    s.duration_s = l.config.model.learn_duration_s;
+    return s;
+}
+
 }  // namespace netlof

@@ -12,6 +12,8 @@
 #include "model/feature_pipeline.hpp"
 #include "rules/allowlist.hpp"
 #include "common/file_io.hpp"
+#include "userspace/engine/learner.hpp"
+#include "userspace/sensor/capture.hpp"
 
 namespace netlof {
 
@@ -41,14 +43,7 @@ struct DaemonConfig {
         double budget_per_day = kDefaultBudgetPerDay;
     } alerts;
     std::string records_path;  // optional record log
-    struct Sensor {
-        std::uint32_t max_sockets = 65536;
-        std::uint32_t max_udp_flows = 16384;
-        std::uint32_t ringbuf_kib = 4096;
-        double udp_idle_s = 30;
-        double flush_interval_s = 30;
-        bool operator==(const Sensor&) const = default;
-    } sensor;
+    SensorOptions sensor;
     double stats_interval_s = 60;
 };
 
@@ -67,5 +62,9 @@ struct LoadedConfig {
     PipelineSpec pipeline;
 };
 LoadedConfig load_daemon_config(const std::string& path, FileTrust trust = FileTrust::Strict);
+
+// What a config says about learning (model.pipeline, neighbors,
+// contamination, reach_floor, learn; alerts.budget).
+LearnSettings learn_settings(const LoadedConfig& config);
 
 }  // namespace netlof

@@ -1,16 +1,11 @@
-#include "userspace/engine/alert.hpp"
+#include "userspace/outputs/falco_json.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/core.h>
-#include <unistd.h>
 
-#include "common/diagnostic.hpp"
 #include "common/json_line.hpp"
 #include "userspace/records/record_writer.hpp"
 
@@ -36,8 +31,8 @@ std::string alert_output(const Alert& a) {
                                 r.outcome == "refused" || r.outcome == "failed" ? "tried to reach" : "talked to",
                                 r.family == 6 ? "[" + r.dst_ip + "]" : r.dst_ip, r.dst_port, r.proto.empty() ? "?" : r.proto,
                                 r.bytes_sent, r.bytes_received, r.duration);
-    if (a.rule == "allowlist_violation") s += "; no allowlist rule for this process allows that destination";
-    if (a.rule == "process_masquerade") {
+    if (a.rule == Rule::AllowlistViolation) s += "; no allowlist rule for this process allows that destination";
+    if (a.rule == Rule::ProcessMasquerade) {
         s += fmt::format("; the name {} belongs to ", r.process_name);
         for (std::size_t i = 0; i < a.expected_exes.size(); ++i) s += (i > 0 ? ", " : "") + a.expected_exes[i];
         s += ", not to " + (r.exe.empty() ? std::string("an executable netlof could not name") : r.exe);
@@ -111,7 +106,7 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
 
     std::string out;
     JsonLine j(out);
-    falco_fields(j, a.time, a.rule, a.priority, hostname, alert_output(a), fields).raw("record", record);
+    falco_fields(j, a.time, rule_name(a.rule), priority_name(a.priority), hostname, alert_output(a), fields).raw("record", record);
     if (a.lof) j.field("lof", *a.lof);
     if (a.threshold) j.field("threshold", *a.threshold);
     j.raw("why", why).field("count", a.count);
@@ -130,11 +125,6 @@ std::string sensor_drops_output(const SensorDrops& d) {
                                   "on the same CPU)");
 }
 
-bool sensor_drops_alerted(const SensorDrops& d) {
-    return d.total() > d.missed_runs ||
-           static_cast<double>(d.missed_runs) > kMissedRunsAlertShare * static_cast<double>(d.events + d.missed_runs);
-}
-
 std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname) {
     std::string fields;
     JsonLine f(fields);
@@ -150,151 +140,10 @@ std::string format_sensor_drops(const SensorDrops& d, std::string_view hostname)
     fields.pop_back();
     std::string out;
     JsonLine j(out);
-    falco_fields(j, d.time, "sensor_drops", "Error", hostname, sensor_drops_output(d), fields).field("count", d.total());
+    falco_fields(j, d.time, rule_name(Rule::SensorDrops), priority_name(rule_priority(Rule::SensorDrops)), hostname,
+                 sensor_drops_output(d), fields)
+        .field("count", d.total());
     j.end();
-    return out;
-}
-
-FileLineSink::FileLineSink(std::string path, std::size_t max_backlog_bytes)
-    : path_(std::move(path)), max_backlog_(max_backlog_bytes) {
-    if (!reopen()) {
-        Diagnostic d;
-        d.file = path_;
-        d.message = std::string("cannot open for appending: ") + std::strerror(errno);
-        throw InputError(std::move(d));
-    }
-}
-
-FileLineSink::~FileLineSink() {
-    flush_backlog();
-    if (fd_ >= 0) ::close(fd_);
-}
-
-bool FileLineSink::reopen() {
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return false;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-    return true;
-}
-
-namespace {
-// A record log write carries a whole poll's lines: count each one lost.
-std::uint64_t lines_in(std::string_view text) {
-    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')));
-}
-}  // namespace
-
-bool FileLineSink::flush_backlog() {
-    // Partial writes leave the rest of a line first in the backlog; it is
-    // written before anything else, so the file still gets whole lines.
-    std::size_t done = 0;
-    while (done < backlog_.size()) {
-        const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, backlog_.data() + done, backlog_.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            last_errno_ = fd_ < 0 ? EBADF : errno;
-            ++failed_writes_;
-            failing_ = true;
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    backlog_.erase(0, done);
-    if (backlog_.empty()) failing_ = false;
-    return backlog_.empty();
-}
-
-bool FileLineSink::write(std::string_view line) {
-    // Lines wait behind an unwritten backlog, so order is kept.
-    if (!backlog_.empty() && !flush_backlog()) {
-        if (backlog_.size() + line.size() <= max_backlog_) backlog_.append(line);
-        else lost_lines_ += lines_in(line);
-        return false;
-    }
-    // One write(2) per line on an O_APPEND file: readers never see half a line.
-    while (!line.empty()) {
-        const ssize_t n = fd_ < 0 ? -1 : ::write(fd_, line.data(), line.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            last_errno_ = fd_ < 0 ? EBADF : errno;
-            ++failed_writes_;
-            failing_ = true;
-            if (line.size() <= max_backlog_) backlog_.assign(line);
-            else lost_lines_ += lines_in(line);
-            return false;
-        }
-        line.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-FileLineSink::Event FileLineSink::maintain() {
-    Event e = Event::None;
-    struct stat st {};
-    if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_nlink == 0 && reopen()) e = Event::Recreated;
-    if (!backlog_.empty()) flush_backlog();
-    if (failing_ && !reported_failing_) {
-        reported_failing_ = true;
-        return Event::Failing;
-    }
-    if (!failing_ && reported_failing_) {
-        reported_failing_ = false;
-        return Event::Recovered;
-    }
-    return e;
-}
-
-void AlertFolder::close_window(const Window& w, std::vector<Alert>& out) const {
-    if (w.repeats == 0) return;  // nothing was folded into it
-    Alert s = w.last;
-    s.count = w.repeats;
-    s.fold_window_s = window_s_;
-    out.push_back(std::move(s));
-}
-
-bool AlertFolder::admit(const Alert& a) {
-    // A masquerade and novelty are about the process, wherever it connects
-    // (each new destination is new once: its repeats would never fold).
-    const bool per_process = a.rule == "process_masquerade" || a.rule == "new_process" || a.rule == "new_destination" ||
-                             a.rule == "new_port" || a.rule == "volume_spike" || a.rule == "connection_burst" ||
-                             a.rule == "fan_out";
-    const Key key = per_process ? Key{a.record.process_name, a.record.exe, 0, a.rule}
-                                : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
-    auto it = windows_.find(key);
-    if (it != windows_.end() && a.time - it->second.start < window_s_) {
-        it->second.last = a;
-        ++it->second.repeats;
-        ++folded_;
-        return false;
-    }
-    if (it != windows_.end()) {  // its window ended: report its repeats first
-        close_window(it->second, early_);
-        windows_.erase(it);
-    }
-    if (windows_.size() >= max_keys_) {
-        // Full: end the oldest window now rather than forget its repeats.
-        auto oldest = std::min_element(windows_.begin(), windows_.end(),
-                                       [](const auto& x, const auto& y) { return x.second.start < y.second.start; });
-        close_window(oldest->second, early_);
-        windows_.erase(oldest);
-        ++early_ends_;
-    }
-    windows_.emplace(key, Window{a.time, a, 0});
-    return true;
-}
-
-std::vector<Alert> AlertFolder::expire(double now, bool force) {
-    std::vector<Alert> out = std::move(early_);
-    early_.clear();
-    for (auto it = windows_.begin(); it != windows_.end();) {
-        if (!force && now - it->second.start < window_s_) {
-            ++it;
-            continue;
-        }
-        close_window(it->second, out);
-        it = windows_.erase(it);
-    }
     return out;
 }
 

@@ -1,11 +1,12 @@
 // ConnectionRecord: one finished (or still active) connection or UDP flow as
-// netlof reports it, and its conversion from the kernel's netlof_conn.
+// netlof reports it: what the sensor builds, the engine judges and the
+// record log keeps. It knows nothing of the kernel's structs.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "bpf/events.h"
+#include <vector>
 
 namespace netlof {
 
@@ -33,30 +34,27 @@ struct ConnectionRecord {
     int error = 0;             // errno of a failed or refused connection
 };
 
-std::string_view outcome_name(std::uint8_t outcome);
-
-// Converts kernel time (CLOCK_MONOTONIC ns, as bpf_ktime_get_ns) to unix time.
-class KernelClock {
+// The records one step delivers (a poll of the sensor, a slice of a replayed
+// file), in the order they ended. Slots are reused between batches: assigning
+// into a record keeps its strings' buffers, so a warm batch does not allocate.
+class RecordBatch {
 public:
-    KernelClock();  // measures the offset now
-    explicit KernelClock(std::int64_t offset_ns) : offset_ns_(offset_ns) {}
-    // Modular arithmetic: a garbage ktime from a malformed event gives a
-    // garbage time, never signed overflow (found by fuzzing).
-    double to_unix(std::uint64_t ktime_ns) const {
-        return static_cast<double>(static_cast<std::int64_t>(ktime_ns + static_cast<std::uint64_t>(offset_ns_))) / 1e9;
+    // A slot for one more record; it still holds an earlier record's values.
+    ConnectionRecord& append() {
+        if (size_ == slots_.size()) slots_.emplace_back();
+        return slots_[size_++];
     }
-    static std::uint64_t now_ktime();
+    void clear() { size_ = 0; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const ConnectionRecord& operator[](std::size_t i) const { return slots_[i]; }
+    const ConnectionRecord* begin() const { return slots_.data(); }
+    const ConnectionRecord* end() const { return slots_.data() + size_; }
 
 private:
-    std::int64_t offset_ns_;
+    std::vector<ConnectionRecord> slots_;
+    std::size_t size_ = 0;
 };
-
-// The record of c, ending at end_ktime (its last activity, or now for an
-// active one). exe is filled by the caller.
-ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock);
-// The same into an existing record: its strings keep their buffers, so a
-// reused record costs no allocation per connection. exe is left as it was.
-void fill_record(ConnectionRecord& r, const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock);
 
 // "YYYY-MM-DD HH:MM:SS" (UTC), the timestamp format of netlof's CSVs.
 std::string format_timestamp(double unix_seconds);

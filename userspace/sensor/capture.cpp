@@ -1,8 +1,9 @@
 #include "userspace/sensor/capture.hpp"
 
 #include <algorithm>
-#include <fmt/core.h>
 
+#include "userspace/sensor/record_builder.hpp"
+#include "userspace/sensor/sensor.hpp"
 #include "userspace/sensor/socket_diag.hpp"
 
 namespace netlof {
@@ -11,42 +12,90 @@ namespace {
 constexpr std::uint64_t kUdpScanNs = 1000000000ULL;
 }
 
-void log_line(const std::string& message) { fmt::print(stderr, "netlof: {}\n", message); }
+struct Capture::Parts {
+    Parts(const SensorOptions& o)
+        : builder(KernelClock(), o.max_processes),
+          udp_idle_ns(static_cast<std::uint64_t>(o.udp_idle_s * 1e9)),
+          next_udp_scan(KernelClock::now_ktime() + kUdpScanNs),
+          netns(own_netns_inode()) {}
 
-Capture::Capture(Sensor& sensor, RecordBuilder& table, double udp_idle_s)
-    : sensor_(sensor),
-      table_(table),
-      udp_idle_ns_(static_cast<std::uint64_t>(udp_idle_s * 1e9)),
-      next_udp_scan_(KernelClock::now_ktime() + kUdpScanNs),
-      netns_(own_netns_inode()) {}
+    RecordBuilder builder;  // before the sensor: it delivers into the builder until destroyed
+    std::unique_ptr<Sensor> sensor;
+    std::uint64_t udp_idle_ns;
+    std::uint64_t next_udp_scan;
+    std::uint32_t netns;  // sockets of this namespace can be looked up
+};
 
-void Capture::poll() {
-    sensor_.poll(kPollMs);
+std::unique_ptr<Capture> Capture::start(const SensorOptions& options, SensorLog log) {
+    auto parts = std::make_unique<Parts>(options);
+    parts->sensor = Sensor::start(options, parts->builder, std::move(log));
+    parts->builder.exes().scan_running();  // after the exec program is attached: no process falls between
+    return std::unique_ptr<Capture>(new Capture(std::move(parts)));
+}
+
+Capture::Capture(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Capture::~Capture() = default;
+
+const RecordBatch& Capture::poll() {
+    Parts& p = *parts_;
+    p.builder.batch().clear();
+    p.sensor->poll(kPollMs);
     const std::uint64_t now = KernelClock::now_ktime();
-    if (now < next_udp_scan_) return;
-    next_udp_scan_ = now + kUdpScanNs;
-    const std::vector<netlof_udp_key> keys = sensor_.udp_flow_keys();
-    if (keys.empty()) return;
+    if (now < p.next_udp_scan) return p.builder.batch();
+    p.next_udp_scan = now + kUdpScanNs;
+    const std::vector<netlof_udp_key> keys = p.sensor->udp_flow_keys();
+    if (keys.empty()) return p.builder.batch();
     // Listed after the keys were read: a socket missing here was closed (one
     // opened since has no key yet). Sockets of other network namespaces are
     // not listed: those flows end when idle.
     const auto open = open_udp_socket_inodes();
     // ktime counts from boot: a host up for less than the idle timeout has no idle flow yet.
-    const std::uint64_t idle_before = now > udp_idle_ns_ ? now - udp_idle_ns_ : 0;
+    const std::uint64_t idle_before = now > p.udp_idle_ns ? now - p.udp_idle_ns : 0;
     auto ended = [&](const netlof_udp_key& k, const netlof_conn& c) {
         if (c.last_seen_ns < idle_before) return true;
-        return open && k.netns == netns_ && k.sock_ino != 0 && !std::binary_search(open->begin(), open->end(), k.sock_ino);
+        return open && k.netns == p.netns && k.sock_ino != 0 && !std::binary_search(open->begin(), open->end(), k.sock_ino);
     };
-    for (const netlof_conn& c : sensor_.take_udp_flows(keys, ended)) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
+    for (const netlof_conn& c : p.sensor->take_udp_flows(keys, ended))
+        p.builder.finish(c, c.last_seen_ns, NETLOF_OUTCOME_CLOSED);
+    return p.builder.batch();
 }
 
-void Capture::finish() {
-    sensor_.stop_tracing();  // returns once no program is running any more
-    while (sensor_.poll(0) > 0) {
+const RecordBatch& Capture::finish() {
+    Parts& p = *parts_;
+    p.builder.batch().clear();
+    p.sensor->stop_tracing();  // returns once no program is running any more
+    while (p.sensor->poll(0) > 0) {
     }
     const std::uint64_t end = KernelClock::now_ktime();
-    for (const netlof_conn& c : sensor_.open_tcp_connections()) table_.finish(c, end, NETLOF_OUTCOME_ACTIVE);
-    for (const netlof_conn& c : sensor_.take_udp_flows(sensor_.udp_flow_keys())) table_.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    for (const netlof_conn& c : p.sensor->open_tcp_connections()) p.builder.finish(c, end, NETLOF_OUTCOME_ACTIVE);
+    for (const netlof_conn& c : p.sensor->take_udp_flows(p.sensor->udp_flow_keys()))
+        p.builder.finish(c, c.last_seen_ns, NETLOF_OUTCOME_ACTIVE);
+    return p.builder.batch();
+}
+
+SensorCounters Capture::counters() const {
+    const Parts& p = *parts_;
+    const auto k = p.sensor->kernel_stats();
+    SensorCounters c;
+    c.events = k[NETLOF_STAT_EVENTS];
+    c.records = p.builder.stats().records;
+    c.closes_queued = p.sensor->closes_queued();
+    c.close_queue_full = k[NETLOF_STAT_CLOSE_QUEUE_FULL];
+    c.close_unseen = k[NETLOF_STAT_CLOSE_UNSEEN];
+    c.ringbuf_full = k[NETLOF_STAT_RINGBUF_FULL];
+    c.sockets_full = k[NETLOF_STAT_SOCKETS_FULL];
+    c.udp_flows_full = k[NETLOF_STAT_UDP_FLOWS_FULL];
+    c.missed_runs = p.sensor->missed_runs();
+    c.malformed = p.sensor->malformed_records();
+    c.exec_lost = k[NETLOF_STAT_EXEC_LOST];
+    c.exe_unknown = p.builder.exes().stats().unknown;
+    c.exe_evictions = p.builder.exes().stats().evictions;
+    c.exe_from_proc = p.builder.exes().stats().from_proc;
+    c.cgroups_unknown = p.builder.cgroups().unknown();
+    c.user_read_failed = k[NETLOF_STAT_USER_READ_FAILED];
+    c.udp_recv_no_source = k[NETLOF_STAT_UDP_RECV_NO_SOURCE];
+    c.udp_recv_unsolicited = k[NETLOF_STAT_UDP_RECV_UNSOLICITED];
+    return c;
 }
 
 }  // namespace netlof

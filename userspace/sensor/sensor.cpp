@@ -75,6 +75,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     static SensorLog libbpf_log;
     libbpf_log = log;
     g_libbpf_log = &libbpf_log;
+    const std::uint32_t ringbuf_bytes = options.ringbuf_kib * 1024u;
     g_libbpf_verbose = options.verbose;
     libbpf_set_print(libbpf_print);
 
@@ -83,13 +84,13 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     s->skel_ = netlof_bpf__open();
     if (s->skel_ == nullptr) fail("open the BPF object", errno);
     s->skel_->rodata->self_tgid = static_cast<__u32>(::getpid());
-    s->skel_->rodata->flush_interval_ns = options.flush_interval_ns;
-    s->skel_->rodata->wakeup_bytes = std::min<std::uint64_t>(options.wakeup_bytes, options.ringbuf_bytes / 4);
+    s->skel_->rodata->flush_interval_ns = static_cast<std::uint64_t>(options.flush_interval_s * 1e9);
+    s->skel_->rodata->wakeup_bytes = std::min<std::uint64_t>(options.wakeup_bytes, ringbuf_bytes / 4);
     // The direct-mapped slots hold most connections; the map takes the ones
     // whose slot is taken, up to max_sockets.
     const std::uint32_t slots = conn_slot_count(options.max_sockets);
     s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
-    s->skel_->rodata->close_queue_len = close_queue_length(options.ringbuf_bytes);
+    s->skel_->rodata->close_queue_len = close_queue_length(ringbuf_bytes);
     s->skel_->rodata->attach_only = options.attach_only ? 1 : 0;
     // Unconnected UDP destinations come from the running syscall's arguments.
     s->skel_->rodata->nr_sendto = SYS_sendto;
@@ -102,7 +103,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     int err = bpf_map__set_max_entries(s->skel_->maps.sockets, options.max_sockets);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.conn_slots, slots);
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.udp_flows, options.max_udp_flows);
-    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, options.ringbuf_bytes);
+    if (!err) err = bpf_map__set_max_entries(s->skel_->maps.events, ringbuf_bytes);
     // One close queue per CPU the kernel may run on.
     const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) fail("count the possible CPUs", -cpus);

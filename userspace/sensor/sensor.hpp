@@ -1,5 +1,6 @@
 // The kernel half's user-space handle: loads and attaches bpf/netlof.bpf.c,
 // delivers its ring-buffer records, and reads what the maps still hold.
+// Capture (capture.hpp) is its face to the rest of netlof.
 #pragma once
 
 #include <array>
@@ -10,25 +11,13 @@
 #include <vector>
 
 #include "bpf/events.h"
+#include "userspace/sensor/capture.hpp"
 
 struct netlof_bpf;
 struct ring_buffer;
 struct bpf_link;
 
 namespace netlof {
-
-struct SensorOptions {
-    std::uint32_t max_sockets = 65536;    // TCP connections tracked at once
-    std::uint32_t max_udp_flows = 16384;  // (socket, destination) UDP flows at once
-    std::uint32_t ringbuf_bytes = 4u << 20;  // also bounds each CPU's close queue (close_queue_length)
-    std::uint64_t flush_interval_ns = 30ULL * 1000000000ULL;  // counts of long-lived connections
-    std::uint64_t wakeup_bytes = 64 * 1024;  // the kernel wakes the reader once this much is queued
-    bool verbose = false;                  // libbpf's debug output
-    bool drop_privileges = true;           // once attached, keep only what reading needs (privileges.hpp)
-    bool attach_only = false;              // benchmarks: every program returns at once, nothing is recorded
-};
-
-using SensorLog = std::function<void(const std::string&)>;
 
 // Where the sensor delivers its records.
 class SensorEvents {
@@ -106,12 +95,6 @@ private:
     std::size_t queues_len_ = 0;
     std::vector<std::uint64_t> queue_heads_;  // per CPU, read before the ring is consumed
 };
-
-// Connections the sensor lost, for the stats lines: what the kernel counted
-// (ring buffer full, a map full) plus the program runs it skipped.
-inline std::uint64_t kernel_drops(const std::array<std::uint64_t, NETLOF_STAT_COUNT>& k, std::uint64_t missed_runs) {
-    return k[NETLOF_STAT_RINGBUF_FULL] + k[NETLOF_STAT_SOCKETS_FULL] + k[NETLOF_STAT_UDP_FLOWS_FULL] + missed_runs;
-}
 
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
 // under debugfs. Returns true when it mounted it. Throws InputError on failure.

@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include "common/diagnostic.hpp"
-#include "model/model_file.hpp"
+#include "userspace/engine/trained_model.hpp"
 #include "tests/test_support.hpp"
 
 using namespace netlof;

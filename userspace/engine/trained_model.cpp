@@ -1,0 +1,107 @@
+#include "userspace/engine/trained_model.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace netlof {
+
+std::string serialize_model(const TrainedModel& model) {
+    ByteWriter w;
+    write_scoring_model(w, model);
+    w.put<std::uint64_t>(model.reach.profiles().size());
+    for (const auto& [subject, p] : model.reach.profiles()) {
+        w.str(subject);
+        w.put<std::uint64_t>(p.learned_connections);
+        w.put(p.longest);
+        w.put(p.names_once);
+        w.put<std::uint64_t>(p.names.size());
+        for (const std::string& n : p.names) w.str(n);
+        w.put<std::uint64_t>(p.destinations.size());
+        for (const auto& [k, count] : p.destinations) {
+            w.array(k.addr.data(), k.addr.size());
+            w.put(k.family);
+            w.put(k.proto);
+            w.put(k.port);
+            w.put(count);
+        }
+    }
+    w.put<std::uint64_t>(model.windows.size());
+    for (const auto& [subject, learned] : model.windows) {
+        w.str(subject);
+        for (const auto& scale : learned)
+            for (const WindowLimit& l : scale) {
+                w.put(l.mean);
+                w.put(l.sd);
+                w.put(l.max);
+                w.put(l.whole);
+            }
+    }
+
+    return frame_model_file(w.out);
+}
+
+TrainedModel deserialize_model(std::string_view bytes, const std::string& file) {
+    const ModelPayload payload = open_model_file(bytes, file);
+    const std::uint32_t version = payload.version;
+    ByteReader r = payload.reader();
+    const std::size_t max_items = payload.bytes.size();
+    ScoringModel scoring = read_scoring_model(r, version, max_items);
+    ReachBaseline reach;
+    if (version >= 3) {
+        const std::size_t subjects = r.count("reach", max_items);
+        std::string previous;
+        for (std::size_t i = 0; i < subjects; ++i) {
+            std::string subject = r.str("reach.subject");
+            if (i > 0 && !(previous < subject)) r.fail("reach.subject", "subjects are not sorted and unique");
+            ReachProfile p;
+            p.learned_connections = r.get<std::uint64_t>("reach.learned_connections");
+            // Older models did not learn durations: no hold is judged against them.
+            p.longest = version >= 4 ? r.get<double>("reach.longest") : std::numeric_limits<double>::infinity();
+            if (!(p.longest >= 0)) r.fail("reach.longest", "longest connection of '" + subject + "' is not a duration");
+            // Older models did not count names: all their names count as met often.
+            p.names_once = version >= 4 ? r.get<std::uint32_t>("reach.names_once") : 0;
+            p.names.resize(r.count("reach.names", max_items));
+            for (std::string& n : p.names) n = r.str("reach.names");
+            for (std::size_t j = 1; j < p.names.size(); ++j)
+                if (!(p.names[j - 1] < p.names[j])) r.fail("reach.names", "names of '" + subject + "' are not sorted and unique");
+            const std::size_t n = r.count("reach.destinations", max_items);
+            for (std::size_t j = 0; j < n; ++j) {
+                ReachKey k;
+                r.array(k.addr.data(), k.addr.size(), "reach.destinations.addr");
+                k.family = r.get<std::uint8_t>("reach.destinations.family");
+                k.proto = r.get<std::uint8_t>("reach.destinations.proto");
+                k.port = r.get<std::uint16_t>("reach.destinations.port");
+                const auto count = r.get<std::uint32_t>("reach.destinations.count");
+                if (k.family != 4 && k.family != 6) r.fail("reach.destinations.family", "address family is not 4 or 6");
+                if (!p.destinations.empty() && !(p.destinations.rbegin()->first < k))
+                    r.fail("reach.destinations", "destinations of '" + subject + "' are not sorted and unique");
+                p.destinations.emplace_hint(p.destinations.end(), k, count);
+            }
+            previous = subject;
+            reach.restore(std::move(subject), std::move(p));
+        }
+        reach.index();
+    }
+    WindowBaseline windows;
+    if (version >= 3) {
+        const std::size_t subjects = r.count("windows", max_items);
+        for (std::size_t i = 0; i < subjects; ++i) {
+            std::string subject = r.str("windows.subject");
+            LearnedWindows learned;
+            for (auto& scale : learned)
+                for (WindowLimit& l : scale) {
+                    l.mean = r.get<double>("windows.mean");
+                    l.sd = r.get<double>("windows.sd");
+                    l.max = r.get<double>("windows.max");
+                    l.whole = r.get<std::uint32_t>("windows.whole");
+                    if (!(l.mean >= 0 && l.sd >= 0 && l.max >= 0 && std::isfinite(l.mean + l.sd + l.max)))
+                        r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
+                }
+            if (!windows.emplace(std::move(subject), learned).second) r.fail("windows.subject", "a subject is listed twice");
+        }
+    }
+    if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
+    return TrainedModel{std::move(scoring), std::move(reach), std::move(windows)};
+}
+
+}  // namespace netlof

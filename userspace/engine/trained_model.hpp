@@ -1,0 +1,24 @@
+// A trained model as the engine uses it: the model's part (model/
+// model_file.hpp) and what the rules learned beside it, the reach baseline
+// and the learned windows, in one file.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/model_file.hpp"
+#include "rules/behaviour_windows.hpp"
+#include "rules/reach_baseline.hpp"
+
+namespace netlof {
+
+struct TrainedModel : ScoringModel {
+    ReachBaseline reach;     // what each executable reached while learning
+    WindowBaseline windows;  // each program's sums over one and ten minutes while learning
+};
+
+std::string serialize_model(const TrainedModel& model);
+// Throws InputError naming `file` and the field that is wrong.
+TrainedModel deserialize_model(std::string_view bytes, const std::string& file);
+
+}  // namespace netlof
