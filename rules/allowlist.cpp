@@ -12,31 +12,11 @@ namespace netlof {
 
 namespace {
 
-constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 bool parse_port(std::string_view s, std::uint16_t& out) {
     unsigned v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
     if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 1 || v > 65535) return false;
     out = static_cast<std::uint16_t>(v);
-    return true;
-}
-
-// An IPv4 or IPv6 address; IPv4-mapped IPv6 becomes IPv4 (prefix adjusted by the caller).
-bool parse_address(std::string_view s, int& family, std::array<std::uint8_t, 16>& addr) {
-    const std::string text(s);
-    addr.fill(0);
-    if (inet_pton(AF_INET, text.c_str(), addr.data()) == 1) {
-        family = 4;
-        return true;
-    }
-    if (inet_pton(AF_INET6, text.c_str(), addr.data()) != 1) return false;
-    family = 6;
-    if (std::memcmp(addr.data(), kMapped, sizeof kMapped) == 0) {
-        std::memmove(addr.data(), addr.data() + 12, 4);
-        std::memset(addr.data() + 4, 0, 12);
-        family = 4;
-    }
     return true;
 }
 
@@ -78,7 +58,10 @@ std::optional<Destination> parse_destination(std::string_view text, std::string*
     }
     const bool mapped = address.size() > 7 && (address.rfind("::ffff:", 0) == 0 || address.rfind("::FFFF:", 0) == 0) &&
                         address.find('.') != std::string_view::npos;
-    if (!parse_address(address, d.family, d.addr)) return fail("'" + std::string(address) + "' is not an IPv4 or IPv6 address");
+    const std::optional<IpAddress> ip = parse_ip(address);
+    if (!ip) return fail("'" + std::string(address) + "' is not an IPv4 or IPv6 address");
+    d.family = ip->family;
+    d.addr = ip->bytes;
     const int max_prefix = d.family == 4 ? 32 : 128;
     if (prefix) {
         int p = *prefix;
@@ -106,19 +89,18 @@ std::optional<Destination> parse_destination(std::string_view text, std::string*
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view ip, std::uint16_t port) {
-    Endpoint e;
-    if (!parse_address(ip, e.family, e.addr)) return std::nullopt;
-    e.port = port;
-    return e;
+    const std::optional<IpAddress> a = parse_ip(ip);
+    if (!a) return std::nullopt;
+    return Endpoint{*a, port};
 }
 
 bool destination_matches(const Destination& d, const Endpoint& e) {
-    if (d.family != e.family || e.port < d.port_lo || e.port > d.port_hi) return false;
+    if (d.family != e.ip.family || e.port < d.port_lo || e.port > d.port_hi) return false;
     const int full = d.prefix / 8, bits = d.prefix % 8;
-    if (std::memcmp(d.addr.data(), e.addr.data(), static_cast<std::size_t>(full)) != 0) return false;
+    if (std::memcmp(d.addr.data(), e.ip.bytes.data(), static_cast<std::size_t>(full)) != 0) return false;
     if (bits == 0) return true;
     const std::uint8_t mask = static_cast<std::uint8_t>(0xFF << (8 - bits));
-    return (d.addr[static_cast<std::size_t>(full)] & mask) == (e.addr[static_cast<std::size_t>(full)] & mask);
+    return (d.addr[static_cast<std::size_t>(full)] & mask) == (e.ip.bytes[static_cast<std::size_t>(full)] & mask);
 }
 
 namespace {

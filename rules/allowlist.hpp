@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_address.hpp"
+
 namespace netlof {
 
 // One allowed destination: an address or CIDR block, and a port range.
@@ -43,11 +45,15 @@ std::optional<Destination> parse_destination(std::string_view text, std::string*
 
 // A connection's destination; IPv4-mapped IPv6 addresses compare as IPv4.
 struct Endpoint {
-    int family = 4;
-    std::array<std::uint8_t, 16> addr{};
+    IpAddress ip;
     std::uint16_t port = 0;
 };
 std::optional<Endpoint> parse_endpoint(std::string_view ip, std::uint16_t port);
+// A record's destination; nullopt when its address is not known.
+inline std::optional<Endpoint> endpoint_of(const IpAddress& ip, std::uint16_t port) {
+    if (ip.family != 4 && ip.family != 6) return std::nullopt;
+    return Endpoint{ip, port};
+}
 bool destination_matches(const Destination& d, const Endpoint& e);
 
 struct AllowRule {

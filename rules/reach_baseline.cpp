@@ -69,8 +69,8 @@ std::uint8_t proto_number(std::string_view proto) {
 
 ReachKey reach_key(const Endpoint& dst, std::string_view proto) {
     ReachKey k;
-    k.addr = dst.addr;
-    k.family = static_cast<std::uint8_t>(dst.family);
+    k.addr = dst.ip.bytes;
+    k.family = dst.ip.family;
     k.proto = proto_number(proto);
     k.port = dst.port;
     return k;

@@ -171,6 +171,12 @@ bool sensor_started(bool started, const std::string& why) {
     return false;
 }
 
+IpAddress ip(std::string_view text) {
+    const std::optional<IpAddress> a = parse_ip(text);
+    REQUIRE(a);
+    return *a;
+}
+
 Alert violation(double t, const char* process, const char* dst, std::uint16_t port) {
     Alert a;
     a.time = t;
@@ -179,12 +185,12 @@ Alert violation(double t, const char* process, const char* dst, std::uint16_t po
     a.record.process_name = process;
     a.record.pid = 77;
     a.record.exe = "/usr/bin/curl";
-    a.record.dst_ip = dst;
+    a.record.dst_ip = test::ip(dst);
     a.record.dst_port = port;
     a.record.proto = "tcp";
     a.record.bytes_sent = 50000;
     a.record.duration = 1.5;
-    a.record.outcome = "closed";
+    a.record.outcome = Outcome::Closed;
     return a;
 }
 

@@ -82,6 +82,9 @@ inline bool close_rel(double a, double b, double rel = 1e-9) {
     return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b));
 }
 
+// The address of text (which must be one).
+IpAddress ip(std::string_view text);
+
 // An allowlist_violation alert of curl (by default) to 203.0.113.9:443 at time t.
 Alert violation(double t, const char* process = "curl", const char* dst = "203.0.113.9", std::uint16_t port = 443);
 

@@ -41,16 +41,16 @@ std::vector<ConnectionRecord> normal_traffic() {
         r.process_name = s.name;
         r.exe = std::string("/usr/sbin/") + s.name;
         r.proto = "tcp";
-        r.src_ip = "10.0.0.1";
+        r.src_ip = test::ip("10.0.0.1");
         r.src_port = static_cast<std::uint16_t>(40000 + i);
-        r.dst_ip = s.dst;
+        r.dst_ip = test::ip(s.dst);
         r.dst_port = s.port;
         r.bytes_sent = static_cast<std::uint64_t>(s.sent * spread(rng));
         r.bytes_received = static_cast<std::uint64_t>(s.received * spread(rng));
         r.duration = 0.05 * spread(rng);
         r.ts_start = kStart + 0.2 * i;
         r.ts_end = r.ts_start + r.duration;
-        r.outcome = "closed";
+        r.outcome = Outcome::Closed;
         out.push_back(r);
     }
     return out;
@@ -89,9 +89,9 @@ TEST_CASE("replay learns as the daemon does, then alerts at the records' own tim
     // binary, and 20 repeats of the violation (folded).
     ConnectionRecord normal = rs[0], violation = rs[0], exfil = rs[1], fake = rs[0];
     normal.ts_end = kStart + 100;
-    violation.dst_ip = "198.51.100.7";
+    violation.dst_ip = test::ip("198.51.100.7");
     violation.ts_end = kStart + 101;
-    exfil.dst_ip = "203.0.113.9";
+    exfil.dst_ip = test::ip("203.0.113.9");
     exfil.bytes_sent = 5000000;
     exfil.ts_end = kStart + 102;
     fake.exe = "/tmp/nginx";

@@ -31,9 +31,9 @@ ConnectionRecord record(const char* name, const char* dst, std::uint16_t port, s
     r.process_name = name;
     r.exe = std::string("/usr/sbin/") + name;
     r.proto = "tcp";
-    r.src_ip = "10.0.0.1";
+    r.src_ip = test::ip("10.0.0.1");
     r.src_port = 40000;
-    r.dst_ip = dst;
+    r.dst_ip = test::ip(dst);
     r.dst_port = port;
     r.bytes_sent = sent;
     r.bytes_received = received;
@@ -43,7 +43,7 @@ ConnectionRecord record(const char* name, const char* dst, std::uint16_t port, s
     r.ts_start = clock;
     clock += 1;
     r.ts_end = r.ts_start + duration;
-    r.outcome = "closed";
+    r.outcome = Outcome::Closed;
     return r;
 }
 
@@ -177,7 +177,7 @@ TEST_CASE("detector alerts on violations and LOF anomalies, explains, mutes and 
     const Alert& lof = only(h.alerts, Rule::LofAnomaly);
     const Alert& violation = only(h.alerts, Rule::AllowlistViolation);
     const Alert& novel = only(h.alerts, Rule::NewProcess);
-    CHECK(violation.record.dst_ip == "192.0.2.99");
+    CHECK(ip_text(violation.record.dst_ip) == "192.0.2.99");
     CHECK_FALSE(violation.lof.has_value());
     CHECK(violation.why == std::vector<std::string>{"allow.yaml:2 allows process nginx only 192.0.2.10:8080"});
     CHECK(novel.record.process_name == "exfil");
@@ -345,7 +345,7 @@ TEST_CASE("detector: steady check-ins to a destination learning never saw are be
     REQUIRE(all.size() == 1);
     CHECK(all[0].rule == Rule::Beaconing);
     CHECK(all[0].priority == Priority::Notice);
-    CHECK(all[0].record.dst_ip == "192.0.2.77");
+    CHECK(ip_text(all[0].record.dst_ip) == "192.0.2.77");
     REQUIRE(all[0].why.size() == 2);
     CHECK(all[0].why[0] == "/usr/sbin/postgres (process name 'postgres') connected to 192.0.2.77:5432 every 60.6 s (median; half "
                            "within 0 s of it), sending 301 bytes (half within 1), over its last 12 connections; learning "

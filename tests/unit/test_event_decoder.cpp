@@ -11,6 +11,8 @@ netlof_conn_event good_event() {
     netlof_conn_event e{};
     e.hdr.type = NETLOF_EV_TCP_CLOSE;
     e.hdr.size = sizeof e;
+    e.conn.family = NETLOF_AF_INET;
+    e.conn.outcome = NETLOF_OUTCOME_CLOSED;
     e.conn.bytes_sent = 42;
     std::memcpy(e.conn.comm, "curl", 5);
     return e;
@@ -47,6 +49,15 @@ TEST_CASE("malformed records are rejected, never trusted", "[event_decoder]") {
     e = good_event();
     std::memcpy(big.data(), &e, sizeof e);
     CHECK_FALSE(decode_event(big.data(), big.size(), &err));
+    // A family or an outcome the kernel never writes.
+    e = good_event();
+    e.conn.family = 99;
+    CHECK_FALSE(decode_event(&e, sizeof e, &err));
+    CHECK(err == DecodeError::BadValue);
+    e = good_event();
+    e.conn.outcome = NETLOF_OUTCOME_FAILED + 1;
+    CHECK_FALSE(decode_event(&e, sizeof e, &err));
+    CHECK(err == DecodeError::BadValue);
 }
 
 TEST_CASE("an unterminated comm is cut at its field", "[event_decoder]") {

@@ -90,7 +90,7 @@ TEST_CASE("a masquerade names both executables in output and output_fields, and 
     a.priority = Priority::Warning;
     a.record.process_name = "chronyd";
     a.record.exe = "/tmp/x";
-    a.record.dst_ip = "192.0.2.1";
+    a.record.dst_ip = test::ip("192.0.2.1");
     a.expected_exes = {"/usr/sbin/chronyd", "/usr/local/sbin/chronyd"};
     const auto j = nlohmann::json::parse(format_alert(a, "host"));
     CHECK(j["output_fields"]["netlof.expected_exe"] == "/usr/sbin/chronyd /usr/local/sbin/chronyd");
@@ -99,7 +99,7 @@ TEST_CASE("a masquerade names both executables in output and output_fields, and 
           std::string::npos);
     AlertFolder f(60);
     CHECK(f.admit(a));
-    a.record.dst_ip = "192.0.2.2";  // another destination, the same masquerade
+    a.record.dst_ip = test::ip("192.0.2.2");  // another destination, the same masquerade
     CHECK_FALSE(f.admit(a));
     a.record.exe = "/tmp/y";
     CHECK(f.admit(a));

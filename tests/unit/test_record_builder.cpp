@@ -35,24 +35,24 @@ TEST_CASE("records from kernel connections: addresses, times, outcome", "[record
     netlof_conn c = tcp_conn(42, "curl", 1);
     c.outcome = NETLOF_OUTCOME_CLOSED;
     ConnectionRecord r = make_record(c, c.last_seen_ns, clock);
-    CHECK(r.src_ip == "10.0.0.1");
-    CHECK(r.dst_ip == "192.0.2.7");
-    CHECK(r.family == 4);
+    CHECK(ip_text(r.src_ip) == "10.0.0.1");
+    CHECK(ip_text(r.dst_ip) == "192.0.2.7");
+    CHECK(r.family() == 4);
     CHECK(r.duration == Approx(2.5));
     CHECK(r.ts_start == Approx(1700000001.0));
-    CHECK(r.outcome == "closed");
+    CHECK(r.outcome == Outcome::Closed);
     CHECK(r.proto == "tcp");
     CHECK(format_timestamp(r.ts_start) == "2023-11-14 22:13:21");
 
     c.family = NETLOF_AF_INET6;
     inet_pton(AF_INET6, "::ffff:198.51.100.2", c.daddr);
     r = make_record(c, c.last_seen_ns, clock);
-    CHECK(r.dst_ip == "198.51.100.2");
-    CHECK(r.family == 4);
+    CHECK(ip_text(r.dst_ip) == "198.51.100.2");
+    CHECK(r.family() == 4);
     inet_pton(AF_INET6, "2001:db8::1", c.daddr);
     r = make_record(c, c.last_seen_ns, clock);
-    CHECK(r.dst_ip == "2001:db8::1");
-    CHECK(r.family == 6);
+    CHECK(ip_text(r.dst_ip) == "2001:db8::1");
+    CHECK(r.family() == 6);
 }
 
 TEST_CASE("a reused record is filled completely: nothing of the previous connection stays", "[record_builder]") {
@@ -77,7 +77,7 @@ TEST_CASE("a reused record is filled completely: nothing of the previous connect
     ConnectionRecord fresh = make_record(second, second.last_seen_ns, clock);
     fresh.exe = "/usr/bin/nc";
     CHECK(record_to_json(reused) == record_to_json(fresh));
-    CHECK(reused.family == 4);
+    CHECK(reused.family() == 4);
     CHECK(reused.error == 0);
 }
 
@@ -109,15 +109,15 @@ TEST_CASE("the builder batches closes, flushes and failures, each naming the exe
     e.conn.outcome = NETLOF_OUTCOME_FAILED;
     table.on_connection(e);
     REQUIRE(out.size() == 3);
-    CHECK(out[0].outcome == "active");
+    CHECK(out[0].outcome == Outcome::Active);
     CHECK(out[0].duration == Approx(1.0));
     CHECK(out[0].exe == "/usr/bin/curl");
-    CHECK(out[1].outcome == "closed");
-    CHECK(out[2].outcome == "failed");
+    CHECK(out[1].outcome == Outcome::Closed);
+    CHECK(out[2].outcome == Outcome::Failed);
     CHECK(out[2].exe.empty());  // no identity, no process to read: unknown, and counted
     CHECK(table.exes().stats().unknown == 1);
     table.finish(tcp_conn(9, "c", 3), 5000000000, NETLOF_OUTCOME_ACTIVE);
-    CHECK(out[out.size() - 1].outcome == "active");
+    CHECK(out[out.size() - 1].outcome == Outcome::Active);
     CHECK(out[out.size() - 1].duration == Approx(4.0));
     CHECK(table.stats().records == 4);
 }

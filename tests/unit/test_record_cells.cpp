@@ -2,6 +2,7 @@
 #include <random>
 
 #include "model/feature_pipeline.hpp"
+#include "tests/test_support.hpp"
 #include "userspace/records/record_cells.hpp"
 #include "userspace/records/record_writer.hpp"
 
@@ -20,18 +21,17 @@ std::vector<ConnectionRecord> varied_records(std::size_t n) {
         r.uid = rng() % 3 == 0 ? 0 : 33;
         r.process_name = names[rng() % 4];
         r.exe = "/usr/bin/" + r.process_name;
-        r.family = 4;
         r.proto = rng() % 5 == 0 ? "udp" : "tcp";
-        r.src_ip = "10.0.0.1";
+        r.src_ip = test::ip("10.0.0.1");
         r.src_port = static_cast<std::uint16_t>(32768 + rng() % 28000);
-        r.dst_ip = "192.0.2." + std::to_string(rng() % 9);
+        r.dst_ip = test::ip("192.0.2." + std::to_string(rng() % 9));
         r.dst_port = rng() % 2 ? 443 : 5432;
         r.bytes_sent = rng() % 100000;
         r.bytes_received = rng() % 3 == 0 ? 0 : rng() % 10000000;
         r.ts_start = 1764100000.0 + i * 0.37;
         r.duration = std::uniform_real_distribution<double>(0, 30)(rng);
         r.ts_end = r.ts_start + r.duration;
-        r.outcome = "closed";
+        r.outcome = Outcome::Closed;
         out.push_back(r);
     }
     return out;

@@ -21,15 +21,14 @@ ConnectionRecord full_record() {
     r.cgroup_id = 4242;
     r.unit = "nginx.service";
     r.container_id = "0123456789ab";
-    r.family = 6;
     r.proto = "udp";
-    r.src_ip = "2001:db8::2";
+    r.src_ip = test::ip("2001:db8::2");
     r.src_port = 5;
-    r.dst_ip = "2001:db8::1";
+    r.dst_ip = test::ip("2001:db8::1");
     r.dst_port = 443;
     r.bytes_sent = 123;
     r.bytes_received = 9007199254740991;  // 2^53 - 1: the largest a double holds exactly
-    r.outcome = "active";
+    r.outcome = Outcome::Active;
     return r;
 }
 }  // namespace
@@ -55,7 +54,7 @@ TEST_CASE("a CSV with the notebook's timestamp and duration instead of ts_start 
     RecordReader(t).read(0, r);
     CHECK(r.ts_start == 1700000000);
     CHECK(r.ts_end == 1700000001.5);
-    CHECK(r.outcome == "closed");
+    CHECK(r.outcome == Outcome::Closed);
     CHECK(r.bytes_received == 200);
     const TextTable bad = TextTable::parse("process_name,dst_ip,dst_port,timestamp\ncurl,192.0.2.1,443,yesterday\n", "b.csv");
     CHECK(test::diagnostic_of([&] { RecordReader(bad).read(0, r); }).field == "timestamp");
@@ -78,4 +77,13 @@ TEST_CASE("a record that cannot be read names its line and field", "[record_read
     CHECK(error_of(ok + R"({"ts_end": 5, "process_name": "a", "dst_ip": "x", "dst_port": 1, "pid": 1.5})" "\n").field == "pid");
     CHECK(error_of(R"({"ts_end": 5, "process_name": "a", "dst_port": 80})" "\n").field == "dst_ip");
     CHECK(error_of(R"({"process_name": "a", "dst_ip": "x", "dst_port": 80})" "\n").field == "timestamp");
+    // Addresses are kept binary: text that is no address is refused, not carried along.
+    d = error_of(ok + ok + R"({"ts_end": 5, "process_name": "a", "dst_ip": "192.0.2.300", "dst_port": 1})" "\n");
+    CHECK(d.line == 3);
+    CHECK(d.field == "dst_ip");
+    CHECK(error_of(R"({"ts_end": 5, "process_name": "a", "dst_ip": "", "dst_port": 1})" "\n").field == "dst_ip");
+    CHECK(error_of(R"({"ts_end": 5, "process_name": "a", "src_ip": "host", "dst_ip": "::1", "dst_port": 1})" "\n").field ==
+          "src_ip");
+    CHECK(error_of(R"({"ts_end": 5, "process_name": "a", "dst_ip": "::1", "dst_port": 1, "outcome": "odd"})" "\n").field ==
+          "outcome");
 }

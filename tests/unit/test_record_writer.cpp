@@ -8,6 +8,7 @@
 #include "model/connection_columns.hpp"
 #include "common/text_table.hpp"
 #include "common/json_line.hpp"
+#include "tests/test_support.hpp"
 #include "userspace/records/record_writer.hpp"
 
 using namespace netlof;
@@ -22,13 +23,12 @@ ConnectionRecord sample() {
     r.process_name = "we,ird \"name\"";
     r.exe = "/opt/x,y/bin";
     r.proto = "tcp";
-    r.src_ip = "10.0.0.1";
-    r.dst_ip = "2001:db8::1";
-    r.family = 6;
+    r.src_ip = test::ip("10.0.0.1");
+    r.dst_ip = test::ip("2001:db8::1");
     r.src_port = 5;
     r.dst_port = 443;
     r.bytes_sent = 123;
-    r.outcome = "closed";
+    r.outcome = Outcome::Closed;
     return r;
 }
 }  // namespace
@@ -67,9 +67,9 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
         if (r.exe.empty()) j.raw("exe", "null");  // an executable not known
         else j.field("exe", r.exe);
         j.field("cgroup_id", r.cgroup_id).field("unit", r.unit).field("container_id", r.container_id);
-        j.field("family", r.family).field("proto", r.proto).field("src_ip", r.src_ip).field("src_port", r.src_port);
-        j.field("dst_ip", r.dst_ip).field("dst_port", r.dst_port);
-        j.field("bytes_sent", r.bytes_sent).field("bytes_received", r.bytes_received).field("outcome", r.outcome);
+        j.field("family", r.family()).field("proto", r.proto).field("src_ip", ip_text(r.src_ip)).field("src_port", r.src_port);
+        j.field("dst_ip", ip_text(r.dst_ip)).field("dst_port", r.dst_port);
+        j.field("bytes_sent", r.bytes_sent).field("bytes_received", r.bytes_received).field("outcome", outcome_name(r.outcome));
         if (r.error != 0) j.field("error", std::strerror(r.error));
         j.end();
         return out;
@@ -85,10 +85,11 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
     cases[2].duration = std::nan("");
     cases[2].pid = cases[2].ppid = cases[2].uid = UINT32_MAX;
     cases[2].cgroup_id = cases[2].bytes_sent = cases[2].bytes_received = UINT64_MAX;
-    cases[2].family = INT32_MIN;
+    cases[2].dst_ip = test::ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");  // the longest address text
+    cases[2].outcome = Outcome::Refused;
     cases[2].src_port = cases[2].dst_port = UINT16_MAX;
     cases[2].error = -5;  // strerror's "Unknown error -5"
-    cases[3] = ConnectionRecord{};  // empty strings
+    cases[3] = ConnectionRecord{};  // empty strings, addresses not known
     std::string lines = "prefix kept\n", expected = lines;
     for (const ConnectionRecord& r : cases) {
         const std::string one = reference(r);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/text_table.hpp"
+#include "tests/test_support.hpp"
 #include "common/diagnostic.hpp"
 #include "model/feature_pipeline.hpp"
 #include "userspace/records/record_writer.hpp"
@@ -17,13 +18,12 @@ ConnectionRecord record(int i) {
     r.process_name = i % 3 ? "curl" : "we,ird \"näme\"";
     r.exe = "/usr/bin/curl";
     r.proto = i % 2 ? "tcp" : "udp";
-    r.src_ip = "10.0.0.1";
-    r.dst_ip = "2001:db8::1";
-    r.family = 6;
+    r.src_ip = test::ip("10.0.0.1");
+    r.dst_ip = test::ip("2001:db8::1");
     r.dst_port = static_cast<std::uint16_t>(443 + i);
     r.bytes_sent = 123456789012ull * i;
     r.bytes_received = 7 * i;
-    r.outcome = i == 4 ? "refused" : "closed";
+    r.outcome = i == 4 ? Outcome::Refused : Outcome::Closed;
     r.error = i == 4 ? 111 : 0;  // only refused records carry "error"
     return r;
 }

@@ -18,8 +18,8 @@ bool AlertFolder::admit(const Alert& a) {
     const bool per_process = a.rule == Rule::ProcessMasquerade || a.rule == Rule::NewProcess ||
                              a.rule == Rule::NewDestination || a.rule == Rule::NewPort || a.rule == Rule::VolumeSpike ||
                              a.rule == Rule::ConnectionBurst || a.rule == Rule::FanOut;
-    const Key key = per_process ? Key{a.record.process_name, a.record.exe, 0, a.rule}
-                                : Key{a.record.process_name, a.record.dst_ip, a.record.dst_port, a.rule};
+    const Key key = per_process ? Key{a.record.process_name, a.record.exe, IpAddress{}, 0, a.rule}
+                                : Key{a.record.process_name, std::string(), a.record.dst_ip, a.record.dst_port, a.rule};
     auto it = windows_.find(key);
     if (it != windows_.end() && a.time - it->second.start < window_s_) {
         it->second.last = a;

@@ -27,7 +27,8 @@ public:
     std::uint64_t early_ends() const { return early_ends_; }
 
 private:
-    using Key = std::tuple<std::string, std::string, std::uint16_t, Rule>;
+    // (process name, executable or "", destination or none, port, rule)
+    using Key = std::tuple<std::string, std::string, IpAddress, std::uint16_t, Rule>;
     struct Window {
         double start = 0;
         Alert last;        // the latest repeat, reported with the count

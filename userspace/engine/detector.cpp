@@ -86,7 +86,7 @@ const std::vector<Alert>& Detector::judge(std::span<const ConnectionRecord> reco
     to_score_.clear();
     for (std::size_t i = 0; i < records.size(); ++i) {
         const ConnectionRecord& r = records[i];
-        const std::optional<Endpoint> dst = parse_endpoint(r.dst_ip, r.dst_port);
+        const std::optional<Endpoint> dst = endpoint_of(r.dst_ip, r.dst_port);
         ++stats_.records;
         const bool masquerade = judge_identity(r, now);
         const AllowVerdict verdict = judge_rules(r, dst, now);

@@ -28,8 +28,8 @@ std::string alert_output(const Alert& a) {
                                 r.process_name, r.pid, r.exe.empty() ? "unknown" : r.exe,
                                 r.unit.empty() ? "" : ", unit " + r.unit,
                                 r.container_id.empty() ? "" : ", container " + r.container_id,
-                                r.outcome == "refused" || r.outcome == "failed" ? "tried to reach" : "talked to",
-                                r.family == 6 ? "[" + r.dst_ip + "]" : r.dst_ip, r.dst_port, r.proto.empty() ? "?" : r.proto,
+                                r.outcome == Outcome::Refused || r.outcome == Outcome::Failed ? "tried to reach" : "talked to",
+                                r.family() == 6 ? "[" + ip_text(r.dst_ip) + "]" : ip_text(r.dst_ip), r.dst_port, r.proto.empty() ? "?" : r.proto,
                                 r.bytes_sent, r.bytes_received, r.duration);
     if (a.rule == Rule::AllowlistViolation) s += "; no allowlist rule for this process allows that destination";
     if (a.rule == Rule::ProcessMasquerade) {
@@ -75,9 +75,9 @@ std::string format_alert(const Alert& a, std::string_view hostname) {
         .field("container.id", r.container_id.empty() ? std::string_view("host") : std::string_view(r.container_id))
         .field("netlof.unit", r.unit)
         .field("fd.l4proto", r.proto)
-        .field("fd.cip", r.src_ip)
+        .field("fd.cip", ip_text(r.src_ip))
         .field("fd.cport", r.src_port)
-        .field("fd.sip", r.dst_ip)
+        .field("fd.sip", ip_text(r.dst_ip))
         .field("fd.sport", r.dst_port)
         .field("netlof.bytes_sent", r.bytes_sent)
         .field("netlof.bytes_received", r.bytes_received)

@@ -4,11 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include <string_view>
 #include <vector>
 
+#include "common/ip_address.hpp"
+
 namespace netlof {
+
+// How a connection ended (active: still open, reported at a flush or at stop).
+enum class Outcome : std::uint8_t { Closed, Refused, Failed, Active };
+std::string_view outcome_name(Outcome o);
+std::optional<Outcome> parse_outcome(std::string_view text);
 
 struct ConnectionRecord {
     double ts_start = 0;  // unix seconds (UTC)
@@ -22,16 +31,17 @@ struct ConnectionRecord {
     std::uint64_t cgroup_id = 0;
     std::string unit;          // systemd unit of the cgroup ("nginx.service"), or empty
     std::string container_id;  // container of the cgroup (12 hex digits), or empty
-    int family = 4;            // 4 or 6 (IPv4-mapped IPv6 reports as 4)
     std::string proto;         // "tcp", "udp", or "" when unknown
-    std::string src_ip;
+    IpAddress src_ip;          // IPv4-mapped IPv6 is kept (and reported) as IPv4
     std::uint16_t src_port = 0;
-    std::string dst_ip;
+    IpAddress dst_ip;
     std::uint16_t dst_port = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
-    std::string outcome;       // closed, refused, failed, active
+    Outcome outcome = Outcome::Closed;
     int error = 0;             // errno of a failed or refused connection
+
+    int family() const { return dst_ip.family; }  // the destination's: 4 or 6
 };
 
 // The records one step delivers (a poll of the sensor, a slice of a replayed

@@ -21,14 +21,18 @@ const RecordCells& RecordCellsBuilder::fill(const ConnectionRecord& r) {
         const auto res = std::to_chars(b, b + text_[col].size(), v);  // as the CSV writer: shortest round trip
         cells_.text[col] = std::string_view(b, static_cast<std::size_t>(res.ptr - b));
     };
-    auto text = [&](std::size_t col, const std::string& v) { cells_.text[col] = v; };
+    auto text = [&](std::size_t col, std::string_view v) { cells_.text[col] = v; };
+    auto address = [&](std::size_t col, const IpAddress& a) {
+        char* b = text_[col].data();
+        cells_.text[col] = std::string_view(b, static_cast<std::size_t>(ip_to_chars(b, a) - b));
+    };
 
     static_assert(id("pid") == 0 && id("container_id") == kConnectionColumnCount - 1);
     number(id("pid"), r.pid);
     text(id("process_name"), r.process_name);
-    text(id("src_ip"), r.src_ip);
+    address(id("src_ip"), r.src_ip);
     number(id("src_port"), r.src_port);
-    text(id("dst_ip"), r.dst_ip);
+    address(id("dst_ip"), r.dst_ip);
     number(id("dst_port"), r.dst_port);
     number(id("duration"), r.duration);
     number(id("bytes_sent"), r.bytes_sent);
@@ -37,9 +41,9 @@ const RecordCells& RecordCellsBuilder::fill(const ConnectionRecord& r) {
     number(id("uid"), r.uid);
     text(id("exe"), r.exe);
     number(id("cgroup_id"), r.cgroup_id);
-    number(id("family"), r.family);
+    number(id("family"), r.family());
     text(id("proto"), r.proto);
-    text(id("outcome"), r.outcome);
+    text(id("outcome"), outcome_name(r.outcome));
     number(id("ts_start"), r.ts_start);
     number(id("ts_end"), r.ts_end);
     text(id("unit"), r.unit);

@@ -18,7 +18,7 @@ public:
 
 private:
     RecordCells cells_;
-    std::array<std::array<char, 32>, kConnectionColumnCount> text_{};
+    std::array<std::array<char, kIpTextMax>, kConnectionColumnCount> text_{};  // numbers and addresses as text
 };
 
 }  // namespace netlof

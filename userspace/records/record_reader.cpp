@@ -16,6 +16,17 @@ double RecordReader::number(std::size_t row, std::string_view column) const {
     return t_.number(row, *c);
 }
 
+IpAddress RecordReader::address(std::size_t row, std::string_view column, bool required) const {
+    const auto& c = col(column);
+    if (!c || t_.cell(row, *c).empty()) {
+        if (required) t_.fail(row, c.value_or(0), "expected an IPv4 or IPv6 address, found nothing");
+        return IpAddress{};
+    }
+    const std::optional<IpAddress> a = parse_ip(t_.cell(row, *c));
+    if (!a) t_.fail(row, *c, "expected an IPv4 or IPv6 address");
+    return *a;
+}
+
 void RecordReader::read(std::size_t row, ConnectionRecord& r) const {
     auto text = [&](std::string& out, std::string_view column) {
         if (const auto& c = col(column)) out.assign(t_.cell(row, *c));
@@ -48,16 +59,19 @@ void RecordReader::read(std::size_t row, ConnectionRecord& r) const {
     r.cgroup_id = whole("cgroup_id", kExact);
     text(r.unit, "unit");
     text(r.container_id, "container_id");
-    r.family = col("family") && !t_.cell(row, *col("family")).empty() ? static_cast<int>(whole("family", 6)) : 4;
     text(r.proto, "proto");
-    text(r.src_ip, "src_ip");
+    r.src_ip = address(row, "src_ip", false);
     r.src_port = static_cast<std::uint16_t>(whole("src_port", 65535));
-    text(r.dst_ip, "dst_ip");
+    r.dst_ip = address(row, "dst_ip", true);
     r.dst_port = static_cast<std::uint16_t>(whole("dst_port", 65535));
     r.bytes_sent = whole("bytes_sent", kExact);
     r.bytes_received = whole("bytes_received", kExact);
-    text(r.outcome, "outcome");
-    if (r.outcome.empty()) r.outcome = "closed";
+    r.outcome = Outcome::Closed;  // the notebook's CSV has no outcome
+    if (const auto& c = col("outcome"); c && !t_.cell(row, *c).empty()) {
+        const std::optional<Outcome> o = parse_outcome(t_.cell(row, *c));
+        if (!o) t_.fail(row, *c, "expected closed, refused, failed or active");
+        r.outcome = *o;
+    }
     r.error = 0;
 }
 

@@ -24,6 +24,9 @@ public:
 
 private:
     double number(std::size_t row, std::string_view column) const;
+    // Throws InputError with the line and field when the cell is not an
+    // address (or is empty and required).
+    IpAddress address(std::size_t row, std::string_view column, bool required) const;
     const std::optional<std::size_t>& col(std::string_view column) const { return cols_[*connection_column_id(column)]; }
 
     const TextTable& t_;

@@ -55,6 +55,8 @@ std::optional<netlof_conn_event> decode_event(const void* data, std::size_t size
     netlof_conn_event e;
     std::memcpy(&e, data, sizeof e);
     e.conn.comm[NETLOF_COMM_LEN - 1] = '\0';  // the kernel copies a terminated string; do not rely on it
+    if ((e.conn.family != NETLOF_AF_INET && e.conn.family != NETLOF_AF_INET6) || e.conn.outcome > NETLOF_OUTCOME_FAILED)
+        return fail(DecodeError::BadValue);
     if (error != nullptr) *error = DecodeError::None;
     return e;
 }

@@ -11,7 +11,7 @@
 
 namespace netlof {
 
-enum class DecodeError { None, TooShort, SizeMismatch, UnknownType, BadLength };
+enum class DecodeError { None, TooShort, SizeMismatch, UnknownType, BadLength, BadValue };
 
 // The record's type (NETLOF_EV_*), or 0 when it is too short to have one.
 std::uint32_t event_type(const void* data, std::size_t size);

@@ -9,14 +9,13 @@
 
 namespace netlof {
 
-std::string_view outcome_name(std::uint8_t outcome) {
-    switch (outcome) {
-        case NETLOF_OUTCOME_ACTIVE: return "active";
-        case NETLOF_OUTCOME_CLOSED: return "closed";
-        case NETLOF_OUTCOME_REFUSED: return "refused";
-        case NETLOF_OUTCOME_FAILED: return "failed";
+Outcome outcome_of(std::uint8_t kernel_outcome) {
+    switch (kernel_outcome) {
+        case NETLOF_OUTCOME_ACTIVE: return Outcome::Active;
+        case NETLOF_OUTCOME_REFUSED: return Outcome::Refused;
+        case NETLOF_OUTCOME_FAILED: return Outcome::Failed;
+        default: return Outcome::Closed;  // the decoder refuses any other value
     }
-    return "unknown";
 }
 
 KernelClock::KernelClock() {
@@ -31,40 +30,6 @@ std::uint64_t KernelClock::now_ktime() {
     clock_gettime(CLOCK_MONOTONIC, &mono);
     return static_cast<std::uint64_t>(mono.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(mono.tv_nsec);
 }
-
-namespace {
-
-// Dotted quad without inet_ntop, which formats through sprintf (it was a
-// tenth of the sensor's CPU).
-void assign_ipv4_text(std::string& out, const std::uint8_t* a) {
-    char buf[16];
-    char* p = buf;
-    for (int i = 0; i < 4; ++i) {
-        if (i > 0) *p++ = '.';
-        p = std::to_chars(p, buf + sizeof buf, a[i]).ptr;
-    }
-    out.assign(buf, p);
-}
-
-// Address text into out (its buffer reused); an IPv4-mapped IPv6 address is
-// shown (and counted) as IPv4.
-void assign_address_text(std::string& out, std::uint16_t family, const std::uint8_t* addr, int& out_family) {
-    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (family == NETLOF_AF_INET) {
-        out_family = 4;
-        assign_ipv4_text(out, addr);
-    } else if (std::memcmp(addr, kMapped, sizeof kMapped) == 0) {
-        out_family = 4;
-        assign_ipv4_text(out, addr + 12);
-    } else {
-        char buf[INET6_ADDRSTRLEN] = {};
-        out_family = 6;
-        inet_ntop(AF_INET6, addr, buf, sizeof buf);
-        out.assign(buf);
-    }
-}
-
-}  // namespace
 
 ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
     ConnectionRecord r;
@@ -83,14 +48,13 @@ void fill_record(ConnectionRecord& r, const netlof_conn& c, std::uint64_t end_kt
     r.process_name.assign(c.comm, strnlen(c.comm, NETLOF_COMM_LEN));
     r.cgroup_id = c.cgroup_id;
     r.proto.assign(c.proto == IPPROTO_TCP ? "tcp" : c.proto == IPPROTO_UDP ? "udp" : "");
-    int src_family = 4;
-    assign_address_text(r.dst_ip, c.family, c.daddr, r.family);
-    assign_address_text(r.src_ip, c.family, c.saddr, src_family);
+    r.dst_ip = ip_from_bytes(c.family == NETLOF_AF_INET6, c.daddr);
+    r.src_ip = ip_from_bytes(c.family == NETLOF_AF_INET6, c.saddr);
     r.src_port = c.sport;
     r.dst_port = c.dport;
     r.bytes_sent = c.bytes_sent;
     r.bytes_received = c.bytes_received;
-    r.outcome.assign(outcome_name(c.outcome));
+    r.outcome = outcome_of(c.outcome);
     r.error = c.error;
 }
 

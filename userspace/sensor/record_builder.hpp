@@ -14,7 +14,8 @@
 
 namespace netlof {
 
-std::string_view outcome_name(std::uint8_t outcome);
+// The record's outcome of the kernel's (NETLOF_OUTCOME_*).
+Outcome outcome_of(std::uint8_t kernel_outcome);
 
 // Converts kernel time (CLOCK_MONOTONIC ns, as bpf_ktime_get_ns) to unix time.
 class KernelClock {

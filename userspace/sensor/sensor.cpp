@@ -206,10 +206,10 @@ void Sensor::stop_tracing() {
     // Detaching does not wait for a program already running on another CPU;
     // one at a close both submits its record and frees the socket's slot, so
     // a drain before it is done and a table read after could miss that
-    // connection. The programs run inside RCU
-    // read-side sections: a grace period (membarrier's global command waits
-    // for one) ends every run that began before the detach. A 5 ms sleep was
-    // not always enough on a VM whose vCPU can be descheduled mid-program.
+    // connection. The programs run inside RCU read-side sections: a grace
+    // period (membarrier's global command waits for one) ends every run that
+    // began before the detach, however long a descheduled vCPU took; no
+    // fixed sleep can promise that.
     if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // nohz_full kernels refuse it
 }
