@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/file_io.hpp"
+#include "userspace/records/record_writer.hpp"
 
 extern char** environ;
 
@@ -169,6 +170,13 @@ bool sensor_started(bool started, const std::string& why) {
     if (in_ci()) FAIL(why);  // CI is root on a BPF-capable kernel: this is a failure
     WARN("SKIPPED (not CI): " << why);
     return false;
+}
+
+std::string record_json(const ConnectionRecord& r) {
+    std::string s;
+    append_record_json(s, r);
+    s.pop_back();
+    return s;
 }
 
 IpAddress ip(std::string_view text) {

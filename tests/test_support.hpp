@@ -82,6 +82,9 @@ inline bool close_rel(double a, double b, double rel = 1e-9) {
     return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b));
 }
 
+// A record's JSON line (as the record log writes it), without its newline.
+std::string record_json(const ConnectionRecord& r);
+
 // The address of text (which must be one).
 IpAddress ip(std::string_view text);
 

@@ -11,6 +11,12 @@
 using namespace netlof;
 
 namespace {
+
+ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
+    ConnectionRecord r;
+    fill_record(r, c, end_ktime, clock);
+    return r;
+}
 netlof_conn tcp_conn(std::uint32_t tgid, const char* comm, std::uint64_t sock) {
     netlof_conn c{};
     c.sock_id = sock;
@@ -76,7 +82,7 @@ TEST_CASE("a reused record is filled completely: nothing of the previous connect
     reused.exe = "/usr/bin/nc";
     ConnectionRecord fresh = make_record(second, second.last_seen_ns, clock);
     fresh.exe = "/usr/bin/nc";
-    CHECK(record_to_json(reused) == record_to_json(fresh));
+    CHECK(test::record_json(reused) == test::record_json(fresh));
     CHECK(reused.family() == 4);
     CHECK(reused.error == 0);
 }

@@ -8,6 +8,7 @@
 using namespace netlof;
 
 namespace {
+
 ConnectionRecord full_record() {
     ConnectionRecord r;
     r.ts_start = 1700000000.25;
@@ -42,7 +43,7 @@ TEST_CASE("records read back as written, from JSON lines and from CSV", "[record
         INFO(t.file());
         ConnectionRecord back;
         RecordReader(t).read(0, back);
-        CHECK(record_to_json(back) == record_to_json(r));
+        CHECK(test::record_json(back) == test::record_json(r));
     }
 }
 

@@ -14,6 +14,12 @@
 using namespace netlof;
 
 namespace {
+
+std::string csv_of(const ConnectionRecord& r) {
+    std::string s;
+    append_record_csv(s, r);
+    return s;
+}
 ConnectionRecord sample() {
     ConnectionRecord r;
     r.ts_start = 1700000000.25;
@@ -34,7 +40,7 @@ ConnectionRecord sample() {
 }  // namespace
 
 TEST_CASE("record CSV has the connection columns in order and parses back", "[record_writer]") {
-    const TextTable t = TextTable::parse(record_csv_header() + record_to_csv(sample()), "rec.csv");
+    const TextTable t = TextTable::parse(record_csv_header() + csv_of(sample()), "rec.csv");
     REQUIRE(t.columns().size() == std::size(kConnectionColumns));
     for (std::size_t i = 0; i < t.columns().size(); ++i) CHECK(t.columns()[i] == kConnectionColumns[i].name);
     CHECK(t.cell(0, 1) == "we,ird \"name\"");
@@ -47,7 +53,7 @@ TEST_CASE("record JSON carries every field, invalid UTF-8 replaced", "[record_wr
     ConnectionRecord r = sample();
     r.process_name = "bad\xff";
     r.error = 111;
-    const auto j = nlohmann::json::parse(record_to_json(r));
+    const auto j = nlohmann::json::parse(test::record_json(r));
     CHECK(j["bytes_sent"] == 123);
     CHECK(j["dst_ip"] == "2001:db8::1");
     CHECK(j["error"] == "Connection refused");
@@ -100,6 +106,6 @@ TEST_CASE("record JSON is byte for byte the JsonLine form, extremes included", "
         expected += one;
     }
     CHECK(lines == expected);
-    CHECK(nlohmann::json::parse(record_to_json(cases[2]))["ts_end"].is_null());
-    CHECK(nlohmann::json::parse(record_to_json(cases[3]))["exe"].is_null());
+    CHECK(nlohmann::json::parse(test::record_json(cases[2]))["ts_end"].is_null());
+    CHECK(nlohmann::json::parse(test::record_json(cases[3]))["exe"].is_null());
 }

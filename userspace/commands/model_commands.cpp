@@ -69,19 +69,11 @@ int run_train(const TrainCommand& cmd) {
         throw InputError(std::move(d));
     }
     timer.mark("read");
-    FeatureMatrix features;
-    FeaturePipeline pipeline = FeaturePipeline::fit(spec, table, &features);
-    timer.mark("features");
     LofTrainingResult result;
-    LofModel lof = LofModel::fit(std::move(features), options, &result);
-    timer.mark("fit");
+    const TrainedModel model =
+        fit_model(table, spec, cmd.pipeline, options, &result, [&](const char* phase) { timer.mark(phase); });
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
-
-    write_output_file(cmd.out, serialize_model(TrainedModel{{cmd.pipeline, std::move(pipeline), std::move(lof),
-                                                             learn_identities(table),
-                                                             score_tail(result.lof, learned_rate(table))},
-                                                            learn_reach(table),
-                                                            learn_windows(table)}));
+    write_output_file(cmd.out, serialize_model(model));
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);

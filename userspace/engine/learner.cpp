@@ -36,19 +36,14 @@ bool Learner::done(double now) const {
 
 TrainedModel Learner::fit(std::vector<std::string>* warnings) const {
     const TextTable table = TextTable::parse(csv_, "<records learned by the daemon>");
-    FeatureMatrix features;
-    FeaturePipeline pipeline = FeaturePipeline::fit(settings_.pipeline, table, &features);
     LofOptions options;
     options.neighbors = settings_.neighbors;
     options.contamination = settings_.contamination;
     options.reach_floor = settings_.reach_floor;
     LofTrainingResult result;
-    LofModel lof = LofModel::fit(std::move(features), options, &result);
+    TrainedModel model = fit_model(table, settings_.pipeline, settings_.pipeline_file, options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
-    return TrainedModel{{settings_.pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
-                         score_tail(result.lof, learned_rate(table))},
-                        learn_reach(table),
-                        learn_windows(table)};
+    return model;
 }
 
 void Learner::clear() {

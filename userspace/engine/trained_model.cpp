@@ -5,6 +5,19 @@
 
 namespace netlof {
 
+TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const std::string& pipeline_file,
+                       const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
+    FeatureMatrix features;
+    FeaturePipeline pipeline = FeaturePipeline::fit(spec, table, &features);
+    if (phase) phase("features");
+    LofModel lof = LofModel::fit(std::move(features), options, result);
+    if (phase) phase("fit");
+    return TrainedModel{{pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
+                         score_tail(result->lof, learned_rate(table))},
+                        learn_reach(table),
+                        learn_windows(table)};
+}
+
 std::string serialize_model(const TrainedModel& model) {
     ByteWriter w;
     write_scoring_model(w, model);

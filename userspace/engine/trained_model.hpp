@@ -3,6 +3,7 @@
 // and the learned windows, in one file.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,15 @@ struct TrainedModel : ScoringModel {
     ReachBaseline reach;     // what each executable reached while learning
     WindowBaseline windows;  // each program's sums over one and ten minutes while learning
 };
+
+// Fits everything a model holds on a table of connection records: the
+// pipeline and LOF (result: the training scores), the identities, the score
+// tail, the reach baseline and the windows. `netlof train` and the daemon's
+// learning both fit here, so a learned model equals a trained one.
+// phase("features"), phase("fit") mark the steps for --timings.
+TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const std::string& pipeline_file,
+                       const LofOptions& options, LofTrainingResult* result,
+                       const std::function<void(const char*)>& phase = {});
 
 std::string serialize_model(const TrainedModel& model);
 // Throws InputError naming `file` and the field that is wrong.

@@ -100,22 +100,9 @@ void append_record_json(std::string& out, const ConnectionRecord& r) {
     out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
-std::string record_to_json(const ConnectionRecord& r) {
-    std::string s;
-    append_record_json(s, r);
-    s.pop_back();  // the newline
-    return s;
-}
-
 std::string record_csv_header() {
     return "pid,process_name,src_ip,src_port,dst_ip,dst_port,duration,bytes_sent,bytes_received,timestamp,"
            "ppid,uid,exe,cgroup_id,family,proto,outcome,ts_start,ts_end,unit,container_id\n";
-}
-
-std::string record_to_csv(const ConnectionRecord& r) {
-    std::string s;
-    append_record_csv(s, r);
-    return s;
 }
 
 void append_record_csv(std::string& s, const ConnectionRecord& r) {

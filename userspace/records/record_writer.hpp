@@ -26,8 +26,6 @@ std::unique_ptr<RecordWriter> open_record_writer(const std::string& path, Record
 // One record as a JSON line or CSV row, appended to out (newline included).
 void append_record_json(std::string& out, const ConnectionRecord& r);
 void append_record_csv(std::string& out, const ConnectionRecord& r);
-std::string record_to_json(const ConnectionRecord& r);  // without the newline
 std::string record_csv_header();
-std::string record_to_csv(const ConnectionRecord& r);
 
 }  // namespace netlof

@@ -31,12 +31,6 @@ std::uint64_t KernelClock::now_ktime() {
     return static_cast<std::uint64_t>(mono.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(mono.tv_nsec);
 }
 
-ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
-    ConnectionRecord r;
-    fill_record(r, c, end_ktime, clock);
-    return r;
-}
-
 void fill_record(ConnectionRecord& r, const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock) {
     r.ts_start = clock.to_unix(c.ts_start_ns);
     const std::uint64_t end = std::max<std::uint64_t>(end_ktime, c.ts_start_ns);

@@ -34,10 +34,9 @@ private:
 };
 
 // The record of c, ending at end_ktime (its last activity, or now for an
-// active one). exe is filled by the caller.
-ConnectionRecord make_record(const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock);
-// The same into an existing record: its strings keep their buffers, so a
-// reused record costs no allocation per connection. exe is left as it was.
+// active one), into r: its strings keep their buffers, so a reused record
+// costs no allocation per connection. exe, unit and container_id are the
+// caller's.
 void fill_record(ConnectionRecord& r, const netlof_conn& c, std::uint64_t end_ktime, const KernelClock& clock);
 
 struct RecordBuilderStats {
