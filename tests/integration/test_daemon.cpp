@@ -3,6 +3,7 @@
 // (each with its own address, port and sizes), writes its model, then
 // detects. Loopback addresses stand in for destinations (all of 127.0.0.0/8
 // is local). Under CI=true a daemon that cannot load the sensor fails.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -345,6 +347,93 @@ TEST_CASE("daemon: a model it cannot write keeps it running, learning and checki
     CHECK(daemon.stop(SIGTERM) == 0);
     CHECK(daemon.log().find("model learning") != std::string::npos);
     fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: systemd hears READY and a STATUS that follows learning; the journal gets each line's priority",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-systemd");
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml", daemon_config(dir, dir + "/model.bin",
+                                                   netlof::test::source_path("configs/pipeline-default.yaml"),
+                                                   "{records: 60}"));
+    // The notify socket systemd would listen on, and stderr as the journal's
+    // stream: $JOURNAL_STREAM names the file's device and inode.
+    const std::string notify = dir + "/notify";
+    const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    REQUIRE(sock >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, notify.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::bind(sock, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    std::vector<std::string> notes;
+    auto receive = [&] {
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(sock, buf, sizeof buf, 0)) > 0;) notes.emplace_back(buf, static_cast<std::size_t>(n));
+    };
+    auto heard = [&](const std::string& prefix) {
+        receive();
+        return std::any_of(notes.begin(), notes.end(), [&](const std::string& n) { return n.find(prefix) != std::string::npos; });
+    };
+    write_file(dir + "/stderr", "");
+    struct stat st {};
+    REQUIRE(::stat((dir + "/stderr").c_str(), &st) == 0);
+    ::setenv("NOTIFY_SOCKET", notify.c_str(), 1);
+    ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("JOURNAL_STREAM");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log())) {
+        ::close(sock);
+        return;
+    }
+    INFO(daemon.log());
+    CHECK(heard("READY=1\nSTATUS=learning 0/60 records"));
+    traffic("nl-web", "127.0.0.2", 8080, 80, kWebSizes);
+    REQUIRE(daemon.wait_for_log("; detecting", 20s));
+    for (int i = 0; i < 30 && !heard("STATUS=detecting: "); ++i) std::this_thread::sleep_for(100ms);
+    // (Other programs on the machine may connect too: their alerts and the
+    // kernel's rare skipped runs are counted, so only the shape is fixed.)
+    CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+        return std::regex_match(n, std::regex("STATUS=detecting: [0-9]+ alert lines, [0-9]+ events lost; threshold lof > [0-9.]+"));
+    }));
+    // Progress while learning: a count between 0 and 60 (the loadgen's 80
+    // connections take several polls), then detecting.
+    CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+        return n.rfind("STATUS=learning ", 0) == 0 && n.find("STATUS=learning 0/") == std::string::npos;
+    }));
+    // A broken config on reload is an error the journal files as such.
+    write_file(dir + "/netlof.yaml", "model: [\n");
+    daemon.signal(SIGHUP);
+    REQUIRE(daemon.wait_for_log("reload refused", 5s));
+    CHECK(daemon.stop(SIGTERM) == 0);
+    CHECK(heard("STOPPING=1"));
+    ::close(sock);
+
+    // Every line carries its priority, and the priorities say what each line is.
+    const std::string log = daemon.log();
+    std::size_t lines = 0;
+    for (std::size_t start = 0, nl; (nl = log.find('\n', start)) != std::string::npos; start = nl + 1, ++lines) {
+        const std::string line = log.substr(start, nl - start);
+        INFO(line);
+        CHECK(std::regex_match(line, std::regex("<[3-6]>.*")));
+    }
+    CHECK(lines > 5);
+    CHECK(log.find("<5>netlof: running: ") != std::string::npos);
+    CHECK(log.find("<5>netlof: learned from ") != std::string::npos);
+    CHECK(log.find("<6>netlof: stats: ") != std::string::npos);
+    CHECK(log.find("<3>netlof: reload refused, the previous configuration keeps running: ") != std::string::npos);
+    CHECK(log.find("<5>netlof: Terminated: stopping") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("log lines carry no priority prefix when stderr is not the journal's stream", "[daemon]") {
+    // Another file's device and inode: a terminal or a redirect sees plain lines.
+    ::setenv("JOURNAL_STREAM", "1:1", 1);
+    const auto r = netlof::test::run_program({NETLOF_BINARY, "check-config", "/nonexistent/netlof.yaml"});
+    ::unsetenv("JOURNAL_STREAM");
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.rfind("/nonexistent/netlof.yaml", 0) == 0);
 }
 
 TEST_CASE("daemon: a ring buffer too small for the load: drops counted, logged, alerted; it keeps running",

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "common/diagnostic.hpp"
+#include "common/log.hpp"
 #include "userspace/daemon/daemon_config.hpp"
 #include "userspace/commands/model_commands.hpp"
 #include "userspace/commands/record_command.hpp"
@@ -136,10 +137,10 @@ int main(int argc, char** argv) {
             return 0;
         }
     } catch (const InputError& e) {
-        std::cerr << format_diagnostic(e.diagnostic()) << '\n';
+        log_text(LogLevel::Error, format_diagnostic(e.diagnostic()));
         return 2;
     } catch (const std::exception& e) {
-        fmt::print(stderr, "netlof: error: {}\n", e.what());
+        log_line(LogLevel::Error, std::string("error: ") + e.what());
         return 1;
     }
     return 2;

@@ -33,7 +33,7 @@ int run_record(RecordCommand cmd) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    std::unique_ptr<Capture> capture = Capture::start(cmd.sensor, log_line);
+    std::unique_ptr<Capture> capture = Capture::start(cmd.sensor, [](LogLevel l, const std::string& m) { log_line(l, m); });
     if (cmd.sensor.attach_only)
         log_line("--attach-only: every program is attached and returns at once; nothing will be recorded");
     log_line(fmt::format("recording outbound connections to {} ({})", cmd.out == "-" ? "stdout" : cmd.out, cmd.format));

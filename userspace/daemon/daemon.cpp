@@ -25,6 +25,9 @@ namespace netlof {
 
 namespace {
 
+// log_line as the sensor and the outputs take it.
+void log_at(LogLevel level, const std::string& message) { log_line(level, message); }
+
 double wall_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -87,6 +90,8 @@ private:
     void reload(double now);
     void reopen_logs();
     void check_health(double now, bool stopping);
+    // systemd's STATUS= (`systemctl status`): learning progress, then what detection has written.
+    void update_status(double now);
     std::string stats(double now);
 
     const RunCommand& cmd_;
@@ -100,6 +105,7 @@ private:
     DaemonCounts counts_;
     std::optional<DropWatch> drops_;  // from the sensor's start
     double next_learn_try_ = 0;  // after a failed fit or model write: when to try again
+    std::string status_;         // the last STATUS= sent
 };
 
 void Daemon::load_model_if_present() {
@@ -109,11 +115,11 @@ void Daemon::load_model_if_present() {
         if (config_.model.learn_records > 0) until = fmt::format("{} records", config_.model.learn_records);
         if (config_.model.learn_duration_s > 0)
             until += fmt::format("{}{:g} s", until.empty() ? "" : " or ", config_.model.learn_duration_s);
-        log_line(fmt::format("no model at {}: learning normal traffic for {} with pipeline {}", config_.model.path,
+        log_line(LogLevel::Notice, fmt::format("no model at {}: learning normal traffic for {} with pipeline {}", config_.model.path,
                              until, config_.model.pipeline));
         return;
     }
-    log_line(fmt::format("loaded model {}: {} training rows, k {}, pipeline {}", config_.model.path,
+    log_line(LogLevel::Notice, fmt::format("loaded model {}: {} training rows, k {}, pipeline {}", config_.model.path,
                          m->lof.training().rows(), m->lof.neighbors(), m->pipeline_file));
     detector_.use_model(std::move(*m));
     log_line(detector_.threshold_note());
@@ -143,20 +149,20 @@ void Daemon::try_finish_learning(double now) {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::string> warnings;
         TrainedModel m = detector_.fit_learned(&warnings);
-        for (const std::string& w : warnings) log_line("learning: " + w);
+        for (const std::string& w : warnings) log_line(LogLevel::Warning, "learning: " + w);
         // Written before it is used: a restart finds what is detecting now.
         save_model(config_.model.path, m);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        log_line(fmt::format("learned from {} records in {:.2f} s; model written to {}; detecting",
+        log_line(LogLevel::Notice, fmt::format("learned from {} records in {:.2f} s; model written to {}; detecting",
                              detector_.learned_records(), secs, config_.model.path));
         detector_.use_model(std::move(m));
         log_line(detector_.threshold_note());
-        sd_notify(0, "STATUS=detecting");
+        update_status(now);
     } catch (const InputError& e) {
-        log_line("failed to finish learning, trying again in 60 s: " + format_diagnostic(e.diagnostic()));
+        log_line(LogLevel::Error, "failed to finish learning, trying again in 60 s: " + format_diagnostic(e.diagnostic()));
         next_learn_try_ = now + 60;
     } catch (const std::exception& e) {
-        log_line(std::string("failed to finish learning, trying again in 60 s: ") + e.what());
+        log_line(LogLevel::Error, std::string("failed to finish learning, trying again in 60 s: ") + e.what());
         next_learn_try_ = now + 60;
     }
 }
@@ -168,7 +174,8 @@ void Daemon::reload(double now) {
         next = load_daemon_config(cmd_.config, trust());
     } catch (const InputError& e) {
         ++counts_.reloads_refused;
-        log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
+        log_line(LogLevel::Error, "reload refused, the previous configuration keeps running: " +
+                                      format_diagnostic(e.diagnostic()));
         return;
     }
     // New log paths are opened before anything changes, so a bad one refuses the whole reload.
@@ -179,13 +186,14 @@ void Daemon::reload(double now) {
         if (next.config.records_path != config_.records_path) records = open_optional_sink(next.config.records_path);
     } catch (const InputError& e) {
         ++counts_.reloads_refused;
-        log_line("reload refused, the previous configuration keeps running: " + format_diagnostic(e.diagnostic()));
+        log_line(LogLevel::Error, "reload refused, the previous configuration keeps running: " +
+                                      format_diagnostic(e.diagnostic()));
         return;
     }
     if (!(config_.model == next.config.model))
-        log_line("reload: model settings changed; they take effect at the next start");
+        log_line(LogLevel::Warning, "reload: model settings changed; they take effect at the next start");
     if (!(config_.sensor == next.config.sensor))
-        log_line("reload: sensor settings changed; they take effect at the next start");
+        log_line(LogLevel::Warning, "reload: sensor settings changed; they take effect at the next start");
     if (config_.alerts.budget_per_day != next.config.alerts.budget_per_day) {
         detector_.set_budget(next.config.alerts.budget_per_day);
         if (detector_.detecting()) log_line("reload: " + detector_.threshold_note());
@@ -200,27 +208,43 @@ void Daemon::reload(double now) {
     config_.alerts = next.config.alerts;
     config_.records_path = next.config.records_path;
     config_.stats_interval_s = next.config.stats_interval_s;
-    log_line(fmt::format("reloaded {}: {} allowlist rule(s), {} LOF mute(s), alerts to {}", cmd_.config, rules, mutes,
+    log_line(LogLevel::Notice, fmt::format("reloaded {}: {} allowlist rule(s), {} LOF mute(s), alerts to {}", cmd_.config, rules, mutes,
                          config_.alerts.path));
 }
 
 void Daemon::reopen_logs() {
     bool ok = alerts_->reopen();
     if (records_log_) ok = records_log_->reopen() && ok;
-    log_line(ok ? "reopened the log files" : std::string("failed to reopen a log file: ") + std::strerror(errno) +
-                                                  "; writing to the old one");
+    if (ok) log_line("reopened the log files");
+    else log_line(LogLevel::Error, std::string("failed to reopen a log file: ") + std::strerror(errno) + "; writing to the old one");
 }
 
 void Daemon::check_health(double now, bool stopping) {
     if (std::optional<SensorDrops> d = drops_->update(capture_->counters(), now, config_.alerts.fold_window_s, stopping)) {
-        log_line(sensor_drops_output(*d));
+        // Lost events an operator must act on (or that are too many) are
+        // errors; a few skipped program runs are only worth a notice.
+        log_line(sensor_drops_alerted(*d) ? LogLevel::Error : LogLevel::Notice, sensor_drops_output(*d));
         if (sensor_drops_alerted(*d)) {
             alerts_->write(*d);
             ++counts_.written[static_cast<std::size_t>(Rule::SensorDrops)];
         }
     }
-    alerts_->maintain(log_line);
-    if (records_log_) maintain_sink(*records_log_, "record log", log_line);
+    alerts_->maintain(log_at);
+    if (records_log_) maintain_sink(*records_log_, "record log", log_at);
+}
+
+void Daemon::update_status(double now) {
+    std::string status = detector_.state(now);
+    if (detector_.detecting()) {
+        std::uint64_t lines = 0;
+        for (std::size_t i = 0; i < kRuleCount; ++i)
+            if (static_cast<Rule>(i) != Rule::SensorDrops) lines += counts_.written[i];
+        status = fmt::format("detecting: {} alert lines, {} events lost; threshold lof > {:.3g}", lines,
+                             capture_->counters().drops() + capture_->counters().malformed, detector_.lof_threshold());
+    }
+    if (status == status_) return;
+    status_ = status;
+    sd_notify(0, ("STATUS=" + status).c_str());
 }
 
 std::string Daemon::stats(double now) {
@@ -233,11 +257,12 @@ int Daemon::run() {
     SignalQueue signals;
     SensorOptions sensor = config_.sensor;
     sensor.verbose = cmd_.verbose;
-    capture_ = Capture::start(sensor, log_line);
-    log_line(fmt::format("running: alerts to {}{}; {}", config_.alerts.path,
+    capture_ = Capture::start(sensor, log_at);
+    log_line(LogLevel::Notice, fmt::format("running: alerts to {}{}; {}", config_.alerts.path,
                          config_.records_path.empty() ? "" : ", records to " + config_.records_path,
                          detector_.state(wall_now())));
-    sd_notify(0, fmt::format("READY=1\nSTATUS={}", detector_.state(wall_now())).c_str());
+    status_ = detector_.state(wall_now());
+    sd_notify(0, fmt::format("READY=1\nSTATUS={}", status_).c_str());
 
     double next_stats = wall_now() + config_.stats_interval_s;
     double next_health = 0;
@@ -252,12 +277,13 @@ int Daemon::run() {
             if (sig == SIGHUP) reload(now);
             else if (sig == SIGUSR1) reopen_logs();
             else {
-                log_line(fmt::format("{}: stopping", strsignal(sig)));
+                log_line(LogLevel::Notice, fmt::format("{}: stopping", strsignal(sig)));
                 stop = true;
             }
         }
         if (now >= next_health) {
             check_health(now, false);
+            update_status(now);
             next_health = now + 1;
         }
         if (now >= next_stats) {

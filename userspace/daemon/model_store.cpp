@@ -12,7 +12,7 @@ std::optional<TrainedModel> load_model(const std::string& path, FileTrust trust)
     const std::string stale_prefix = model.filename().string() + ".tmp.";
     for (const auto& e : std::filesystem::directory_iterator(model.parent_path().empty() ? "." : model.parent_path(), ec))
         if (e.path().filename().string().rfind(stale_prefix, 0) == 0 && std::filesystem::remove(e.path(), ec))
-            log_line("removed " + e.path().string() + ", left by a model write that did not finish");
+            log_line(LogLevel::Warning, "removed " + e.path().string() + ", left by a model write that did not finish");
     if (!std::filesystem::exists(path, ec)) return std::nullopt;
     return deserialize_model(read_trusted_file(path, trust, kMaxModelBytes), path);
 }

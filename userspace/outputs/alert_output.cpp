@@ -19,15 +19,15 @@ void AlertFile::maintain(const OutputLog& log) { maintain_sink(sink_, "alert log
 void maintain_sink(FileLineSink& sink, const char* what, const OutputLog& log) {
     switch (sink.maintain()) {
     case FileLineSink::Event::Failing:
-        log(fmt::format("failed to write the {} {}: {}; lines wait in memory (up to 4 MiB) and detection goes on", what,
+        log(LogLevel::Error, fmt::format("failed to write the {} {}: {}; lines wait in memory (up to 4 MiB) and detection goes on", what,
                         sink.path(), std::strerror(sink.last_error())));
         break;
     case FileLineSink::Event::Recovered:
-        log(fmt::format("writing the {} {} again: {} failed writes so far, {} lines lost", what, sink.path(),
+        log(LogLevel::Notice, fmt::format("writing the {} {} again: {} failed writes so far, {} lines lost", what, sink.path(),
                         sink.failed_writes(), sink.lost_lines()));
         break;
     case FileLineSink::Event::Recreated:
-        log(fmt::format("the {} {} was removed; created it again", what, sink.path()));
+        log(LogLevel::Warning, fmt::format("the {} {} was removed; created it again", what, sink.path()));
         break;
     case FileLineSink::Event::None:
         break;

@@ -8,12 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "common/log.hpp"
 #include "userspace/engine/alert.hpp"
 #include "userspace/outputs/line_sink.hpp"
 
 namespace netlof {
 
-using OutputLog = std::function<void(const std::string&)>;
+using OutputLog = std::function<void(LogLevel, const std::string&)>;
 
 class AlertOutput {
 public:

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "common/log.hpp"
 #include "userspace/records/connection_record.hpp"
 
 namespace netlof {
@@ -59,7 +60,7 @@ struct SensorCounters {
 // collected every kPollMs, which bounds how late a record (and an alert) can be.
 inline constexpr int kPollMs = 10;
 
-using SensorLog = std::function<void(const std::string&)>;
+using SensorLog = std::function<void(LogLevel, const std::string&)>;
 
 class Capture {
 public:

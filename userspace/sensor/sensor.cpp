@@ -53,7 +53,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
     std::vsnprintf(text.data(), text.size(), format, args);
     text.resize(static_cast<std::size_t>(n));
     while (!text.empty() && text.back() == '\n') text.pop_back();
-    (*g_libbpf_log)(text);
+    (*g_libbpf_log)(level == LIBBPF_WARN ? LogLevel::Warning : LogLevel::Info, text);
     return 0;
 }
 
@@ -70,7 +70,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     if (::geteuid() != 0) fail("load the sensor: netlof record and run need root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)", 0);
     if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
         fail("find kernel BTF at /sys/kernel/btf/vmlinux (the kernel needs CONFIG_DEBUG_INFO_BTF for CO-RE)", errno);
-    if (ensure_tracefs() && log) log("mounted tracefs at /sys/kernel/tracing: it was not mounted");
+    if (ensure_tracefs() && log) log(LogLevel::Notice, "mounted tracefs at /sys/kernel/tracing: it was not mounted");
 
     static SensorLog libbpf_log;
     libbpf_log = log;
@@ -135,7 +135,7 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     s->queue_heads_.resize(static_cast<std::size_t>(cpus));  // allocated once: none per poll
     if (options.drop_privileges) {
         const std::string kept = drop_privileges();
-        if (log) log("dropped privileges: capabilities left " + kept + "; no_new_privs set");
+        if (log) log(LogLevel::Info, "dropped privileges: capabilities left " + kept + "; no_new_privs set");
     }
     return s;
 }
