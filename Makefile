@@ -25,7 +25,7 @@ msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)')
 # CXXFLAGS is the user's (make CXXFLAGS=...); what netlof needs lives apart.
 CXXFLAGS   ?= -O2 -g
 NL_CXXFLAGS := -std=c++20 -Wall -Wextra -pthread $(SAN_FLAGS)
-NL_CPPFLAGS := -I. -I$(BUILD)/bpf -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
+NL_CPPFLAGS := -I. -I$(BUILD)/bpf -I$(BUILD)/gen -I/usr/include/eigen3 -MMD -MP -DEIGEN_NO_DEBUG
 NL_LDLIBS   := -lyaml-cpp -lfmt -lbpf -lelf -lz -lsystemd -lcap -pthread
 
 # BPF: bpf/name.bpf.c -> build/bpf/name.bpf.o (clang -target bpf) -> name.skel.h
@@ -92,6 +92,15 @@ $(BUILD)/%.o: %.cpp
 	$(call msg,CXX,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(NL_CPPFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(NL_CXXFLAGS) $(NL_OPT) -c $< -o $@
+
+# The daemon's built-in pipeline (a config that names none): the shipped
+# configs/pipeline-default.yaml as a string literal.
+PIPELINE_INC := $(BUILD)/gen/default_pipeline.inc
+$(PIPELINE_INC): configs/pipeline-default.yaml
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ printf 'R"netlof_yaml('; cat $<; printf ')netlof_yaml"\n'; } > $@
+$(BUILD)/userspace/daemon/daemon_config.o: $(PIPELINE_INC)
 
 # User-space objects may include the skeleton; -MMD tracks it after the first build.
 $(USER_OBJS) $(BUILD)/userspace/commands/main.o $(TEST_OBJS): | $(BPF_SKEL)

@@ -165,6 +165,16 @@ TEST_CASE("check-config: ok with counts, or the broken file's diagnostic and exi
     CHECK(good.status == 0);
     CHECK(good.out.find("ok: 1 allowlist rule(s)") != std::string::npos);
     check_diagnostic(run_netlof({"check-config", dir + "/missing.yaml"}), dir + "/missing.yaml");
-    write(dir + "/netlof.yaml", "model: {path: m}\n");
+    write(dir + "/netlof.yaml", "model: {path: m, neighbors: 0}\n");
     check_diagnostic(run_netlof({"check-config", dir + "/netlof.yaml"}), dir + "/netlof.yaml", 1);
+    // Only the model's path is required; the output shows every default in effect.
+    write(dir + "/netlof.yaml", "model: {path: m.bin}\n");
+    const auto minimal = run_netlof({"check-config", dir + "/netlof.yaml"});
+    INFO(minimal.err);
+    CHECK(minimal.status == 0);
+    CHECK(minimal.out.find("pipeline built-in pipeline-default.yaml") != std::string::npos);
+    for (const char* setting : {"  learn: {records: 20000, duration: 24h}\n", "  contamination: auto\n",
+                                "  path: \"/var/log/netlof/alerts.jsonl\"\n", "  fold_window: 5m\n", "  budget: 20/day\n",
+                                "stats_interval: 5m\n"})
+        CHECK(minimal.out.find(setting) != std::string::npos);
 }

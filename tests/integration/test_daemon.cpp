@@ -426,6 +426,26 @@ TEST_CASE("daemon: systemd hears READY and a STATUS that follows learning; the j
     fs::remove_all(dir);
 }
 
+TEST_CASE("daemon: a config that names only where the model and the alerts go starts it with every default",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-minimal");
+    write_file(dir + "/netlof.yaml", "model: {path: " + dir + "/model.bin}\nalerts: {path: " + dir + "/alerts.jsonl}\n");
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    INFO(daemon.log());
+    CHECK(daemon.log().find("learning normal traffic for 20000 records or 86400 s with pipeline built-in "
+                            "pipeline-default.yaml") != std::string::npos);
+    traffic("nl-web", "127.0.0.2", 8080, 5, kWebSizes);
+    CHECK(daemon.stop(SIGTERM) == 0);
+    // (Other programs on the machine may connect too: at least the five were learned.)
+    std::smatch m;
+    const std::string log = daemon.log();
+    REQUIRE(std::regex_search(log, m, std::regex("final stats: .* model learning ([0-9]+)/20000 records, [0-9]+/86400 s")));
+    CHECK(std::stoi(m[1]) >= 5);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("log lines carry no priority prefix when stderr is not the journal's stream", "[daemon]") {
     // Another file's device and inode: a terminal or a redirect sees plain lines.
     ::setenv("JOURNAL_STREAM", "1:1", 1);

@@ -26,7 +26,7 @@ TEST_CASE("cgroup paths name their systemd unit and container", "[cgroup_names]"
     CHECK(name_cgroup("/system.slice").unit.empty());
     CHECK(name_cgroup("/").unit.empty());
     // Docker, containerd, CRI-O and podman, systemd and cgroupfs drivers.
-    for (const std::string path : {"/system.slice/docker-" + kId + ".scope", "/docker/" + kId,
+    for (const std::string& path : {"/system.slice/docker-" + kId + ".scope", "/docker/" + kId,
                                    "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podab12.slice/cri-containerd-" +
                                        kId + ".scope",
                                    "/kubepods/besteffort/pod1234/" + kId, "/machine.slice/libpod-" + kId + ".scope",

@@ -62,7 +62,7 @@ TEST_CASE("a complete config reads into every field; relative paths follow the c
     CHECK(c.sensor.flush_interval_s == 60.0);
     CHECK(c.stats_interval_s == 30.0);
     const DaemonConfig d = parse_daemon_config(minimal(), "/x/y.yaml");
-    CHECK(d.model.contamination == 0.01);
+    CHECK_FALSE(d.model.contamination);  // auto
     CHECK(d.records_path.empty());
     CHECK(d.alerts.budget_per_day == kDefaultBudgetPerDay);
     CHECK(d.model.reach_floor == kDefaultReachFloor);
@@ -113,4 +113,57 @@ TEST_CASE("loading a config reads its allowlists and pipeline, and names the fil
         CHECK(e.diagnostic().file == dir + "/allow.yaml");
         CHECK(e.diagnostic().line == 3);
     }
+}
+
+TEST_CASE("only the model's path is required: a two-line config has every default", "[daemon_config]") {
+    const DaemonConfig c = parse_daemon_config("model:\n  path: /var/lib/netlof/model.bin\n", "/etc/netlof/netlof.yaml");
+    CHECK(c.model.path == "/var/lib/netlof/model.bin");
+    CHECK(c.model.pipeline.empty());  // the built-in one
+    CHECK(c.model.learn_records == 20000);
+    CHECK(c.model.learn_duration_s == 86400);
+    CHECK_FALSE(c.model.contamination);
+    CHECK(c.alerts.path == "/var/log/netlof/alerts.jsonl");
+    CHECK(c.alerts.fold_window_s == 300);
+    CHECK(c.alerts.budget_per_day == kDefaultBudgetPerDay);
+    CHECK(c.stats_interval_s == 300);
+    CHECK(c.sensor == SensorOptions{});
+    // A learn: that says one end leaves the other off.
+    const DaemonConfig only = parse_daemon_config("model: {path: m, learn: {duration: 1h}}\n", "/x.yaml");
+    CHECK(only.model.learn_records == 0);
+    CHECK(only.model.learn_duration_s == 3600);
+}
+
+TEST_CASE("the built-in pipeline is the shipped pipeline-default.yaml", "[daemon_config]") {
+    CHECK(builtin_pipeline_yaml() == test::read_text(test::source_path("configs/pipeline-default.yaml")));
+    const std::string dir = test::temp_dir("builtin-pipeline");
+    std::ofstream(dir + "/netlof.yaml") << "model: {path: m.bin}\n";
+    const LoadedConfig l = load_daemon_config(dir + "/netlof.yaml");
+    CHECK(l.pipeline.features.size() ==
+          parse_pipeline_yaml(test::read_text(test::source_path("configs/pipeline-default.yaml")), "p").features.size());
+    CHECK(learn_settings(l).pipeline_file == kBuiltinPipelineName);
+}
+
+TEST_CASE("the effective settings check-config prints read back as the same settings", "[daemon_config]") {
+    for (const char* text : {kGood, "model: {path: /m.bin}\n",
+                             "model: {path: m, pipeline: p.yaml}\nalerts: {path: a.jsonl, budget: off, fold_window: 0}\n",
+                             "model: {path: m, learn: {duration: 90s}, contamination: 0.05}\n"
+                             "alerts: {budget: 0.5/day}\nsensor: {udp_idle: 45s}\n"}) {
+        INFO(text);
+        const DaemonConfig c = parse_daemon_config(text, "/etc/netlof/netlof.yaml");
+        const std::string effective = effective_config_yaml(c);
+        INFO(effective);
+        CHECK(parse_daemon_config(effective, "/etc/netlof/netlof.yaml") == c);
+    }
+}
+
+TEST_CASE("the shipped netlof.yaml says what the defaults are", "[daemon_config]") {
+    // Every setting it writes out is the default, so an operator's edits are
+    // the only difference from a config that leaves them out.
+    const DaemonConfig shipped =
+        parse_daemon_config(test::read_text(test::source_path("configs/netlof.yaml")), "/etc/netlof/netlof.yaml");
+    DaemonConfig defaults = parse_daemon_config("model: {path: /var/lib/netlof/model.bin}\n", "/etc/netlof/netlof.yaml");
+    defaults.model.pipeline = shipped.model.pipeline;  // names the built-in one's file, installed beside it
+    defaults.allowlists = shipped.allowlists;          // the example allowlist
+    defaults.records_path = shipped.records_path;      // a record log is the operator's choice; the example keeps one
+    CHECK(shipped == defaults);
 }

@@ -133,7 +133,10 @@ int main(int argc, char** argv) {
             const LoadedConfig c = load_daemon_config(check_config_file, check_insecure ? FileTrust::Relaxed : FileTrust::Strict);
             fmt::print("{}: ok: {} allowlist rule(s) and {} LOF mute(s) from {} file(s), pipeline {} with {} feature(s)\n",
                        check_config_file, c.allowlist.rules().size(), c.allowlist.mutes().size(),
-                       c.config.allowlists.size(), c.config.model.pipeline, c.pipeline.features.size());
+                       c.config.allowlists.size(),
+                       c.config.model.pipeline.empty() ? kBuiltinPipelineName : c.config.model.pipeline,
+                       c.pipeline.features.size());
+            fmt::print("# the settings in effect, defaults filled in:\n{}", effective_config_yaml(c.config));
             return 0;
         }
     } catch (const InputError& e) {

@@ -20,7 +20,7 @@ struct TrainCommand {
     std::string in;
     std::string out;
     std::size_t neighbors = 20;
-    std::string contamination = "0.1";  // a fraction in (0, 0.5] or "auto"
+    std::string contamination = "auto";  // a fraction in (0, 0.5] or "auto": the daemon's default too
     double reach_floor = 0;             // 0: scikit-learn's LOF
     std::string labels_out;
     unsigned threads = 0;

@@ -115,8 +115,9 @@ void Daemon::load_model_if_present() {
         if (config_.model.learn_records > 0) until = fmt::format("{} records", config_.model.learn_records);
         if (config_.model.learn_duration_s > 0)
             until += fmt::format("{}{:g} s", until.empty() ? "" : " or ", config_.model.learn_duration_s);
-        log_line(LogLevel::Notice, fmt::format("no model at {}: learning normal traffic for {} with pipeline {}", config_.model.path,
-                             until, config_.model.pipeline));
+        log_line(LogLevel::Notice, fmt::format("no model at {}: learning normal traffic for {} with pipeline {}",
+                                               config_.model.path, until,
+                                               config_.model.pipeline.empty() ? kBuiltinPipelineName : config_.model.pipeline));
         return;
     }
     log_line(LogLevel::Notice, fmt::format("loaded model {}: {} training rows, k {}, pipeline {}", config_.model.path,

@@ -3,9 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fmt/core.h>
 
-#include "common/yaml_schema.hpp"
 #include "common/file_io.hpp"
+#include "common/json_line.hpp"
+#include "common/yaml_schema.hpp"
 
 namespace netlof {
 
@@ -85,8 +87,8 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     const YAML::Node model = doc.require(root, "model", "config");
     doc.check_map(model, "model", {"path", "pipeline", "neighbors", "contamination", "reach_floor", "learn"});
     c.model.path = in.path(model, "path", true);
-    c.model.pipeline = in.path(model, "pipeline", true);
-    c.model.neighbors = in.integer(model, "neighbors", 20, 1, 1000);
+    c.model.pipeline = in.path(model, "pipeline", false);
+    c.model.neighbors = in.integer(model, "neighbors", c.model.neighbors, 1, 1000);
     if (const YAML::Node n = model["contamination"]; n.IsDefined() && !n.IsNull()) {
         const std::string s = doc.scalar(n, "contamination");
         if (s == "auto") {
@@ -102,12 +104,14 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
         if (!(v >= 0 && v <= 100)) throw doc.error(n, "reach_floor", "must be a distance from 0 to 100 (feature units)");
         c.model.reach_floor = v;
     }
-    const YAML::Node learn = doc.require(model, "learn", "model");
-    doc.check_map(learn, "model.learn", {"records", "duration"});
-    c.model.learn_records = in.integer(learn, "records", 0, 2, 100000000);
-    c.model.learn_duration_s = in.duration(learn, "duration", 0, 1);
-    if (c.model.learn_records == 0 && c.model.learn_duration_s == 0)
-        throw doc.error(learn, "learn", "give records, duration or both: when learning ends");
+    // learn: says when learning ends; what it leaves out does not end it.
+    if (const YAML::Node learn = model["learn"]; learn.IsDefined() && !learn.IsNull()) {
+        doc.check_map(learn, "model.learn", {"records", "duration"});
+        c.model.learn_records = in.integer(learn, "records", 0, 2, 100000000);
+        c.model.learn_duration_s = in.duration(learn, "duration", 0, 1);
+        if (c.model.learn_records == 0 && c.model.learn_duration_s == 0)
+            throw doc.error(learn, "learn", "give records, duration or both: when learning ends");
+    }
 
     const YAML::Node allow = root["allowlist"];
     if (allow.IsDefined() && !allow.IsNull()) {
@@ -119,10 +123,10 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
         }
     }
 
-    const YAML::Node alerts = doc.require(root, "alerts", "config");
+    const YAML::Node alerts = root["alerts"].IsDefined() && !root["alerts"].IsNull() ? root["alerts"] : YAML::Node(YAML::NodeType::Map);
     doc.check_map(alerts, "alerts", {"path", "fold_window", "budget"});
-    c.alerts.path = in.path(alerts, "path", true);
-    c.alerts.fold_window_s = in.duration(alerts, "fold_window", 60, 0);
+    if (const std::string p = in.path(alerts, "path", false); !p.empty()) c.alerts.path = p;
+    c.alerts.fold_window_s = in.duration(alerts, "fold_window", c.alerts.fold_window_s, 0);
     if (const YAML::Node n = alerts["budget"]; n.IsDefined() && !n.IsNull()) {
         // "5/day", "1/hour", or off
         const std::string s = doc.scalar(n, "budget");
@@ -163,13 +167,15 @@ LoadedConfig load_daemon_config(const std::string& path, FileTrust trust) {
     auto read = [&](const std::string& f) { return read_trusted_file(f, trust, kMaxConfigBytes); };
     LoadedConfig l{parse_daemon_config(read(path), path), {}, {}};
     for (const std::string& f : l.config.allowlists) l.allowlist.merge(Allowlist::parse(read(f), f));
-    l.pipeline = parse_pipeline_yaml(read(l.config.model.pipeline), l.config.model.pipeline);
+    l.pipeline = l.config.model.pipeline.empty()
+                     ? parse_pipeline_yaml(builtin_pipeline_yaml(), kBuiltinPipelineName)
+                     : parse_pipeline_yaml(read(l.config.model.pipeline), l.config.model.pipeline);
     return l;
 }
 
 LearnSettings learn_settings(const LoadedConfig& l) {
     LearnSettings s;
-    s.pipeline_file = l.config.model.pipeline;
+    s.pipeline_file = l.config.model.pipeline.empty() ? kBuiltinPipelineName : l.config.model.pipeline;
     s.pipeline = l.pipeline;
     s.neighbors = l.config.model.neighbors;
     s.contamination = l.config.model.contamination;
@@ -178,6 +184,70 @@ LearnSettings learn_settings(const LoadedConfig& l) {
     s.records = l.config.model.learn_records;
     s.duration_s = l.config.model.learn_duration_s;
     return s;
+}
+
+std::string_view builtin_pipeline_yaml() {
+    static constexpr const char kText[] =
+#include "default_pipeline.inc"
+        ;
+    return kText;
+}
+
+namespace {
+
+// 300 -> "5m", 86400 -> "24h", 0.5 -> "0.5s": what parse_duration reads back.
+std::string duration_text(double s) {
+    if (s > 0 && std::fmod(s, 3600) == 0) return fmt::format("{}h", s / 3600);
+    if (s > 0 && std::fmod(s, 60) == 0) return fmt::format("{}m", s / 60);
+    return fmt::format("{}s", s);
+}
+
+// A YAML scalar for a path: quoted (JSON-style escapes are YAML's too).
+std::string quoted(const std::string& s) {
+    std::string out;
+    append_json_string(out, s);
+    return out;
+}
+
+}  // namespace
+
+std::string effective_config_yaml(const DaemonConfig& c) {
+    std::string learn;
+    if (c.model.learn_records > 0) learn = fmt::format("records: {}", c.model.learn_records);
+    if (c.model.learn_duration_s > 0)
+        learn += fmt::format("{}duration: {}", learn.empty() ? "" : ", ", duration_text(c.model.learn_duration_s));
+    std::string allow;
+    for (const std::string& f : c.allowlists) allow += (allow.empty() ? "" : ", ") + quoted(f);
+    const double budget = c.alerts.budget_per_day;
+    return fmt::format(
+        "model:\n"
+        "  path: {}\n"
+        "  pipeline: {}\n"
+        "  neighbors: {}\n"
+        "  contamination: {}\n"
+        "  reach_floor: {}\n"
+        "  learn: {{{}}}\n"
+        "allowlist: [{}]\n"
+        "alerts:\n"
+        "  path: {}\n"
+        "  fold_window: {}\n"
+        "  budget: {}\n"
+        "{}"
+        "sensor:\n"
+        "  max_sockets: {}\n"
+        "  max_udp_flows: {}\n"
+        "  ringbuf_kib: {}\n"
+        "  udp_idle: {}\n"
+        "  flush_interval: {}\n"
+        "stats_interval: {}\n",
+        quoted(c.model.path), c.model.pipeline.empty() ? "null  # " + std::string(kBuiltinPipelineName) : quoted(c.model.pipeline),
+        c.model.neighbors, c.model.contamination ? fmt::format("{}", *c.model.contamination) : "auto",
+        c.model.reach_floor, learn, allow, quoted(c.alerts.path), duration_text(c.alerts.fold_window_s),
+        budget == 0 ? std::string("off") : fmt::format("{}/day", budget),
+        c.records_path.empty() ? std::string("records: null  # none kept\n")
+                               : fmt::format("records: {{path: {}}}\n", quoted(c.records_path)),
+        c.sensor.max_sockets, c.sensor.max_udp_flows, c.sensor.ringbuf_kib, duration_text(c.sensor.udp_idle_s),
+        duration_text(c.sensor.flush_interval_s), duration_text(c.stats_interval_s));
 }
 
 }  // namespace netlof
