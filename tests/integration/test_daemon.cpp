@@ -446,6 +446,113 @@ TEST_CASE("daemon: a config that names only where the model and the alerts go st
     fs::remove_all(dir);
 }
 
+namespace {
+
+// A port nothing listens on now (the kernel's pick for port 0).
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// The body of GET path from 127.0.0.1:port (HTTP/1.0: the server closes when done).
+std::string http_get(int port, const std::string& path) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return {};
+    }
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+    std::string response;
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    const std::size_t body = response.find("\r\n\r\n");
+    return body == std::string::npos ? std::string() : response.substr(body + 4);
+}
+
+// The value of the sample `name` (with its labels, as written) in Prometheus text; -1 when absent.
+double sample_of(const std::string& text, const std::string& name) {
+    const std::size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("daemon: its metrics file passes promtool and node_exporter's textfile collector serves it",
+          "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-metrics");
+    fs::create_directories(dir + "/textfile");
+    const std::string prom = dir + "/textfile/netlof.prom";
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml", daemon_config(dir, dir + "/model.bin",
+                                                   netlof::test::source_path("configs/pipeline-default.yaml"),
+                                                   "{records: 30}") +
+                                         "metrics: {path: " + prom + "}\n");
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    INFO(daemon.log());
+    traffic("nl-web", "127.0.0.2", 8080, 40, kWebSizes);
+    traffic("nl-web", "127.0.0.9", 8080, 1, kWebTypical);  // not allowed: one allowlist_violation
+    REQUIRE(daemon.wait_for_log("; detecting", 20s));
+    // Rewritten every stats interval (1 s here): wait for one written after the violation.
+    std::string text;
+    for (int i = 0; i < 50; ++i) {
+        std::ifstream in(prom);  // not there before the first stats interval
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (sample_of(text, "netlof_detecting") == 1 &&
+            sample_of(text, "netlof_alert_lines_total{rule=\"allowlist_violation\"}") >= 1)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    INFO(text);
+    CHECK(sample_of(text, "netlof_detecting") == 1);
+    CHECK(sample_of(text, "netlof_records_total") >= 41);
+    CHECK(sample_of(text, "netlof_learned_records") >= 30);
+    CHECK(sample_of(text, "netlof_alert_lines_total{rule=\"allowlist_violation\"}") >= 1);
+    CHECK(sample_of(text, "netlof_lof_threshold") > 0);
+    CHECK(sample_of(text, "netlof_resident_memory_bytes") > 1e6);
+    CHECK(sample_of(text, "netlof_sensor_lost_events_total{cause=\"ring_buffer_full\"}") == 0);
+
+    // Prometheus' own checker, reading the file as node_exporter would.
+    const auto check = netlof::test::run_program({"/bin/sh", "-c", "promtool check metrics < '" + prom + "'"});
+    INFO(check.out << check.err);
+    CHECK(check.status == 0);
+    CHECK(check.err.empty());  // no lint complaints either
+
+    // The real textfile collector serving it.
+    const int port = free_port();
+    BackgroundProcess exporter({"/usr/bin/prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+                                "--collector.textfile.directory=" + dir + "/textfile",
+                                "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                               dir + "/exporter.err");
+    std::string scraped;
+    for (int i = 0; i < 100 && scraped.find("netlof_records_total") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(100ms);
+        scraped = http_get(port, "/metrics");
+    }
+    INFO(exporter.log());
+    INFO(scraped.substr(0, 4000));
+    CHECK(sample_of(scraped, "netlof_records_total") >= 41);
+    CHECK(sample_of(scraped, "node_textfile_scrape_error") == 0);
+    CHECK(scraped.find("# TYPE netlof_alert_lines_total counter") != std::string::npos);
+    exporter.stop(SIGTERM);
+    CHECK(daemon.stop(SIGTERM) == 0);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("log lines carry no priority prefix when stderr is not the journal's stream", "[daemon]") {
     // Another file's device and inode: a terminal or a redirect sees plain lines.
     ::setenv("JOURNAL_STREAM", "1:1", 1);

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "common/diagnostic.hpp"
+#include "common/file_io.hpp"
 #include "common/log.hpp"
 #include "userspace/daemon/daemon_config.hpp"
 #include "userspace/daemon/health.hpp"
+#include "userspace/daemon/metrics.hpp"
 #include "userspace/daemon/model_store.hpp"
 #include "userspace/engine/detector.hpp"
 #include "userspace/outputs/alert_output.hpp"
@@ -93,6 +95,8 @@ private:
     // systemd's STATUS= (`systemctl status`): learning progress, then what detection has written.
     void update_status(double now);
     std::string stats(double now);
+    // The stats line, and the metrics file when one is configured.
+    void report(double now, bool final);
 
     const RunCommand& cmd_;
     DaemonConfig config_;
@@ -208,6 +212,7 @@ void Daemon::reload(double now) {
     config_.allowlists = next.config.allowlists;
     config_.alerts = next.config.alerts;
     config_.records_path = next.config.records_path;
+    config_.metrics_path = next.config.metrics_path;
     config_.stats_interval_s = next.config.stats_interval_s;
     log_line(LogLevel::Notice, fmt::format("reloaded {}: {} allowlist rule(s), {} LOF mute(s), alerts to {}", cmd_.config, rules, mutes,
                          config_.alerts.path));
@@ -254,6 +259,18 @@ std::string Daemon::stats(double now) {
     return stats_line(capture_->counters(), detector_, *alerts_, counts_, now);
 }
 
+void Daemon::report(double now, bool final) {
+    log_line((final ? "final " : "") + stats(now));
+    if (config_.metrics_path.empty()) return;
+    try {
+        write_output_file(config_.metrics_path, metrics_text(capture_->counters(), detector_, *alerts_, counts_), 0644);
+    } catch (const InputError& e) {
+        log_line(LogLevel::Warning, "failed to write the metrics file: " + format_diagnostic(e.diagnostic()));
+    } catch (const std::exception& e) {
+        log_line(LogLevel::Warning, std::string("failed to write the metrics file: ") + e.what());
+    }
+}
+
 int Daemon::run() {
     SignalQueue signals;
     SensorOptions sensor = config_.sensor;
@@ -288,7 +305,7 @@ int Daemon::run() {
             next_health = now + 1;
         }
         if (now >= next_stats) {
-            log_line(stats(now));
+            report(now, false);
             next_stats = now + config_.stats_interval_s;
         }
     }
@@ -300,7 +317,7 @@ int Daemon::run() {
     step(last, now);
     write_alerts(detector_.flush_folds(now));
     check_health(now, true);
-    log_line("final " + stats(now));
+    report(now, true);
     return 0;
 }
 

@@ -80,7 +80,7 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     YamlDocument doc(text, file);
     const Reader in(doc);
     const YAML::Node& root = doc.root();
-    doc.check_map(root, "config", {"model", "allowlist", "alerts", "records", "sensor", "stats_interval"});
+    doc.check_map(root, "config", {"model", "allowlist", "alerts", "records", "metrics", "sensor", "stats_interval"});
     DaemonConfig c;
     c.file = file;
 
@@ -147,6 +147,11 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     if (const YAML::Node records = root["records"]; records.IsDefined() && !records.IsNull()) {
         doc.check_map(records, "records", {"path"});
         c.records_path = in.path(records, "path", true);
+    }
+
+    if (const YAML::Node metrics = root["metrics"]; metrics.IsDefined() && !metrics.IsNull()) {
+        doc.check_map(metrics, "metrics", {"path"});
+        c.metrics_path = in.path(metrics, "path", true);
     }
 
     if (const YAML::Node s = root["sensor"]; s.IsDefined() && !s.IsNull()) {
@@ -233,6 +238,7 @@ std::string effective_config_yaml(const DaemonConfig& c) {
         "  fold_window: {}\n"
         "  budget: {}\n"
         "{}"
+        "{}"
         "sensor:\n"
         "  max_sockets: {}\n"
         "  max_udp_flows: {}\n"
@@ -246,6 +252,8 @@ std::string effective_config_yaml(const DaemonConfig& c) {
         budget == 0 ? std::string("off") : fmt::format("{}/day", budget),
         c.records_path.empty() ? std::string("records: null  # none kept\n")
                                : fmt::format("records: {{path: {}}}\n", quoted(c.records_path)),
+        c.metrics_path.empty() ? std::string("metrics: null  # none written\n")
+                               : fmt::format("metrics: {{path: {}}}\n", quoted(c.metrics_path)),
         c.sensor.max_sockets, c.sensor.max_udp_flows, c.sensor.ringbuf_kib, duration_text(c.sensor.udp_idle_s),
         duration_text(c.sensor.flush_interval_s), duration_text(c.stats_interval_s));
 }

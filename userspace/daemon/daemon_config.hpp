@@ -55,6 +55,9 @@ struct DaemonConfig {
         bool operator==(const Alerts&) const = default;
     } alerts;
     std::string records_path;  // optional record log (empty: none)
+    // Prometheus text for node_exporter's textfile collector, rewritten
+    // (atomically) every stats interval (empty: none).
+    std::string metrics_path;
     SensorOptions sensor;
     double stats_interval_s = 300;
     bool operator==(const DaemonConfig&) const = default;
