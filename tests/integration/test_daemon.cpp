@@ -553,6 +553,96 @@ TEST_CASE("daemon: its metrics file passes promtool and node_exporter's textfile
     fs::remove_all(dir);
 }
 
+namespace {
+
+// A real rsyslogd of the test's own: it listens on dir/log.sock and writes
+// each message's facility, severity, app, MSGID and text to dir/syslog.out.
+std::unique_ptr<BackgroundProcess> start_rsyslogd(const std::string& dir) {
+    write_file(dir + "/rsyslog.conf",
+               "global(workDirectory=\"" + dir + "\" maxMessageSize=\"64k\")\n"
+               "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+               "input(type=\"imuxsock\" Socket=\"" + dir + "/log.sock\" UseSpecialParser=\"off\" ParseHostname=\"on\")\n"
+               "template(name=\"fields\" type=\"string\" string=\"%syslogfacility-text% %syslogseverity-text% "
+               "%app-name% %msgid% %msg%\\n\")\n"
+               "*.* action(type=\"omfile\" file=\"" + dir + "/syslog.out\" template=\"fields\")\n");
+    auto p = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"/usr/sbin/rsyslogd", "-n", "-f", dir + "/rsyslog.conf", "-i", dir + "/rsyslogd.pid"},
+        dir + "/rsyslogd.err");
+    for (int i = 0; i < 100 && !fs::exists(dir + "/log.sock"); ++i) std::this_thread::sleep_for(50ms);
+    REQUIRE(fs::exists(dir + "/log.sock"));
+    return p;
+}
+
+// The lines rsyslogd wrote for netlof.
+std::vector<std::string> syslog_lines(const std::string& dir) {
+    std::ifstream in(dir + "/syslog.out");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+        if (line.find(" netlof ") != std::string::npos) out.push_back(line);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("daemon: alerts also go to a real rsyslogd as RFC 5424, and wait while it restarts", "[daemon][sensor]") {
+    const std::string dir = netlof::test::temp_dir("daemon-syslog");
+    auto rsyslogd = start_rsyslogd(dir);
+    write_file(dir + "/allow.yaml", kAllowlist);
+    write_file(dir + "/netlof.yaml",
+               daemon_config(dir, dir + "/model.bin", netlof::test::source_path("configs/pipeline-default.yaml"), "{records: 30}") +
+                   "");
+    // The alerts section gains a syslog output (the helper writes alerts on one line).
+    std::string config = netlof::test::read_text(dir + "/netlof.yaml");
+    const std::string alerts = "alerts: {path: " + dir + "/alerts.jsonl, fold_window: 60s}";
+    REQUIRE(config.find(alerts) != std::string::npos);
+    config.replace(config.find(alerts), alerts.size(),
+                   "alerts: {path: " + dir + "/alerts.jsonl, fold_window: 60s, syslog: {socket: " + dir +
+                       "/log.sock, facility: local3}}");
+    write_file(dir + "/netlof.yaml", config);
+    BackgroundProcess daemon({NETLOF_BINARY, "run", "--config", dir + "/netlof.yaml"}, dir + "/stderr");
+    if (!netlof::test::sensor_started(daemon.wait_for_log("running:", 10s), "netlof run did not start: " + daemon.log()))
+        return;
+    INFO(daemon.log());
+    traffic("nl-web", "127.0.0.2", 8080, 5, kWebSizes);
+    traffic("nl-web", "127.0.0.9", 8080, 1, kWebTypical);  // not allowed: an allowlist_violation (Warning)
+    const auto first = wait_for_alert(dir + "/alerts.jsonl", "allowlist_violation", "nl-web", "127.0.0.9", 2000ms);
+    REQUIRE(first);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 50 && lines.empty(); ++i) {
+        std::this_thread::sleep_for(100ms);
+        lines = syslog_lines(dir);
+    }
+    REQUIRE(lines.size() == 1);
+    // Facility and severity from the PRI, the rule as MSGID, the alert line itself as the message.
+    const std::string head = "local3 warning netlof allowlist_violation ";
+    REQUIRE(lines[0].rfind(head, 0) == 0);
+    CHECK(json::parse(lines[0].substr(head.size())) == *first);
+
+    // rsyslogd restarts: what is alerted meanwhile waits, and arrives once it is back.
+    rsyslogd->stop(SIGTERM);
+    fs::remove(dir + "/log.sock");
+    traffic("nl-api", "127.0.0.9", 9000, 1, kApiSizes);
+    REQUIRE(wait_for_alert(dir + "/alerts.jsonl", "allowlist_violation", "nl-api", "127.0.0.9", 2000ms));
+    REQUIRE(daemon.wait_for_log("failed to send alerts to syslog at " + dir + "/log.sock", 3s));
+    rsyslogd = start_rsyslogd(dir);
+    REQUIRE(daemon.wait_for_log("sending alerts to syslog at " + dir + "/log.sock again", 5s));
+    for (int i = 0; i < 50 && lines.size() < 2; ++i) {
+        std::this_thread::sleep_for(100ms);
+        lines = syslog_lines(dir);
+    }
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].find("allowlist_violation") != std::string::npos);
+    CHECK(lines[1].find("\"proc.name\":\"nl-api\"") != std::string::npos);
+    CHECK(daemon.stop(SIGTERM) == 0);
+    const std::string log = daemon.log();
+    std::smatch m;
+    REQUIRE(std::regex_search(log, m, std::regex("final stats: .*syslog failed writes ([0-9]+) \\(lost ([0-9]+)\\)")));
+    CHECK(std::stoi(m[1]) >= 1);  // counted
+    CHECK(m[2] == "0");           // and nothing lost
+    rsyslogd->stop(SIGTERM);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("log lines carry no priority prefix when stderr is not the journal's stream", "[daemon]") {
     // Another file's device and inode: a terminal or a redirect sees plain lines.
     ::setenv("JOURNAL_STREAM", "1:1", 1);

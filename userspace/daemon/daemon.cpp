@@ -20,6 +20,7 @@
 #include "userspace/outputs/alert_output.hpp"
 #include "userspace/outputs/falco_json.hpp"
 #include "userspace/outputs/line_sink.hpp"
+#include "userspace/outputs/syslog_output.hpp"
 #include "userspace/records/record_writer.hpp"
 #include "userspace/sensor/capture.hpp"
 
@@ -59,6 +60,11 @@ private:
     int fd_ = -1;
 };
 
+std::unique_ptr<AlertOutput> open_syslog(const DaemonConfig::Alerts::Syslog& s, const std::string& hostname) {
+    if (!s.enabled) return nullptr;
+    return std::make_unique<SyslogOutput>(s.socket, s.facility, hostname);
+}
+
 std::unique_ptr<FileLineSink> open_optional_sink(const std::string& path) {
     if (path.empty()) return nullptr;
     return std::make_unique<FileLineSink>(path);
@@ -76,6 +82,7 @@ public:
           config_(std::move(loaded.config)),
           hostname_(host_name()),
           alerts_(std::make_unique<AlertFile>(config_.alerts.path, hostname_)),
+          syslog_(open_syslog(config_.alerts.syslog, hostname_)),
           records_log_(open_optional_sink(config_.records_path)),
           detector_(std::move(loaded.allowlist), config_.alerts.fold_window_s, learn_settings(loaded)) {
         load_model_if_present();
@@ -101,7 +108,13 @@ private:
     const RunCommand& cmd_;
     DaemonConfig config_;
     std::string hostname_;
-    std::unique_ptr<AlertOutput> alerts_;
+    std::unique_ptr<AlertOutput> alerts_;  // the alert log
+    std::unique_ptr<AlertOutput> syslog_;  // alerts.syslog, when given
+    AlertOutputs outputs() const {
+        AlertOutputs o{alerts_.get()};
+        if (syslog_) o.push_back(syslog_.get());
+        return o;
+    }
     std::unique_ptr<FileLineSink> records_log_;
     std::string records_buf_;  // one write per poll
     Detector detector_;
@@ -143,6 +156,7 @@ void Daemon::write_alerts(const std::vector<Alert>& alerts) {
     for (const Alert& a : alerts) {
         ++counts_.written[static_cast<std::size_t>(a.rule)];
         alerts_->write(a);
+        if (syslog_) syslog_->write(a);
     }
 }
 
@@ -204,6 +218,7 @@ void Daemon::reload(double now) {
         if (detector_.detecting()) log_line("reload: " + detector_.threshold_note());
     }
     if (alerts) alerts_ = std::move(alerts);
+    if (!(next.config.alerts.syslog == config_.alerts.syslog)) syslog_ = open_syslog(next.config.alerts.syslog, hostname_);
     if (next.config.records_path != config_.records_path) {
         records_log_ = std::move(records);
     }
@@ -220,6 +235,7 @@ void Daemon::reload(double now) {
 
 void Daemon::reopen_logs() {
     bool ok = alerts_->reopen();
+    if (syslog_) ok = syslog_->reopen() && ok;
     if (records_log_) ok = records_log_->reopen() && ok;
     if (ok) log_line("reopened the log files");
     else log_line(LogLevel::Error, std::string("failed to reopen a log file: ") + std::strerror(errno) + "; writing to the old one");
@@ -232,10 +248,12 @@ void Daemon::check_health(double now, bool stopping) {
         log_line(sensor_drops_alerted(*d) ? LogLevel::Error : LogLevel::Notice, sensor_drops_output(*d));
         if (sensor_drops_alerted(*d)) {
             alerts_->write(*d);
+            if (syslog_) syslog_->write(*d);
             ++counts_.written[static_cast<std::size_t>(Rule::SensorDrops)];
         }
     }
     alerts_->maintain(log_at);
+    if (syslog_) syslog_->maintain(log_at);
     if (records_log_) maintain_sink(*records_log_, "record log", log_at);
 }
 
@@ -256,14 +274,14 @@ void Daemon::update_status(double now) {
 std::string Daemon::stats(double now) {
     counts_.records_log_failed = records_log_ ? records_log_->failed_writes() : 0;
     counts_.records_log_lost = records_log_ ? records_log_->lost_lines() : 0;
-    return stats_line(capture_->counters(), detector_, *alerts_, counts_, now);
+    return stats_line(capture_->counters(), detector_, outputs(), counts_, now);
 }
 
 void Daemon::report(double now, bool final) {
     log_line((final ? "final " : "") + stats(now));
     if (config_.metrics_path.empty()) return;
     try {
-        write_output_file(config_.metrics_path, metrics_text(capture_->counters(), detector_, *alerts_, counts_), 0644);
+        write_output_file(config_.metrics_path, metrics_text(capture_->counters(), detector_, outputs(), counts_), 0644);
     } catch (const InputError& e) {
         log_line(LogLevel::Warning, "failed to write the metrics file: " + format_diagnostic(e.diagnostic()));
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include "common/file_io.hpp"
 #include "common/json_line.hpp"
 #include "common/yaml_schema.hpp"
+#include "userspace/outputs/syslog_output.hpp"
 
 namespace netlof {
 
@@ -124,7 +125,17 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     }
 
     const YAML::Node alerts = root["alerts"].IsDefined() && !root["alerts"].IsNull() ? root["alerts"] : YAML::Node(YAML::NodeType::Map);
-    doc.check_map(alerts, "alerts", {"path", "fold_window", "budget"});
+    doc.check_map(alerts, "alerts", {"path", "fold_window", "budget", "syslog"});
+    if (const YAML::Node syslog = alerts["syslog"]; syslog.IsDefined() && !syslog.IsNull()) {
+        doc.check_map(syslog, "alerts.syslog", {"socket", "facility"});
+        c.alerts.syslog.enabled = true;
+        if (const std::string p = in.path(syslog, "socket", false); !p.empty()) c.alerts.syslog.socket = p;
+        if (const YAML::Node f = syslog["facility"]; f.IsDefined() && !f.IsNull()) {
+            const std::optional<int> facility = syslog_facility(doc.scalar(f, "facility"));
+            if (!facility) throw doc.error(f, "facility", "expected a syslog facility: local0 .. local7, daemon, auth, user, ...");
+            c.alerts.syslog.facility = *facility;
+        }
+    }
     if (const std::string p = in.path(alerts, "path", false); !p.empty()) c.alerts.path = p;
     c.alerts.fold_window_s = in.duration(alerts, "fold_window", c.alerts.fold_window_s, 0);
     if (const YAML::Node n = alerts["budget"]; n.IsDefined() && !n.IsNull()) {
@@ -239,6 +250,7 @@ std::string effective_config_yaml(const DaemonConfig& c) {
         "  budget: {}\n"
         "{}"
         "{}"
+        "{}"
         "sensor:\n"
         "  max_sockets: {}\n"
         "  max_udp_flows: {}\n"
@@ -250,6 +262,9 @@ std::string effective_config_yaml(const DaemonConfig& c) {
         c.model.neighbors, c.model.contamination ? fmt::format("{}", *c.model.contamination) : "auto",
         c.model.reach_floor, learn, allow, quoted(c.alerts.path), duration_text(c.alerts.fold_window_s),
         budget == 0 ? std::string("off") : fmt::format("{}/day", budget),
+        c.alerts.syslog.enabled ? fmt::format("  syslog: {{socket: {}, facility: {}}}\n", quoted(c.alerts.syslog.socket),
+                                              syslog_facility_name(c.alerts.syslog.facility))
+                                : std::string("  syslog: null  # not sent\n"),
         c.records_path.empty() ? std::string("records: null  # none kept\n")
                                : fmt::format("records: {{path: {}}}\n", quoted(c.records_path)),
         c.metrics_path.empty() ? std::string("metrics: null  # none written\n")

@@ -52,6 +52,13 @@ struct DaemonConfig {
         // False LOF alerts a quiet day may hold: sets the LOF threshold (0: off,
         // model.contamination sets it instead).
         double budget_per_day = kDefaultBudgetPerDay;
+        // alerts.syslog: each alert also to syslog (RFC 5424), when given.
+        struct Syslog {
+            bool enabled = false;
+            std::string socket = "/dev/log";
+            int facility = 16;  // local0
+            bool operator==(const Syslog&) const = default;
+        } syslog;
         bool operator==(const Alerts&) const = default;
     } alerts;
     std::string records_path;  // optional record log (empty: none)

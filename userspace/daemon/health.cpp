@@ -24,8 +24,13 @@ std::optional<SensorDrops> DropWatch::update(const SensorCounters& c, double now
     return report;
 }
 
-std::string stats_line(const SensorCounters& k, const Detector& detector, const AlertOutput& alerts,
+std::string stats_line(const SensorCounters& k, const Detector& detector, const AlertOutputs& outputs,
                        const DaemonCounts& daemon, double now) {
+    const AlertOutput& alerts = *outputs.front();
+    std::string others;  // each other output's own failure counts
+    for (std::size_t i = 1; i < outputs.size(); ++i)
+        others += fmt::format(", {} failed writes {} (lost {})", outputs[i]->name(), outputs[i]->failed_writes(),
+                              outputs[i]->lost_lines());
     const DetectorStats& d = detector.stats();
     std::uint64_t alert_lines = 0;  // every rule's but the sensor's own
     for (std::size_t i = 0; i < kRuleCount; ++i)
@@ -34,7 +39,7 @@ std::string stats_line(const SensorCounters& k, const Detector& detector, const 
         d.raised_of(Rule::VolumeSpike) + d.raised_of(Rule::ConnectionBurst) + d.raised_of(Rule::FanOut);
     return fmt::format(
         "stats: events {}, records {} (closes not seen, reported when the socket was reused: {}), scored {}, alerts allowlist_violation {}, process_masquerade {}, new_process {}, new_destination {}, new_port {}, "
-        "long_connection {}, beaconing {}, lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}), "
+        "long_connection {}, beaconing {}, lof_anomaly {} (lines written {}, folded repeats {}, sensor_drops {}, failed writes {}, lost {}{}), "
         "novelty not alerted (usual for a wandering program {}, judged by allowlist rules {}, baseline full {}), "
         "window alerts {} (programs let go to make room {}, connection-window pairs not judged, learning too short for the window: {}), "
         "beacon pairs let go to make room {}, "
@@ -47,7 +52,7 @@ std::string stats_line(const SensorCounters& k, const Detector& detector, const 
         d.raised_of(Rule::ProcessMasquerade), d.raised_of(Rule::NewProcess), d.raised_of(Rule::NewDestination),
         d.raised_of(Rule::NewPort), d.raised_of(Rule::LongConnection), d.raised_of(Rule::Beaconing),
         d.raised_of(Rule::LofAnomaly), alert_lines, detector.folded(),
-        daemon.written[static_cast<std::size_t>(Rule::SensorDrops)], alerts.failed_writes(), alerts.lost_lines(),
+        daemon.written[static_cast<std::size_t>(Rule::SensorDrops)], alerts.failed_writes(), alerts.lost_lines(), others,
         d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(), window_alerts, detector.window_evictions(),
         detector.windows_unjudged(), detector.beacon_evictions(), d.lof_muted, d.lof_sparse, d.unscorable,
         d.learn_skipped, k.drops(), k.ringbuf_full, k.sockets_full, k.udp_flows_full, k.missed_runs, k.malformed,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "userspace/engine/alert.hpp"
 #include "userspace/engine/detector.hpp"
@@ -39,7 +40,9 @@ struct DaemonCounts {
 
 // "stats: events ..., records ..., ...": one line the operator can account
 // every connection with.
-std::string stats_line(const SensorCounters& sensor, const Detector& detector, const AlertOutput& alerts,
+// outputs: the alert log first, then any other alert output.
+using AlertOutputs = std::vector<const AlertOutput*>;
+std::string stats_line(const SensorCounters& sensor, const Detector& detector, const AlertOutputs& outputs,
                        const DaemonCounts& daemon, double now);
 
 }  // namespace netlof

@@ -45,7 +45,7 @@ double cpu_seconds() {
 
 }  // namespace
 
-std::string metrics_text(const SensorCounters& k, const Detector& detector, const AlertOutput& alerts,
+std::string metrics_text(const SensorCounters& k, const Detector& detector, const AlertOutputs& outputs,
                          const DaemonCounts& daemon) {
     const DetectorStats& d = detector.stats();
     std::string out;
@@ -79,12 +79,12 @@ std::string metrics_text(const SensorCounters& k, const Detector& detector, cons
         .sample("table", "windows", d64(detector.window_evictions()))
         .sample("table", "beacons", d64(detector.beacon_evictions()))
         .sample("table", "reach_baseline", d64(detector.reach_unlearned()));
-    Family(out, "netlof_output_failed_writes_total", "counter", "Writes that failed, by output.")
-        .sample("output", "alert_log", d64(alerts.failed_writes()))
-        .sample("output", "record_log", d64(daemon.records_log_failed));
-    Family(out, "netlof_output_lost_lines_total", "counter", "Lines lost past the write backlog, by output.")
-        .sample("output", "alert_log", d64(alerts.lost_lines()))
-        .sample("output", "record_log", d64(daemon.records_log_lost));
+    Family failed(out, "netlof_output_failed_writes_total", "counter", "Writes that failed, by output.");
+    for (const AlertOutput* o : outputs) failed.sample("output", o->name(), d64(o->failed_writes()));
+    failed.sample("output", "record_log", d64(daemon.records_log_failed));
+    Family lost(out, "netlof_output_lost_lines_total", "counter", "Lines lost past the write backlog, by output.");
+    for (const AlertOutput* o : outputs) lost.sample("output", o->name(), d64(o->lost_lines()));
+    lost.sample("output", "record_log", d64(daemon.records_log_lost));
     Family(out, "netlof_reloads_total", "counter", "SIGHUP reloads, by result.")
         .sample("result", "applied", d64(daemon.reloads - daemon.reloads_refused))
         .sample("result", "refused", d64(daemon.reloads_refused));

@@ -10,7 +10,7 @@
 
 namespace netlof {
 
-std::string metrics_text(const SensorCounters& sensor, const Detector& detector, const AlertOutput& alerts,
+std::string metrics_text(const SensorCounters& sensor, const Detector& detector, const AlertOutputs& outputs,
                          const DaemonCounts& daemon);
 
 }  // namespace netlof

@@ -19,6 +19,7 @@ using OutputLog = std::function<void(LogLevel, const std::string&)>;
 class AlertOutput {
 public:
     virtual ~AlertOutput() = default;
+    virtual const char* name() const = 0;  // "alert_log", "syslog": for the stats line and metrics
     virtual void write(const Alert& a) = 0;
     virtual void write(const SensorDrops& d) = 0;
     // SIGUSR1 after rotation: opens the file anew; false when it could not.
@@ -34,6 +35,7 @@ class AlertFile : public AlertOutput {
 public:
     // Throws InputError when path cannot be opened for appending.
     AlertFile(const std::string& path, std::string hostname);
+    const char* name() const override { return "alert_log"; }
     void write(const Alert& a) override;
     void write(const SensorDrops& d) override;
     bool reopen() override { return sink_.reopen(); }
