@@ -108,6 +108,10 @@ $(USER_OBJS) $(BUILD)/userspace/commands/main.o $(TEST_OBJS): | $(BPF_SKEL)
 # The model's hot loops gain from -O3 and inlining across nanoflann.
 $(BUILD)/model/%.o: NL_OPT := -O3
 
+# The version `netlof --version` reports.
+VERSION := 0.13.0
+$(BUILD)/userspace/commands/main.o: NL_CPPFLAGS += -DNETLOF_VERSION='"$(VERSION)"'
+
 # Tests find the binary and the fixtures through these paths.
 $(BUILD)/tests/%.o: NL_CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"' \
 	-DNETLOF_LOADGEN='"$(abspath $(LOADGEN))"'

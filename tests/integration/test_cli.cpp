@@ -178,3 +178,9 @@ TEST_CASE("check-config: ok with counts, or the broken file's diagnostic and exi
                                 "stats_interval: 5m\n"})
         CHECK(minimal.out.find(setting) != std::string::npos);
 }
+
+TEST_CASE("--version names the version", "[cli]") {
+    const auto r = run_netlof({"--version"});
+    CHECK(r.status == 0);
+    CHECK(std::regex_match(r.out, std::regex("netlof [0-9]+\\.[0-9]+\\.[0-9]+\n")));
+}

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     CLI::App app{"netlof: which process just talked to somewhere it shouldn't, and why we think so"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
+    app.set_version_flag("--version", std::string("netlof ") + NETLOF_VERSION);
 
     SynthCommand synth;
     CLI::App* synth_cmd = app.add_subcommand("synth", "Write the notebook's synthetic connections as CSV");
@@ -115,6 +116,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         app.exit(e);
