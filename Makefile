@@ -41,7 +41,7 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 # Every Debian package the build, the tests and the benchmarks use.
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
-	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev prometheus-node-exporter prometheus rsyslog \
+	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev prometheus-node-exporter prometheus rsyslog chromium \
 	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd \
 	libclang-rt-dev
 

@@ -3,7 +3,8 @@
 # ./run instead of /var, and a short learning phase. Demo processes (named
 # loadgens on loopback addresses) make normal traffic to learn from, then an
 # unknown process uploads 5 MB and a known one leaves its allowlist. The
-# daemon then keeps running until Ctrl-C (or NETLOF_RUN_SECONDS).
+# daemon then keeps running until Ctrl-C (or NETLOF_RUN_SECONDS); run/report.html
+# shows what it saw.
 #   scripts/daemon-demo.sh build/netlof build/netlof-loadgen run
 set -eu
 netlof=$(realpath "${1:-build/netlof}")
@@ -70,6 +71,9 @@ for line in open(sys.argv[1]):
     a = json.loads(line)
     if a["output_fields"]["proc.name"].startswith("demo-"):
         print(a["rule"] + ": " + a["output"])' "$out/log/alerts.jsonl"
+"$netlof" report --config "$out/netlof.yaml" --records "$out/log/records.jsonl" --alerts "$out/log/alerts.jsonl" \
+    --out "$out/report.html" 2>> "$out/log/report.log" || { echo "make run: netlof report failed: $(cat "$out/log/report.log")" >&2; stop; exit 1; }
+echo "== report with plots of what the sensor saw: $out/report.html (one file; open it in a browser)"
 echo "== netlof is running (pid $daemon): tail -f $out/log/alerts.jsonl; Ctrl-C stops it"
 if [ -n "${NETLOF_RUN_SECONDS:-}" ]; then sleep "$NETLOF_RUN_SECONDS"; stop; exit 0; fi
 wait "$daemon"

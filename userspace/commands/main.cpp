@@ -11,6 +11,7 @@
 #include "userspace/commands/model_commands.hpp"
 #include "userspace/commands/record_command.hpp"
 #include "userspace/commands/replay_command.hpp"
+#include "userspace/commands/report_command.hpp"
 #include "userspace/daemon/daemon.hpp"
 
 int main(int argc, char** argv) {
@@ -102,6 +103,19 @@ int main(int argc, char** argv) {
     replay_cmd->add_flag("--insecure-files", replay.insecure_files,
                          "Accept config, allowlist, pipeline and model files not owned by root or writable by group/others");
 
+    ReportCommand report;
+    report.version = NETLOF_VERSION;
+    CLI::App* report_cmd = app.add_subcommand(
+        "report", "One self-contained HTML page with plots of recorded connections, alert lines and the model");
+    report_cmd->add_option("--records", report.records, "Records (JSON lines or CSV, as record and run write them)")
+        ->required();
+    report_cmd->add_option("--alerts", report.alerts, "Alert lines (the daemon's alerts.path)");
+    report_cmd->add_option("--model", report.model, "Model to score the records with (else the config's model.path)");
+    report_cmd->add_option("--config", report.config, "The daemon's config: its model.path and alerts.budget");
+    report_cmd->add_option("--out", report.out, "HTML file to write")->required();
+    report_cmd->add_flag("--insecure-files", report.insecure_files,
+                         "Accept config and model files not owned by root or writable by group/others");
+
     SuggestCommand suggest;
     CLI::App* allowlist_cmd = app.add_subcommand("allowlist", "Allowlist tools");
     allowlist_cmd->require_subcommand(1);
@@ -131,6 +145,7 @@ int main(int argc, char** argv) {
         if (*record_cmd) return run_record(record);
         if (*run_cmd) return run_daemon(run);
         if (*replay_cmd) return run_replay(replay);
+        if (*report_cmd) return run_report(report);
         if (*suggest_cmd) return run_allowlist_suggest(suggest);
         if (*check_cmd) {
             const LoadedConfig c = load_daemon_config(check_config_file, check_insecure ? FileTrust::Relaxed : FileTrust::Strict);

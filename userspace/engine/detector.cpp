@@ -31,22 +31,9 @@ void Detector::set_budget(double budget_per_day) {
 }
 
 void Detector::set_threshold() {
-    lof_threshold_ = model_->lof.threshold();
-    BudgetThreshold b;
-    if (budget_per_day_ > 0 && budget_threshold(model_->tail, budget_per_day_, &b)) {
-        lof_threshold_ = b.threshold;
-        threshold_note_ = fmt::format(
-            "threshold lof > {:.4g} from the alert budget of {:g} a day at the learned {:.3g} connections/s (the "
-            "training scores' tail above {:.4g}: generalized Pareto shape {:.3g}, scale {:.3g}; expected {:.2g} a day)",
-            b.threshold, budget_per_day_, model_->tail.rate_per_s, b.fit.t, b.fit.xi, b.fit.sigma, b.expected_per_day);
-    } else if (budget_per_day_ > 0) {
-        threshold_note_ = fmt::format("threshold lof > {:.4g} from the model's contamination: it does not hold what an "
-                                      "alert budget needs (a learned connection rate and a tail of at least 10 scores)",
-                                      lof_threshold_);
-    } else {
-        threshold_note_ = fmt::format("threshold lof > {:.4g} from the model's contamination (alerts.budget is off)",
-                                      lof_threshold_);
-    }
+    LofThreshold t = netlof::lof_threshold(*model_, budget_per_day_);
+    lof_threshold_ = t.value;
+    threshold_note_ = std::move(t.note);
 }
 
 const std::vector<Alert>& Detector::set_rules(Allowlist allowlist, double fold_window_s, double now) {

@@ -1,9 +1,30 @@
 #include "userspace/engine/trained_model.hpp"
 
 #include <cmath>
+#include <fmt/core.h>
 #include <limits>
 
 namespace netlof {
+
+LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
+    LofThreshold t;
+    t.value = model.lof.threshold();
+    BudgetThreshold b;
+    if (budget_per_day > 0 && budget_threshold(model.tail, budget_per_day, &b)) {
+        t.value = b.threshold;
+        t.note = fmt::format(
+            "threshold lof > {:.4g} from the alert budget of {:g} a day at the learned {:.3g} connections/s (the "
+            "training scores' tail above {:.4g}: generalized Pareto shape {:.3g}, scale {:.3g}; expected {:.2g} a day)",
+            b.threshold, budget_per_day, model.tail.rate_per_s, b.fit.t, b.fit.xi, b.fit.sigma, b.expected_per_day);
+    } else if (budget_per_day > 0) {
+        t.note = fmt::format("threshold lof > {:.4g} from the model's contamination: it does not hold what an "
+                             "alert budget needs (a learned connection rate and a tail of at least 10 scores)",
+                             t.value);
+    } else {
+        t.note = fmt::format("threshold lof > {:.4g} from the model's contamination (alerts.budget is off)", t.value);
+    }
+    return t;
+}
 
 TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {

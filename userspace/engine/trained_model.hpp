@@ -27,6 +27,16 @@ TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const s
                        const LofOptions& options, LofTrainingResult* result,
                        const std::function<void(const char*)>& phase = {});
 
+// The LOF threshold a model is used with, and where it came from (for the
+// log): from the alert budget (false LOF alerts a day; 0: off) through the
+// training scores' tail when the model holds what that needs, otherwise the
+// model's contamination.
+struct LofThreshold {
+    double value = 1.5;
+    std::string note;
+};
+LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day);
+
 std::string serialize_model(const TrainedModel& model);
 // Throws InputError naming `file` and the field that is wrong.
 TrainedModel deserialize_model(std::string_view bytes, const std::string& file);
