@@ -61,7 +61,7 @@ NETLOF     := $(BUILD)/netlof
 TESTS      := $(BUILD)/netlof_tests
 LOADGEN    := $(BUILD)/netlof-loadgen
 
-.PHONY: all deps test test-repeat run notebook eval eval-live bench clean install fuzz fuzz-run
+.PHONY: all deps test test-repeat run notebook eval eval-live bench clean install deb fuzz fuzz-run
 all: $(NETLOF)
 
 # Installs what is missing (apt-get update first); a no-op when all is present.
@@ -111,6 +111,7 @@ $(BUILD)/model/%.o: NL_OPT := -O3
 # The version `netlof --version` reports.
 VERSION := 0.13.0
 $(BUILD)/userspace/commands/main.o: NL_CPPFLAGS += -DNETLOF_VERSION='"$(VERSION)"'
+$(BUILD)/userspace/commands/main.o: Makefile  # a new VERSION is compiled in
 
 # Tests find the binary and the fixtures through these paths.
 $(BUILD)/tests/%.o: NL_CPPFLAGS += -DNETLOF_SOURCE_DIR='"$(CURDIR)"' -DNETLOF_BINARY='"$(abspath $(NETLOF))"' \
@@ -229,24 +230,51 @@ LOCALSTATEDIR ?= /var
 BINDIR        := $(PREFIX)/bin
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 DOCDIR        := $(PREFIX)/share/doc/netlof
+MANDIR        := $(PREFIX)/share/man/man8
 ETCDIR        := $(SYSCONFDIR)/netlof
 INSTALL_PATHS  = sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/netlof|$(DOCDIR)|g' \
 	-e 's|/etc/netlof|$(ETCDIR)|g' -e 's|/var/lib/netlof|$(LOCALSTATEDIR)/lib/netlof|g' \
 	-e 's|/var/log/netlof|$(LOCALSTATEDIR)/log/netlof|g'
 install: $(NETLOF)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(ETCDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(Q)install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(ETCDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	$(Q)install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/netlof
 	$(Q)install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/log/netlof
 	$(Q)install -m 0755 $(NETLOF) $(DESTDIR)$(BINDIR)/netlof
 	$(Q)$(INSTALL_PATHS) configs/netlof.service > $(DESTDIR)$(UNITDIR)/netlof.service && chmod 0644 $(DESTDIR)$(UNITDIR)/netlof.service
 	$(Q)$(INSTALL_PATHS) configs/logrotate > $(DESTDIR)$(SYSCONFDIR)/logrotate.d/netlof && chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/netlof
 	$(Q)install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)sed 's/@VERSION@/$(VERSION)/' docs/netlof.8 | gzip -9n > $(DESTDIR)$(MANDIR)/netlof.8.gz && chmod 0644 $(DESTDIR)$(MANDIR)/netlof.8.gz
 	$(Q)for f in pipeline-default.yaml pipeline-seed.yaml allowlist.yaml; do \
 		[ -e $(DESTDIR)$(ETCDIR)/$$f ] || install -m 0644 configs/$$f $(DESTDIR)$(ETCDIR)/$$f; done
 	$(Q)[ -e $(DESTDIR)$(ETCDIR)/netlof.yaml ] || { $(INSTALL_PATHS) configs/netlof.yaml > $(DESTDIR)$(ETCDIR)/netlof.yaml && \
 		chmod 0644 $(DESTDIR)$(ETCDIR)/netlof.yaml; }
+
+# make deb: a Debian package of what `make install PREFIX=/usr` installs:
+# the binary (stripped), the unit, logrotate rules, the man page, the configs
+# as conffiles, and maintainer scripts (configs/debian/). Depends comes from
+# dpkg-shlibdeps, as Debian's own packages get it.
+DEB_ARCH       := $(shell dpkg --print-architecture 2>/dev/null)
+DEB            := $(BUILD)/netlof_$(VERSION)_$(DEB_ARCH).deb
+DEB_MAINTAINER ?= netlof developers <netlof@localhost>
+deb: $(DEB)
+$(DEB): $(NETLOF) Makefile docs/netlof.8 configs/netlof.service configs/netlof.yaml configs/logrotate \
+		configs/allowlist.yaml configs/pipeline-default.yaml configs/pipeline-seed.yaml $(wildcard configs/debian/*)
+	$(call msg,DEB,$@)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/root/DEBIAN $(BUILD)/deb/shlibs/debian
+	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(abspath $(BUILD)/deb/root) PREFIX=/usr SYSCONFDIR=/etc \
+		LOCALSTATEDIR=/var BUILD=$(BUILD)
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note $(BUILD)/deb/root/usr/bin/netlof
+	$(Q)cd $(BUILD)/deb/root && find etc -type f | sed 's|^|/|' | sort > DEBIAN/conffiles
+	$(Q)install -m 0755 configs/debian/postinst configs/debian/prerm configs/debian/postrm $(BUILD)/deb/root/DEBIAN/
+	$(Q)echo 'Source: netlof' > $(BUILD)/deb/shlibs/debian/control
+	$(Q)depends=$$(cd $(BUILD)/deb/shlibs && dpkg-shlibdeps -O -e $(abspath $(BUILD)/deb/root/usr/bin/netlof) 2>/dev/null | \
+		sed -n 's/^shlibs:Depends=//p'); test -n "$$depends" || { echo "failed to compute Depends: dpkg-shlibdeps found none" >&2; exit 1; }; \
+	size=$$(du -sk --exclude=DEBIAN $(BUILD)/deb/root | cut -f1); \
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e 's/@MAINTAINER@/$(DEB_MAINTAINER)/' \
+		-e "s/@SIZE@/$$size/" -e "s/@DEPENDS@/$$depends/" configs/debian/control > $(BUILD)/deb/root/DEBIAN/control
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(BUILD)/deb/root $@ >/dev/null
 
 clean:
 	$(Q)rm -rf $(BUILD)
