@@ -55,6 +55,7 @@ TEST_CASE("make install: FHS layout, a unit that verifies and starts, logrotate 
     REQUIRE(r.status == 0);
     const std::string etc = root + "/etc/netlof", unit = root + "/usr/lib/systemd/system/netlof.service";
     CHECK(mode_of(root + "/usr/bin/netlof") == 0755);
+    CHECK(mode_of(root + "/usr/share/man/man8/netlof.8.gz") == 0644);
     CHECK(mode_of(etc + "/netlof.yaml") == 0644);
     CHECK(mode_of(etc + "/allowlist.yaml") == 0644);
     CHECK(mode_of(etc + "/pipeline-default.yaml") == 0644);
@@ -62,7 +63,8 @@ TEST_CASE("make install: FHS layout, a unit that verifies and starts, logrotate 
     CHECK(mode_of(root + "/var/log/netlof") == 0750);
     CHECK(netlof::test::read_text(etc + "/netlof.yaml").find(root + "/var/lib/netlof/model.bin") != std::string::npos);
 
-    const auto verify = run_program({"/usr/bin/systemd-analyze", "verify", unit});
+    // (It also looks up the unit's Documentation=man:netlof(8), under the temporary prefix.)
+    const auto verify = run_program({"/usr/bin/env", "MANPATH=" + root + "/usr/share/man", "/usr/bin/systemd-analyze", "verify", unit});
     INFO(verify.out << verify.err);
     CHECK(verify.status == 0);
 
