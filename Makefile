@@ -41,13 +41,13 @@ BPF_SKEL  := $(BUILD)/bpf/netlof.skel.h
 # Every Debian package the build, the tests and the benchmarks use.
 DEB_PACKAGES := build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libeigen3-dev libnanoflann-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev \
-	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev prometheus-node-exporter prometheus rsyslog chromium \
+	libfmt-dev libfast-float-dev libcap-dev libsystemd-dev prometheus-node-exporter prometheus rsyslog chromium man-db \
 	python3-sklearn python3-numpy python3-pandas iproute2 time util-linux logrotate systemd \
 	libclang-rt-dev
 
 # A library of what needs neither the kernel nor a file of its own: common/
 # (diagnostics, tables, file helpers), model/ (features, LOF) and rules/
-# (allowlists, baselines). userspace/ is one folder a layer (see README.md).
+# (allowlists, baselines). userspace/ is one folder a layer (see docs/design.md).
 MODEL_SRCS := $(wildcard common/*.cpp model/*.cpp rules/*.cpp)
 USER_SRCS  := $(filter-out userspace/commands/main.cpp,$(wildcard userspace/*/*.cpp))
 TEST_SRCS  := $(wildcard tests/*.cpp tests/unit/*.cpp tests/integration/*.cpp) \

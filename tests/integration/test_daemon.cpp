@@ -874,7 +874,7 @@ TEST_CASE("daemon: a storm of 100,000 short and 50,000 concurrently open connect
     CHECK(room[1] == "0");
     CHECK(room[2] == "0");
     CHECK(room[3] == "0");
-    CHECK(peak_kib < 96 * 1024);  // the bound the README states for the default tables
+    CHECK(peak_kib < 96 * 1024);  // the bound docs/design.md states for the default tables
 #endif
     fs::remove_all(dir);
 }

@@ -85,7 +85,7 @@ TEST_CASE("layout: each room includes only the rooms below it", "[layout]") {
         const std::string from = room_of(inc.file), to = room_of(inc.header);
         rooms_seen.insert(from);
         INFO(inc.file << ":" << inc.line << ": #include \"" << inc.header << "\"");
-        REQUIRE(may.count(from) == 1);  // a new folder needs its place in this table (and in the README)
+        REQUIRE(may.count(from) == 1);  // a new folder needs its place in this table (and in docs/design.md)
         CHECK((to == from || may.at(from).count(to) == 1));
     }
     CHECK(rooms_seen.size() == may.size() - 2);  // every room but bpf and bench includes project headers
