@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 #include <spawn.h>
@@ -183,6 +184,41 @@ IpAddress ip(std::string_view text) {
     const std::optional<IpAddress> a = parse_ip(text);
     REQUIRE(a);
     return *a;
+}
+
+std::vector<ConnectionRecord> service_traffic(int count, double start, double spacing, unsigned seed) {
+    struct Shape {
+        const char* name;
+        const char* dst;
+        std::uint16_t port;
+        double sent, received;
+    };
+    const Shape shapes[] = {{"nginx", "192.0.2.10", 8080, 800, 30000},
+                            {"postgres", "192.0.2.20", 5432, 300, 5000},
+                            {"apt", "192.0.2.30", 443, 500, 2000000}};
+    std::mt19937 rng(seed);
+    std::lognormal_distribution<double> spread(0, 0.4);
+    std::vector<ConnectionRecord> out;
+    for (int i = 0; i < count; ++i) {
+        const Shape& s = shapes[i % 3];
+        ConnectionRecord r;
+        r.pid = 1000 + static_cast<std::uint32_t>(i % 3);
+        r.process_name = s.name;
+        r.exe = std::string("/usr/sbin/") + s.name;
+        r.proto = "tcp";
+        r.src_ip = ip("10.0.0.1");
+        r.src_port = static_cast<std::uint16_t>(40000 + i);
+        r.dst_ip = ip(s.dst);
+        r.dst_port = s.port;
+        r.bytes_sent = static_cast<std::uint64_t>(s.sent * spread(rng));
+        r.bytes_received = static_cast<std::uint64_t>(s.received * spread(rng));
+        r.duration = 0.05 * spread(rng);
+        r.ts_start = start + spacing * i;
+        r.ts_end = r.ts_start + r.duration;
+        r.outcome = Outcome::Closed;
+        out.push_back(r);
+    }
+    return out;
 }
 
 Alert violation(double t, const char* process, const char* dst, std::uint16_t port) {

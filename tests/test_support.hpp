@@ -88,6 +88,11 @@ std::string record_json(const ConnectionRecord& r);
 // The address of text (which must be one).
 IpAddress ip(std::string_view text);
 
+// Records of three services (nginx, postgres, apt, in turn), each with its own
+// destination and sizes, spread log-normally from a seeded generator:
+// `count` of them from `start`, `spacing` seconds apart.
+std::vector<ConnectionRecord> service_traffic(int count, double start, double spacing, unsigned seed);
+
 // An allowlist_violation alert of curl (by default) to 203.0.113.9:443 at time t.
 Alert violation(double t, const char* process = "curl", const char* dst = "203.0.113.9", std::uint16_t port = 443);
 

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "tests/test_support.hpp"
 #include "userspace/daemon/daemon_config.hpp"
@@ -21,40 +20,7 @@ namespace {
 constexpr double kStart = 1764400000;
 
 // 300 records of three services with their own sizes, 0.2 s apart.
-std::vector<ConnectionRecord> normal_traffic() {
-    struct Shape {
-        const char* name;
-        const char* dst;
-        std::uint16_t port;
-        double sent, received;
-    };
-    const Shape shapes[] = {{"nginx", "192.0.2.10", 8080, 800, 30000},
-                            {"postgres", "192.0.2.20", 5432, 300, 5000},
-                            {"apt", "192.0.2.30", 443, 500, 2000000}};
-    std::mt19937 rng(7);
-    std::lognormal_distribution<double> spread(0, 0.4);
-    std::vector<ConnectionRecord> out;
-    for (int i = 0; i < 300; ++i) {
-        const Shape& s = shapes[i % 3];
-        ConnectionRecord r;
-        r.pid = 1000 + static_cast<std::uint32_t>(i % 3);
-        r.process_name = s.name;
-        r.exe = std::string("/usr/sbin/") + s.name;
-        r.proto = "tcp";
-        r.src_ip = test::ip("10.0.0.1");
-        r.src_port = static_cast<std::uint16_t>(40000 + i);
-        r.dst_ip = test::ip(s.dst);
-        r.dst_port = s.port;
-        r.bytes_sent = static_cast<std::uint64_t>(s.sent * spread(rng));
-        r.bytes_received = static_cast<std::uint64_t>(s.received * spread(rng));
-        r.duration = 0.05 * spread(rng);
-        r.ts_start = kStart + 0.2 * i;
-        r.ts_end = r.ts_start + r.duration;
-        r.outcome = Outcome::Closed;
-        out.push_back(r);
-    }
-    return out;
-}
+std::vector<ConnectionRecord> normal_traffic() { return test::service_traffic(300, kStart, 0.2, 7); }
 
 struct Setup {
     std::string dir = test::temp_dir("replay");

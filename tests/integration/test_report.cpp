@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <regex>
 
 #include "tests/test_support.hpp"
@@ -21,36 +20,7 @@ constexpr double kStart = 1764400000;
 
 // 600 records of three services, 0.5 s apart, then a few that are not like them.
 std::vector<ConnectionRecord> traffic() {
-    struct Shape {
-        const char* name;
-        const char* dst;
-        std::uint16_t port;
-        double sent, received;
-    };
-    const Shape shapes[] = {{"nginx", "192.0.2.10", 8080, 800, 30000},
-                            {"postgres", "192.0.2.20", 5432, 300, 5000},
-                            {"apt", "192.0.2.30", 443, 500, 2000000}};
-    std::mt19937 rng(11);
-    std::lognormal_distribution<double> spread(0, 0.4);
-    std::vector<ConnectionRecord> out;
-    for (int i = 0; i < 600; ++i) {
-        const Shape& s = shapes[i % 3];
-        ConnectionRecord r;
-        r.pid = 1000 + static_cast<std::uint32_t>(i % 3);
-        r.process_name = s.name;
-        r.exe = std::string("/usr/sbin/") + s.name;
-        r.proto = "tcp";
-        r.src_ip = test::ip("10.0.0.1");
-        r.src_port = static_cast<std::uint16_t>(40000 + i);
-        r.dst_ip = test::ip(s.dst);
-        r.dst_port = s.port;
-        r.bytes_sent = static_cast<std::uint64_t>(s.sent * spread(rng));
-        r.bytes_received = static_cast<std::uint64_t>(s.received * spread(rng));
-        r.duration = 0.05 * spread(rng);
-        r.ts_start = kStart + 0.5 * i;
-        r.ts_end = r.ts_start + r.duration;
-        out.push_back(r);
-    }
+    std::vector<ConnectionRecord> out = test::service_traffic(600, kStart, 0.5, 11);
     ConnectionRecord exfil = out[301], newcomer = out[302], fake = out[303];
     exfil.dst_ip = test::ip("203.0.113.9");
     exfil.bytes_sent = 50000000;
