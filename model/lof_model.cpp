@@ -48,18 +48,39 @@ void for_each_row(const FeatureMatrix& m, const std::vector<std::uint32_t>& rows
     });
 }
 
-// lrd = 1 / (mean reach-dist + 1e-10), reach-dist(p, o) = max(d(p, o), k-dist(o)).
-double local_reachability(const Neighbor* nb, std::size_t k, const std::vector<double>& kdist) {
+// lrd = 1 / (mean reach-dist + 1e-10), reach-dist(p, o) = max(d(p, o), k-dist(o)),
+// over p's k neighbours o = index(j) at distance dist(j).
+template <typename Index, typename Dist>
+double local_reachability(std::size_t k, const std::vector<double>& kdist, Index&& index, Dist&& dist) {
     double sum = 0;
-    for (std::size_t j = 0; j < k; ++j) sum += std::max(std::sqrt(nb[j].dist2), kdist[nb[j].index]);
+    for (std::size_t j = 0; j < k; ++j) sum += std::max(dist(j), kdist[index(j)]);
     return 1.0 / (sum / static_cast<double>(k) + 1e-10);
 }
 
-// -mean(lrd(o) / lrd(p)) over p's neighbours o: scikit-learn's score.
-double negative_outlier_factor(const Neighbor* nb, std::size_t k, const std::vector<double>& lrd, double own_lrd) {
+// -mean(lrd(o) / lrd(p)) over p's neighbours o = index(j): scikit-learn's score.
+template <typename Index>
+double negative_outlier_factor(std::size_t k, const std::vector<double>& lrd, double own_lrd, Index&& index) {
     double sum = 0;
-    for (std::size_t j = 0; j < k; ++j) sum += lrd[nb[j].index] / own_lrd;
+    for (std::size_t j = 0; j < k; ++j) sum += lrd[index(j)] / own_lrd;
     return -(sum / static_cast<double>(k));
+}
+
+// The squared distance between two training rows, summed as the neighbour
+// search sums it (numeric columns in order, then the categorical part), so it
+// is bit for bit the value the search found.
+double training_dist2(const FeatureMatrix& m, std::uint32_t a, std::uint32_t b) {
+    const double* x = m.numeric_row(a);
+    const double* y = m.numeric_row(b);
+    double d2 = 0;
+    for (std::size_t j = 0; j < m.numeric_dims(); ++j) {
+        const double diff = x[j] - y[j];
+        d2 += diff * diff;
+    }
+    double c2 = 0;
+    const std::uint32_t *ca = m.codes_row(a), *cb = m.codes_row(b);
+    for (std::size_t j = 0; j < m.categorical_dims(); ++j)
+        if (ca[j] != cb[j]) c2 += 2.0;
+    return d2 + c2;
 }
 
 }  // namespace
@@ -99,20 +120,38 @@ LofModel LofModel::fit(FeatureMatrix train, const LofOptions& options, LofTraini
 
     // Each training row's k nearest other rows (its own row excluded, which is
     // what scikit-learn's kneighbors() without X returns, duplicates included).
-    // Neighbour lists are stored by position in the walk (leaf order), not by
-    // row, so the writes stay sequential.
+    // Only their row numbers are kept (4 bytes each: the lists are most of a
+    // fit's memory), by position in the walk (leaf order) so the writes stay
+    // sequential; distances are summed again where needed, to the same bits.
     const std::vector<std::uint32_t> rows = m.index_->rows_in_block_order();
-    std::vector<Neighbor, HugePageAllocator<Neighbor>> nbrs(n * k);
-    for_each_row(train, rows, *m.index_, options.threads, [&](std::size_t pos, std::uint32_t r, const auto& order) {
-        m.index_->knn(train.numeric_row(r), order, k, r, &nbrs[pos * k]);
-    });
+    const unsigned threads = options.threads ? options.threads : default_threads();
+    std::vector<std::uint32_t, HugePageAllocator<std::uint32_t>> nbrs(n * k);
     m.kdist_.resize(n);
     // reach-dist(p, o) = max(d(p, o), k-dist(o)): a floor on k-dist is one on every reach-dist.
-    for (std::size_t p = 0; p < n; ++p) m.kdist_[rows[p]] = std::max(std::sqrt(nbrs[p * k + k - 1].dist2), m.reach_floor_);
+    for_each_row(train, rows, *m.index_, threads, [&](std::size_t pos, std::uint32_t r, const auto& order) {
+        thread_local std::vector<Neighbor> found;
+        found.resize(k);
+        m.index_->knn(train.numeric_row(r), order, k, r, found.data());
+        for (std::size_t j = 0; j < k; ++j) nbrs[pos * k + j] = found[j].index;
+        m.kdist_[r] = std::max(std::sqrt(found[k - 1].dist2), m.reach_floor_);
+        if (options.progress) options.progress->fetch_add(1, std::memory_order_relaxed);
+    });
     m.lrd_.resize(n);
-    for (std::size_t p = 0; p < n; ++p) m.lrd_[rows[p]] = local_reachability(&nbrs[p * k], k, m.kdist_);
+    parallel_for(n, kChunk, threads, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t p = begin; p < end; ++p) {
+            const std::uint32_t* nb = &nbrs[p * k];
+            m.lrd_[rows[p]] = local_reachability(
+                k, m.kdist_, [&](std::size_t j) { return nb[j]; },
+                [&](std::size_t j) { return std::sqrt(training_dist2(train, rows[p], nb[j])); });
+        }
+    });
     std::vector<double> nof(n);
-    for (std::size_t p = 0; p < n; ++p) nof[rows[p]] = negative_outlier_factor(&nbrs[p * k], k, m.lrd_, m.lrd_[rows[p]]);
+    parallel_for(n, kChunk, threads, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t p = begin; p < end; ++p) {
+            const std::uint32_t* nb = &nbrs[p * k];
+            nof[rows[p]] = negative_outlier_factor(k, m.lrd_, m.lrd_[rows[p]], [&](std::size_t j) { return nb[j]; });
+        }
+    });
     m.offset_ = options.contamination ? numpy_percentile(nof, 100.0 * *options.contamination) : -1.5;
 
     if (result != nullptr) {
@@ -170,8 +209,9 @@ void LofModel::score(const FeatureMatrix& queries, std::span<LofScore> out, unsi
         thread_local std::vector<Neighbor> nb;
         nb.resize(k_);
         index_->knn(queries.numeric_row(r), order, k_, BlockedNeighborIndex::kNoSkip, nb.data());
-        const double own = local_reachability(nb.data(), k_, kdist_);
-        const double score = negative_outlier_factor(nb.data(), k_, lrd_, own);
+        auto index = [&](std::size_t j) { return nb[j].index; };
+        const double own = local_reachability(k_, kdist_, index, [&](std::size_t j) { return std::sqrt(nb[j].dist2); });
+        const double score = negative_outlier_factor(k_, lrd_, own, index);
         out[r] = {-score, score < offset_};
     });
 }

@@ -3,6 +3,7 @@
 // novelty=True semantics (score_samples / predict) on new rows.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +23,9 @@ struct LofOptions {
     // than this counts as the same place, so a tight cluster cannot make a
     // small difference an outlier. 0 is scikit-learn's LOF.
     double reach_floor = 0;
+    // When given, counts the rows whose neighbours are found: a caller's
+    // progress display reads it from another thread.
+    std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 // What fit() learns about the training rows themselves.
