@@ -133,29 +133,44 @@ TextTable TextTable::parse(std::string text, std::string file) {
         if (t.row_line_.empty()) {
             const std::size_t est = n / std::max<std::size_t>(1, pos - rec_start) + 1;
             t.cells_.reserve(est * ncol);
-            t.cell_offset_.reserve(est * ncol);
             t.row_line_.reserve(est);
             t.row_start_.reserve(est);
         }
         for (const Field& f : fields) {
-            std::string_view v = f.value;
             if (f.needs_copy) {
                 std::string u;
-                u.reserve(v.size());
-                for (std::size_t i = 0; i < v.size(); ++i) {
-                    u.push_back(v[i]);
-                    if (v[i] == '"') ++i;  // "" -> "
+                u.reserve(f.value.size());
+                for (std::size_t i = 0; i < f.value.size(); ++i) {
+                    u.push_back(f.value[i]);
+                    if (f.value[i] == '"') ++i;  // "" -> "
                 }
-                t.unescaped_.push_back(std::move(u));
-                v = t.unescaped_.back();
+                t.cells_.push_back(t.copied(std::move(u), rec_start, f.offset));
+            } else {
+                t.cells_.push_back(t.cell_at(rec_start, static_cast<std::size_t>(f.value.data() - s.data()), f.value.size(), rec_line));
             }
-            t.cells_.push_back(v);
-            t.cell_offset_.push_back(f.offset);
         }
         t.row_line_.push_back(rec_line);
         t.row_start_.push_back(rec_start);
     }
     return t;
+}
+
+TextTable::Cell TextTable::cell_at(std::size_t row_start, std::size_t value_start, std::size_t size,
+                                   std::size_t line) const {
+    const std::size_t offset = value_start - row_start;
+    if (offset + size >= kCopied) {
+        Diagnostic d;
+        d.file = file_;
+        d.line = line;
+        d.message = "a row longer than 2 GiB";
+        throw InputError(std::move(d));
+    }
+    return {static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(size)};
+}
+
+TextTable::Cell TextTable::copied(std::string text, std::size_t row_start, std::size_t raw_start) {
+    copies_.push_back({std::move(text), static_cast<std::uint32_t>(std::min<std::size_t>(raw_start - row_start, kCopied))});
+    return {static_cast<std::uint32_t>(copies_.size() - 1), kCopied};
 }
 
 std::optional<std::size_t> TextTable::column_index(std::string_view name) const {
@@ -179,7 +194,11 @@ void TextTable::fail(std::size_t row, std::size_t col, const std::string& messag
     Diagnostic d;
     d.file = file_;
     d.line = row_line_[row];
-    d.column = cell_offset_[row * columns_.size() + col] - row_start_[row] + 1;
+    const Cell c = cells_[row * columns_.size() + col];
+    std::size_t offset = c.size & kCopied ? copies_[c.offset].raw_offset : c.offset;
+    // A quoted cell is reported where its opening quote is.
+    if (!(c.size & kCopied) && offset > 0 && text_[row_start_[row] + offset - 1] == '"') --offset;
+    d.column = offset + 1;
     d.field = columns_[col];
     d.message = message;
     d.source_line = std::string(line_text(row_start_[row]));

@@ -1,10 +1,12 @@
 // An in-memory CSV table (RFC 4180: commas, double quotes, CRLF or LF) parsed
-// from text. Cells are views into the text, so parsing 100k rows makes no
-// per-cell allocation; only quoted cells with doubled quotes are copied.
+// from text. Cells are where they are written in the text, 8 bytes each
+// (offset in their row, size), so parsing a million rows makes no per-cell
+// allocation; only cells that must be unescaped (a CSV "" or a JSON \ escape)
+// are copied.
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +39,12 @@ public:
     // Index of a column the caller needs; throws InputError naming the header.
     std::size_t require_column(std::string_view name, std::string_view needed_by) const;
 
-    std::string_view cell(std::size_t row, std::size_t col) const { return cells_[row * columns_.size() + col]; }
+    std::string_view cell(std::size_t row, std::size_t col) const {
+        const Cell c = cells_[row * columns_.size() + col];
+        if (c.size & kCopied) [[unlikely]]
+            return copies_[c.offset].text;
+        return std::string_view(text_.data() + row_start_[row] + c.offset, c.size);
+    }
     // The cell as a finite double; throws InputError naming line, column and field.
     double number(std::size_t row, std::size_t col) const;
     std::size_t line_of(std::size_t row) const { return row_line_[row]; }
@@ -45,17 +52,32 @@ public:
     [[noreturn]] void fail(std::size_t row, std::size_t col, const std::string& message) const;
 
 private:
+    // A cell's bytes are text_[row_start_[row] + offset], size of them; with
+    // kCopied set in size, offset indexes copies_ instead.
+    struct Cell {
+        std::uint32_t offset;
+        std::uint32_t size;
+    };
+    static constexpr std::uint32_t kCopied = 0x80000000u;
+    struct Copy {
+        std::string text;         // the cell's value, unescaped
+        std::uint32_t raw_offset; // where it is written in its row
+    };
+
     TextTable() = default;
     std::string_view line_text(std::size_t line_start) const;
+    // The cell for text_[value_start, value_start + size) in the row starting at row_start;
+    // throws InputError when a row is too long to address (2 GiB).
+    Cell cell_at(std::size_t row_start, std::size_t value_start, std::size_t size, std::size_t line) const;
+    Cell copied(std::string text, std::size_t row_start, std::size_t raw_start);
 
     std::string text_;
     std::string file_;
     std::vector<std::string> columns_;
-    std::vector<std::string_view> cells_;     // rows * columns
-    std::vector<std::size_t> cell_offset_;    // byte offset of each cell in text_
-    std::vector<std::size_t> row_line_;       // 1-based line of each row
-    std::vector<std::size_t> row_start_;      // byte offset of each row's line
-    std::deque<std::string> unescaped_;       // storage for cells with "" escapes
+    std::vector<Cell> cells_;            // rows * columns
+    std::vector<std::size_t> row_line_;  // 1-based line of each row
+    std::vector<std::size_t> row_start_; // byte offset of each row's line
+    std::vector<Copy> copies_;           // cells that had to be unescaped
 };
 
 // Appends one CSV field to out, quoted when it holds a comma, quote or newline.

@@ -61,7 +61,7 @@ int run_train(const TrainCommand& cmd) {
 
     PhaseTimer timer(cmd.timings);
     const PipelineSpec spec = parse_pipeline_yaml(read_input_file(cmd.pipeline), cmd.pipeline);
-    const TextTable table = TextTable::parse_records(read_input_file(cmd.in), cmd.in);
+    TextTable table = TextTable::parse_records(read_input_file(cmd.in), cmd.in);
     if (table.rows() < 2) {
         Diagnostic d;
         d.file = cmd.in;
@@ -71,7 +71,7 @@ int run_train(const TrainCommand& cmd) {
     timer.mark("read");
     LofTrainingResult result;
     const TrainedModel model =
-        fit_model(table, spec, cmd.pipeline, options, &result, [&](const char* phase) { timer.mark(phase); });
+        fit_model(std::move(table), spec, cmd.pipeline, options, &result, [&](const char* phase) { timer.mark(phase); });
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
     write_output_file(cmd.out, serialize_model(model));
     if (!cmd.labels_out.empty()) {

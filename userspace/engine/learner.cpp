@@ -35,13 +35,13 @@ bool Learner::done(double now) const {
 }
 
 TrainedModel Learner::fit(std::vector<std::string>* warnings) const {
-    const TextTable table = TextTable::parse(csv_, "<records learned by the daemon>");
+    TextTable table = TextTable::parse(csv_, "<records learned by the daemon>");
     LofOptions options;
     options.neighbors = settings_.neighbors;
     options.contamination = settings_.contamination;
     options.reach_floor = settings_.reach_floor;
     LofTrainingResult result;
-    TrainedModel model = fit_model(table, settings_.pipeline, settings_.pipeline_file, options, &result);
+    TrainedModel model = fit_model(std::move(table), settings_.pipeline, settings_.pipeline_file, options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
     return model;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/core.h>
 #include <limits>
+#include <optional>
 
 namespace netlof {
 
@@ -26,17 +27,28 @@ LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
     return t;
 }
 
-TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const std::string& pipeline_file,
+TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
     FeatureMatrix features;
-    FeaturePipeline pipeline = FeaturePipeline::fit(spec, table, &features);
+    std::optional<FeaturePipeline> pipeline;
+    LearnedIdentities identities;
+    double rate = 0;
+    ReachBaseline reach;
+    WindowBaseline windows;
+    {
+        const TextTable records = std::move(table);  // let go at the end of this block
+        pipeline = FeaturePipeline::fit(spec, records, &features);
+        identities = learn_identities(records);
+        rate = learned_rate(records);
+        reach = learn_reach(records);
+        windows = learn_windows(records);
+    }
     if (phase) phase("features");
     LofModel lof = LofModel::fit(std::move(features), options, result);
     if (phase) phase("fit");
-    return TrainedModel{{pipeline_file, std::move(pipeline), std::move(lof), learn_identities(table),
-                         score_tail(result->lof, learned_rate(table))},
-                        learn_reach(table),
-                        learn_windows(table)};
+    return TrainedModel{{pipeline_file, std::move(*pipeline), std::move(lof), std::move(identities), score_tail(result->lof, rate)},
+                        std::move(reach),
+                        std::move(windows)};
 }
 
 std::string serialize_model(const TrainedModel& model) {

@@ -21,9 +21,11 @@ struct TrainedModel : ScoringModel {
 // Fits everything a model holds on a table of connection records: the
 // pipeline and LOF (result: the training scores), the identities, the score
 // tail, the reach baseline and the windows. `netlof train` and the daemon's
-// learning both fit here, so a learned model equals a trained one.
+// learning both fit here, so a learned model equals a trained one. The table
+// is taken (moved in) and let go once its features and what the rules learn
+// are read, before the LOF fit needs its memory.
 // phase("features"), phase("fit") mark the steps for --timings.
-TrainedModel fit_model(const TextTable& table, const PipelineSpec& spec, const std::string& pipeline_file,
+TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result,
                        const std::function<void(const char*)>& phase = {});
 
