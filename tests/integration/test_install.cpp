@@ -91,7 +91,11 @@ TEST_CASE("make install: FHS layout, a unit that verifies and starts, logrotate 
     CHECK(daemon.log().find("no model at " + root + "/var/lib/netlof/model.bin: learning") != std::string::npos);
     CHECK(mode_of(root + "/var/log/netlof/alerts.jsonl") == 0640);
 
-    // logrotate with the installed rules: the logs move, the daemon reopens new ones.
+    // logrotate with the installed rules: the logs move, the daemon reopens new
+    // ones, and another netlof command running (here a stand-in named netlof
+    // that is not `netlof run`) is not sent the signal that would end it.
+    fs::copy_file("/bin/sleep", root + "/netlof");
+    netlof::test::BackgroundProcess bystander({root + "/netlof", "30"}, root + "/bystander.log");
     std::ofstream(root + "/var/log/netlof/alerts.jsonl", std::ios::app) << "{}\n";  // notifempty
     std::ofstream(root + "/var/log/netlof/records.jsonl", std::ios::app) << "{}\n";
     const auto rot = run_program({"/usr/sbin/logrotate", "--force", "--state", root + "/logrotate.state",
@@ -102,6 +106,7 @@ TEST_CASE("make install: FHS layout, a unit that verifies and starts, logrotate 
     CHECK(daemon.wait_for_log("reopened the log files", 5s));
     CHECK(fs::exists(root + "/var/log/netlof/alerts.jsonl"));
     CHECK(daemon.stop(SIGTERM) == 0);
+    CHECK(bystander.running());
 
     // A reinstall keeps the operator's edits.
     std::ofstream(etc + "/allowlist.yaml", std::ios::app) << "# edited\n";
