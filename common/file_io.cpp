@@ -111,46 +111,70 @@ std::string read_trusted_file(const std::string& path, FileTrust trust, std::siz
     return read_all(fd, path, static_cast<std::size_t>(st.st_size), max_bytes, false);
 }
 
-void write_output_file(const std::string& path, std::string_view data, unsigned mode) {
-    if (path == "-") {
-        std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
-        std::cout.flush();
-        if (!std::cout) fail(path, "cannot write to standard output", EIO);
+OutputFile::OutputFile(std::string path, unsigned mode) : path_(std::move(path)) {
+    if (path_ == "-") {
+        stdout_ = true;
         return;
     }
     // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written as it is:
     // renaming a file over it would replace /dev/null itself when run as root.
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) fail(path, "cannot open for writing", errno);
-        const bool ok = write_all(fd, data);
-        const int err = errno;
-        ::close(fd);
-        if (!ok) fail(path, "cannot write", err);
+    if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd_ < 0) fail(path_, "cannot open for writing", errno);
         return;
     }
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) fail(path, "cannot create " + tmp, errno);
-    if (!write_all(fd, data) || ::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        fail(path, "cannot write", err);
+    tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd_ < 0) fail(path_, "cannot create " + tmp_, errno);
+}
+
+OutputFile::~OutputFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void OutputFile::write(std::string_view data) {
+    if (stdout_) {
+        std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+        if (!std::cout) fail(path_, "cannot write to standard output", EIO);
+        return;
     }
-    if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail(path, "cannot replace", err);
+    if (!write_all(fd_, data)) fail(path_, "cannot write", errno);
+}
+
+void OutputFile::commit() {
+    if (stdout_) {
+        std::cout.flush();
+        if (!std::cout) fail(path_, "cannot write to standard output", EIO);
+        committed_ = true;
+        return;
     }
+    if (tmp_.empty()) {  // written in place
+        const int err = ::close(fd_) != 0 ? errno : 0;
+        fd_ = -1;
+        if (err != 0) fail(path_, "cannot write", err);
+        committed_ = true;
+        return;
+    }
+    if (::fsync(fd_) != 0) fail(path_, "cannot write", errno);
+    const int closed = ::close(fd_);
+    fd_ = -1;
+    if (closed != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, "cannot replace", errno);
+    committed_ = true;
     // The rename itself must reach the disk too, or a crash could bring the old file back.
-    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+    const std::string dir = path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
     }
+}
+
+void write_output_file(const std::string& path, std::string_view data, unsigned mode) {
+    OutputFile out(path, mode);
+    out.write(data);
+    out.commit();
 }
 
 }  // namespace netlof

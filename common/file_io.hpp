@@ -22,6 +22,27 @@ inline constexpr std::size_t kMaxModelBytes = std::size_t{1} << 30;
 // the user running netlof) and not writable by group or others. Throws
 // InputError naming the file and what is wrong.
 std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_bytes);
+// An output written in pieces, as write_output_file writes a whole one: to a
+// temporary file that commit() renames over path, so a failure midway (bad
+// input found in the middle of a large file) leaves the old file, or none.
+// "-" is standard output; a path that is not a regular file is written in
+// place. Throws InputError (exit status 2) when the file cannot be written.
+class OutputFile {
+public:
+    explicit OutputFile(std::string path, unsigned mode = 0644);
+    ~OutputFile();  // without commit(): the temporary file is removed
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+    void write(std::string_view data);
+    void commit();
+
+private:
+    std::string path_, tmp_;
+    int fd_ = -1;
+    bool stdout_ = false;
+    bool committed_ = false;
+};
+
 // Replaces path with data atomically; "-" writes to standard output, and a
 // path that is not a regular file (/dev/null, a FIFO) is written in place.
 // Throws InputError (exit status 2) when the file cannot be written.

@@ -26,7 +26,7 @@ std::string_view TextTable::line_text(std::size_t start) const {
     return std::string_view(text_).substr(start, end - start);
 }
 
-TextTable TextTable::parse(std::string text, std::string file) {
+TextTable TextTable::parse(std::string text, std::string file, std::size_t body_line) {
     TextTable t;
     t.text_ = std::move(text);
     t.file_ = std::move(file);
@@ -114,6 +114,7 @@ TextTable TextTable::parse(std::string text, std::string file) {
         d.message = "empty file: expected a CSV header line";
         throw InputError(std::move(d));
     }
+    if (body_line > 0) line = body_line;
     std::unordered_set<std::string_view> seen;
     for (const Field& f : fields) {
         if (f.value.empty())

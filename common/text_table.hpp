@@ -18,12 +18,15 @@ class TextTable {
 public:
     // Throws InputError (file, line, column) for an empty file, a bad header,
     // a row with the wrong number of fields or an unterminated quote.
-    static TextTable parse(std::string text, std::string file);
+    // body_line > 0: the text is a header and a later part of its file, whose
+    // first line after the header is that line of the file (TableChunks).
+    static TextTable parse(std::string text, std::string file, std::size_t body_line = 0);
     // The same table from JSON lines, one flat object a line, as `netlof
     // record` writes them: columns are the keys in first-seen order, a key a
     // line lacks is an empty cell. Throws InputError (file, line, field) for
     // a line that is not an object or a value that is not a string or number.
-    static TextTable parse_jsonl(std::string text, std::string file);
+    // The text's first line is line first_line of its file.
+    static TextTable parse_jsonl(std::string text, std::string file, std::size_t first_line = 1);
     // parse_jsonl when the first non-blank byte is '{', else parse.
     static TextTable parse_records(std::string text, std::string file);
 

@@ -177,7 +177,7 @@ private:
 
 }  // namespace
 
-TextTable TextTable::parse_jsonl(std::string text, std::string file) {
+TextTable TextTable::parse_jsonl(std::string text, std::string file, std::size_t first_line) {
     TextTable t;
     t.text_ = std::move(text);
     t.file_ = std::move(file);
@@ -203,7 +203,7 @@ TextTable TextTable::parse_jsonl(std::string text, std::string file) {
 
     std::vector<std::size_t> set_in_row;  // per column: the row (+1) that last set it, for duplicates
     std::string key, value;
-    std::size_t line = 0;
+    std::size_t line = first_line - 1;
     for (std::size_t pos = 0; pos < s.size();) {
         ++line;
         std::size_t end = s.find('\n', pos);

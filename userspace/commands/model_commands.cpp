@@ -1,15 +1,20 @@
 #include "userspace/commands/model_commands.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <fast_float/fast_float.h>
 #include <fmt/core.h>
 #include <optional>
 
+#include "common/table_chunks.hpp"
 #include "common/text_table.hpp"
 #include "common/diagnostic.hpp"
 #include "model/explanation.hpp"
 #include "userspace/commands/option_error.hpp"
+#include "userspace/commands/progress.hpp"
 #include "model/feature_pipeline.hpp"
 #include "model/lof_model.hpp"
 #include "userspace/engine/trained_model.hpp"
@@ -19,20 +24,45 @@ namespace netlof {
 
 namespace {
 
-// Wall-clock phases, printed to stderr with --timings (used by `make bench`).
+// Wall-clock phases, printed to stderr with --timings (used by `make bench`):
+// each phase's time summed over its marks (a streamed score reads, scores
+// and writes part by part), printed in the order phases first ended.
 class PhaseTimer {
 public:
     explicit PhaseTimer(bool enabled) : enabled_(enabled) {}
+    ~PhaseTimer() {
+        if (enabled_)
+            for (const auto& [phase, seconds] : phases_) fmt::print(stderr, "timing: {} {:.6f}\n", phase, seconds);
+    }
     void mark(const char* phase) {
         const auto now = std::chrono::steady_clock::now();
-        if (enabled_) fmt::print(stderr, "timing: {} {:.6f}\n", phase, std::chrono::duration<double>(now - last_).count());
+        const double seconds = std::chrono::duration<double>(now - last_).count();
         last_ = now;
+        for (auto& [name, total] : phases_)
+            if (name == phase) {
+                total += seconds;
+                return;
+            }
+        phases_.emplace_back(phase, seconds);
     }
 
 private:
     bool enabled_;
     std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::string, double>> phases_;
 };
+
+// A part of the file to score: about 120,000 rows of seed-shaped CSV.
+constexpr std::size_t kScoreChunkBytes = std::size_t{16} << 20;
+
+std::string count_text(std::uint64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
 
 std::optional<double> parse_contamination(const std::string& text) {
     if (text == "auto") return std::nullopt;
@@ -70,8 +100,23 @@ int run_train(const TrainCommand& cmd) {
     }
     timer.mark("read");
     LofTrainingResult result;
-    const TrainedModel model =
-        fit_model(std::move(table), spec, cmd.pipeline, options, &result, [&](const char* phase) { timer.mark(phase); });
+    Progress progress;
+    std::atomic<std::uint64_t> found{0};
+    options.progress = &found;
+    const std::uint64_t rows = table.rows();
+    std::optional<TrainedModel> fitted;
+    {
+        ProgressTicker ticker(progress, [&] {
+            const std::uint64_t done = found.load(std::memory_order_relaxed);
+            return done == 0 ? fmt::format("netlof train: {} rows read; features", count_text(rows))
+                             : fmt::format("netlof train: {} rows read; neighbours found for {} ({:.0f}%)", count_text(rows),
+                                           count_text(done), 100.0 * static_cast<double>(done) / static_cast<double>(rows));
+        });
+        fitted = fit_model(std::move(table), spec, cmd.pipeline, options, &result,
+                           [&](const char* phase) { timer.mark(phase); });
+    }
+    progress.clear();
+    const TrainedModel& model = *fitted;
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
     write_output_file(cmd.out, serialize_model(model));
     if (!cmd.labels_out.empty()) {
@@ -92,45 +137,79 @@ int run_train(const TrainCommand& cmd) {
 
 int run_score(const ScoreCommand& cmd) {
     PhaseTimer timer(cmd.timings);
+    Progress progress;
     const TrainedModel model = deserialize_model(read_input_file(cmd.model), cmd.model);
-    const TextTable table = TextTable::parse_records(read_input_file(cmd.in), cmd.in);
+    // Standard input cannot be read twice: it is read whole, as one part.
+    TableChunks chunks(cmd.in, cmd.in == "-" ? std::numeric_limits<std::size_t>::max() : kScoreChunkBytes);
+    std::optional<TextTable> part = chunks.next();
     timer.mark("read");
-    const FeatureMatrix features = model.pipeline.transform(table);
-    timer.mark("features");
-    std::vector<LofScore> scores(table.rows());
-    model.lof.score(features, scores, cmd.threads);
-    timer.mark("score");
+    // The output's columns are the input's. JSON lines may bring a key late (a
+    // failed connection's `error`), so their keys are read from the whole file
+    // first: a first pass that keeps nothing else.
+    std::vector<std::string> columns = part->columns();
+    if (chunks.jsonl() && cmd.in != "-") {
+        TableChunks keys(cmd.in, kScoreChunkBytes);
+        while (std::optional<TextTable> t = keys.next()) {
+            for (const std::string& c : t->columns())
+                if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+            progress.show(fmt::format("netlof score: reading the keys of {}: {:.0f}%", cmd.in,
+                                      100.0 * static_cast<double>(keys.bytes_read()) / static_cast<double>(std::max<std::uint64_t>(1, keys.file_size()))));
+        }
+        timer.mark("read");
+    }
 
+    OutputFile out(cmd.out);
     std::string csv;
-    csv.reserve(table.rows() * 128);
-    for (std::size_t c = 0; c < table.columns().size(); ++c) {
-        append_csv_field(csv, table.columns()[c]);
+    for (const std::string& c : columns) {
+        append_csv_field(csv, c);
         csv += ',';
     }
     csv += cmd.explain ? "lof,anomaly,why\n" : "lof,anomaly\n";
-    std::size_t anomalies = 0;
-    for (std::size_t r = 0; r < table.rows(); ++r) {
-        for (std::size_t c = 0; c < table.columns().size(); ++c) {
-            append_csv_field(csv, table.cell(r, c));
-            csv += ',';
+    std::uint64_t rows = 0, anomalies = 0;
+    std::vector<std::optional<std::size_t>> source(columns.size());  // each output column in this part
+    std::vector<LofScore> scores;
+    while (part) {
+        const TextTable& table = *part;
+        const FeatureMatrix features = model.pipeline.transform(table);
+        timer.mark("features");
+        scores.assign(table.rows(), LofScore{});
+        model.lof.score(features, scores, cmd.threads);
+        timer.mark("score");
+        for (std::size_t c = 0; c < columns.size(); ++c) source[c] = table.column_index(columns[c]);
+        csv.reserve(csv.size() + table.rows() * 128);
+        for (std::size_t r = 0; r < table.rows(); ++r) {
+            for (const std::optional<std::size_t>& c : source) {
+                if (c) append_csv_field(csv, table.cell(r, *c));
+                csv += ',';
+            }
+            append_double(csv, scores[r].lof);
+            csv += scores[r].anomaly ? ",1" : ",0";
+            if (cmd.explain) {
+                std::string why;
+                if (scores[r].anomaly)
+                    for (const FeatureReason& reason : explain_row(model.pipeline, model.lof, features, r, csv_row_text(table, r)))
+                        why += (why.empty() ? "" : "; ") + reason.text;
+                csv += ',';
+                append_csv_field(csv, why);
+            }
+            csv += '\n';
+            anomalies += scores[r].anomaly;
         }
-        append_double(csv, scores[r].lof);
-        csv += scores[r].anomaly ? ",1" : ",0";
-        if (cmd.explain) {
-            std::string why;
-            if (scores[r].anomaly)
-                for (const FeatureReason& reason : explain_row(model.pipeline, model.lof, features, r, csv_row_text(table, r)))
-                    why += (why.empty() ? "" : "; ") + reason.text;
-            csv += ',';
-            append_csv_field(csv, why);
-        }
-        csv += '\n';
-        anomalies += scores[r].anomaly;
+        rows += table.rows();
+        out.write(csv);
+        csv.clear();
+        timer.mark("write");
+        progress.show(chunks.file_size() > 0
+                          ? fmt::format("netlof score: {} rows scored ({:.0f}% of {})", count_text(rows),
+                                        100.0 * static_cast<double>(chunks.bytes_read()) / static_cast<double>(chunks.file_size()), cmd.in)
+                          : fmt::format("netlof score: {} rows scored", count_text(rows)));
+        part = chunks.next();
+        timer.mark("read");
     }
-    write_output_file(cmd.out, csv);
+    out.commit();
     timer.mark("write");
-    fmt::print(stderr, "scored {} rows: {} anomalies (lof above {:.10g})\n", table.rows(), anomalies,
-               model.lof.threshold());
+    progress.clear();
+    fmt::print(stderr, "scored {} rows: {} anomalies (lof above {:.10g})\n", rows, anomalies, model.lof.threshold());
     return 0;
 }
 
