@@ -186,6 +186,7 @@ eval-live: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(NETLOF) $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_lof.py --netlof $(NETLOF) --workdir $(BUILD)/bench
+	$(Q)$(PYTHON) scripts/bench_growth.py --netlof $(NETLOF) --workdir $(BUILD)/bench-growth
 	$(Q)$(PYTHON) scripts/bench_sensor.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_daemon.py --netlof $(NETLOF) --loadgen $(LOADGEN)
 	$(Q)$(PYTHON) scripts/bench_engine.py --netlof $(NETLOF) --workdir $(BUILD)/bench-engine

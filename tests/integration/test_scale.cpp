@@ -38,12 +38,12 @@ TEST_CASE("score streams a file larger than one part: the same lines as its halv
     REQUIRE(run_netlof({"train", "--pipeline", test::source_path("configs/pipeline-seed.yaml"), "--in", dir + "/train.csv",
                         "--out", dir + "/model.bin"})
                 .status == 0);
-    // About 20 MB: more than one 16 MiB part.
-    REQUIRE(run_netlof({"synth", "--seed", "7", "--out", dir + "/big.csv", "--normal", "38000", "--anomalous-legit", "2000",
-                        "--anomalous-unknown", "3000"})
+    // About 7 MB: more than one 4 MiB part.
+    REQUIRE(run_netlof({"synth", "--seed", "7", "--out", dir + "/big.csv", "--normal", "13000", "--anomalous-legit", "700",
+                        "--anomalous-unknown", "1000"})
                 .status == 0);
     const std::string big = test::read_text(dir + "/big.csv");
-    REQUIRE(big.size() > (std::size_t{16} << 20));
+    REQUIRE(big.size() > (std::size_t{6} << 20));
     const auto whole = run_netlof({"score", "--model", dir + "/model.bin", "--in", dir + "/big.csv", "--out", dir + "/whole.csv"});
     INFO(whole.err);
     REQUIRE(whole.status == 0);
@@ -84,7 +84,7 @@ TEST_CASE("score streams a file larger than one part: the same lines as its halv
 TEST_CASE("score streams JSON lines: a key first seen in the last line is a column of every row", "[cli][scale]") {
     const std::string dir = test::temp_dir("scale-jsonl");
     std::string small, big;
-    for (int i = 0; i < 60000; ++i) {
+    for (int i = 0; i < 20000; ++i) {
         ConnectionRecord r;
         r.ts_start = 1764400000 + i * 0.01;
         r.ts_end = r.ts_start + 0.002;
@@ -98,12 +98,12 @@ TEST_CASE("score streams JSON lines: a key first seen in the last line is a colu
         r.dst_port = i % 2 ? 8080 : 5432;
         r.bytes_sent = 300 + i % 97;
         r.bytes_received = 5000 + i % 89;
-        r.outcome = i == 59999 ? Outcome::Refused : Outcome::Closed;
-        r.error = i == 59999 ? 111 : 0;  // the only line with an "error" key
+        r.outcome = i == 19999 ? Outcome::Refused : Outcome::Closed;
+        r.error = i == 19999 ? 111 : 0;  // the only line with an "error" key
         append_record_json(big, r);
         if (i == 999) small = big;
     }
-    REQUIRE(big.size() > (std::size_t{16} << 20));
+    REQUIRE(big.size() > (std::size_t{6} << 20));
     write(dir + "/small.jsonl", small);
     write(dir + "/big.jsonl", big);
     REQUIRE(run_netlof({"train", "--pipeline", test::source_path("configs/pipeline-default.yaml"), "--in",
@@ -113,9 +113,9 @@ TEST_CASE("score streams JSON lines: a key first seen in the last line is a colu
     INFO(score.err);
     REQUIRE(score.status == 0);
     const TextTable out = test::read_csv(dir + "/out.csv");
-    REQUIRE(out.rows() == 60000);
+    REQUIRE(out.rows() == 20000);
     const std::size_t error = out.require_column("error", "this test");
     CHECK(out.cell(0, error).empty());
-    CHECK(out.cell(59999, error) == "Connection refused");
-    CHECK(out.cell(59999, out.require_column("outcome", "this test")) == "refused");
+    CHECK(out.cell(19999, error) == "Connection refused");
+    CHECK(out.cell(19999, out.require_column("outcome", "this test")) == "refused");
 }

@@ -52,8 +52,8 @@ private:
     std::vector<std::pair<std::string, double>> phases_;
 };
 
-// A part of the file to score: about 120,000 rows of seed-shaped CSV.
-constexpr std::size_t kScoreChunkBytes = std::size_t{16} << 20;
+// A part of the file to score: about 30,000 rows of seed-shaped CSV.
+constexpr std::size_t kScoreChunkBytes = std::size_t{4} << 20;
 
 std::string count_text(std::uint64_t n) {
     std::string digits = std::to_string(n), out;
