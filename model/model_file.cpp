@@ -63,17 +63,31 @@ void write_scoring_model(ByteWriter& w, const ScoringModel& model) {
     }
 }
 
-std::string frame_model_file(const std::string& payload) {
-    std::string out(kMagic, sizeof kMagic);
+ByteWriter start_model_file(std::size_t payload_bytes_expected) {
+    ByteWriter w;
+    w.out.reserve(kHeaderSize + payload_bytes_expected);
+    w.out.assign(kHeaderSize, '\0');
+    return w;
+}
+
+std::string finish_model_file(ByteWriter&& file) {
+    std::string out = std::move(file.out);
+    const std::size_t payload = out.size() - kHeaderSize;
+    // zlib's crc32 takes at most 4 GiB a call.
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (std::size_t at = kHeaderSize; at < out.size();) {
+        const std::size_t n = std::min<std::size_t>(out.size() - at, std::size_t{1} << 30);
+        crc = crc32(crc, reinterpret_cast<const Bytef*>(out.data() + at), static_cast<uInt>(n));
+        at += n;
+    }
     ByteWriter h;
+    h.out.assign(kMagic, sizeof kMagic);
     h.put<std::uint32_t>(kModelFormatVersion);
     h.put<std::uint32_t>(kHeaderSize);
-    h.put<std::uint64_t>(payload.size());
-    h.put<std::uint32_t>(static_cast<std::uint32_t>(
-        crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()))));
+    h.put<std::uint64_t>(payload);
+    h.put<std::uint32_t>(static_cast<std::uint32_t>(crc));
     h.put<std::uint32_t>(0);
-    out += h.out;
-    out += payload;
+    std::copy(h.out.begin(), h.out.end(), out.begin());
     return out;
 }
 

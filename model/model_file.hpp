@@ -53,8 +53,12 @@ void write_scoring_model(ByteWriter& w, const ScoringModel& m);
 // InputError naming the file and the field that is wrong.
 ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_t max_items);
 
-// The header around a payload: the whole file's bytes.
-std::string frame_model_file(const std::string& payload);
+// A model file is written in one buffer: start_model_file() leaves room for
+// the header, the payload is written after it, and finish_model_file() fills
+// the header in (sizes, checksum) and returns the whole file's bytes. A
+// training's payload is hundreds of MB: it is never copied.
+ByteWriter start_model_file(std::size_t payload_bytes_expected = 0);
+std::string finish_model_file(ByteWriter&& file);
 // Checks the header (magic, version, sizes, checksum) and returns the
 // payload's reader (its offsets count from the file's start) and version.
 struct ModelPayload {

@@ -52,7 +52,9 @@ TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::str
 }
 
 std::string serialize_model(const TrainedModel& model) {
-    ByteWriter w;
+    // Most of a model is its training rows: their features, k-distance and density.
+    const FeatureMatrix& t = model.lof.training();
+    ByteWriter w = start_model_file(t.rows() * (t.numeric_dims() * 8 + t.categorical_dims() * 4 + 16) + (1u << 20));
     write_scoring_model(w, model);
     w.put<std::uint64_t>(model.reach.profiles().size());
     for (const auto& [subject, p] : model.reach.profiles()) {
@@ -83,7 +85,7 @@ std::string serialize_model(const TrainedModel& model) {
             }
     }
 
-    return frame_model_file(w.out);
+    return finish_model_file(std::move(w));
 }
 
 TrainedModel deserialize_model(std::string_view bytes, const std::string& file) {
