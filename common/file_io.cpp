@@ -14,14 +14,14 @@
 
 namespace netlof {
 
-namespace {
-
-[[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
+void fail_file(const std::string& path, const std::string& what, int err) {
     Diagnostic d;
     d.file = path;
     d.message = what + ": " + std::strerror(err);
     throw InputError(std::move(d));
 }
+
+namespace {
 
 bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
@@ -47,7 +47,7 @@ std::string read_all(int fd, const std::string& path, std::size_t reserve, std::
             if (errno == EINTR) continue;
             const int err = errno;
             if (!keep_open) ::close(fd);
-            fail(path, "cannot read", err);
+            fail_file(path, "cannot read", err);
         }
         out.append(buf, static_cast<std::size_t>(n));
         if (out.size() > max_bytes) {
@@ -67,11 +67,11 @@ std::string read_all(int fd, const std::string& path, std::size_t reserve, std::
 std::string read_input_file(const std::string& path) {
     const bool is_stdin = path == "-";
     const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(path, "cannot open", errno);
+    if (fd < 0) fail_file(path, "cannot open", errno);
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         ::close(fd);
-        fail(path, "cannot read", EISDIR);
+        fail_file(path, "cannot read", EISDIR);
     }
     return read_all(fd, path, S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0,
                     std::numeric_limits<std::size_t>::max(), is_stdin);
@@ -79,12 +79,12 @@ std::string read_input_file(const std::string& path) {
 
 std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_bytes) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
-    if (fd < 0) fail(path, "cannot open", errno);
+    if (fd < 0) fail_file(path, "cannot open", errno);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
-        fail(path, "cannot stat", err);
+        fail_file(path, "cannot stat", err);
     }
     auto refuse = [&](const std::string& message) {
         ::close(fd);
@@ -121,12 +121,12 @@ OutputFile::OutputFile(std::string path, unsigned mode) : path_(std::move(path))
     struct stat st {};
     if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd_ < 0) fail(path_, "cannot open for writing", errno);
+        if (fd_ < 0) fail_file(path_, "cannot open for writing", errno);
         return;
     }
     tmp_ = path_ + ".tmp." + std::to_string(::getpid());
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd_ < 0) fail(path_, "cannot create " + tmp_, errno);
+    if (fd_ < 0) fail_file(path_, "cannot create " + tmp_, errno);
 }
 
 OutputFile::~OutputFile() {
@@ -137,30 +137,30 @@ OutputFile::~OutputFile() {
 void OutputFile::write(std::string_view data) {
     if (stdout_) {
         std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
-        if (!std::cout) fail(path_, "cannot write to standard output", EIO);
+        if (!std::cout) fail_file(path_, "cannot write to standard output", EIO);
         return;
     }
-    if (!write_all(fd_, data)) fail(path_, "cannot write", errno);
+    if (!write_all(fd_, data)) fail_file(path_, "cannot write", errno);
 }
 
 void OutputFile::commit() {
     if (stdout_) {
         std::cout.flush();
-        if (!std::cout) fail(path_, "cannot write to standard output", EIO);
+        if (!std::cout) fail_file(path_, "cannot write to standard output", EIO);
         committed_ = true;
         return;
     }
     if (tmp_.empty()) {  // written in place
         const int err = ::close(fd_) != 0 ? errno : 0;
         fd_ = -1;
-        if (err != 0) fail(path_, "cannot write", err);
+        if (err != 0) fail_file(path_, "cannot write", err);
         committed_ = true;
         return;
     }
-    if (::fsync(fd_) != 0) fail(path_, "cannot write", errno);
+    if (::fsync(fd_) != 0) fail_file(path_, "cannot write", errno);
     const int closed = ::close(fd_);
     fd_ = -1;
-    if (closed != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, "cannot replace", errno);
+    if (closed != 0 || ::rename(tmp_.c_str(), path_.c_str()) != 0) fail_file(path_, "cannot replace", errno);
     committed_ = true;
     // The rename itself must reach the disk too, or a crash could bring the old file back.
     const std::string dir = path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);

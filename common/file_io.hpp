@@ -9,6 +9,9 @@
 
 namespace netlof {
 
+// Throws InputError naming path: "what: <strerror(err)>".
+[[noreturn]] void fail_file(const std::string& path, const std::string& what, int err);
+
 // The whole file, or standard input for "-". Throws InputError when unreadable.
 std::string read_input_file(const std::string& path);
 // Files netlof trusts as root (config, allowlists, pipeline, model): the

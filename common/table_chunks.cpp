@@ -2,23 +2,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/diagnostic.hpp"
+#include "common/file_io.hpp"
 
 namespace netlof {
 
 namespace {
-
-[[noreturn]] void read_failed(const std::string& path, const std::string& what, int err) {
-    Diagnostic d;
-    d.file = path;
-    d.message = what + ": " + std::strerror(err);
-    throw InputError(std::move(d));
-}
 
 // The end of the last whole record in s (just after its newline), 0 when
 // there is none. A CSV newline inside quotes does not end a record; the text
@@ -54,13 +46,13 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::s
 TableChunks::TableChunks(std::string path, std::size_t chunk_bytes)
     : path_(std::move(path)), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)) {
     fd_ = path_ == "-" ? STDIN_FILENO : ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) read_failed(path_, "cannot open", errno);
+    if (fd_ < 0) fail_file(path_, "cannot open", errno);
     struct stat st {};
     if (::fstat(fd_, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             if (fd_ != STDIN_FILENO) ::close(fd_);
             fd_ = -1;
-            read_failed(path_, "cannot read", EISDIR);
+            fail_file(path_, "cannot read", EISDIR);
         }
         if (S_ISREG(st.st_mode)) file_size_ = static_cast<std::uint64_t>(st.st_size);
     }
@@ -76,7 +68,7 @@ bool TableChunks::fill() {
     for (;;) {
         const ssize_t n = ::read(fd_, pending_.data() + have, chunk_bytes_);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) read_failed(path_, "cannot read", errno);
+        if (n < 0) fail_file(path_, "cannot read", errno);
         pending_.resize(have + static_cast<std::size_t>(n));
         bytes_read_ += static_cast<std::uint64_t>(n);
         if (n == 0) eof_ = true;

@@ -51,13 +51,7 @@ std::vector<Row> rows_in_parts(const std::string& path, std::size_t chunk_bytes,
 }
 
 Diagnostic refusal(const std::string& path, std::size_t chunk_bytes) {
-    try {
-        rows_in_parts(path, chunk_bytes);
-    } catch (const InputError& e) {
-        return e.diagnostic();
-    }
-    FAIL("no error reading " << path);
-    return {};
+    return test::diagnostic_of([&] { rows_in_parts(path, chunk_bytes); });
 }
 
 }  // namespace
