@@ -85,6 +85,7 @@ TEST_CASE("report: one page that renders in Chromium with every plot, no errors,
     const std::string html = test::read_text(dir + "/report.html");
     CHECK(html.find("<script") == std::string::npos);  // nothing to run,
     CHECK(html.find("src=") == std::string::npos);      // nothing to fetch
+    CHECK(html.find("; 4 processes</p>") != std::string::npos);
 
     const json page = check_page(dir + "/report.html");
     INFO(page.dump());

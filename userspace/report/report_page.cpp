@@ -82,9 +82,14 @@ std::string render_report_html(const ReportData& d, const std::optional<Learning
         connections.push_back({fmt::format("{}: {} connections", p.name, p.total_connections), p.connections});
         bytes.push_back({fmt::format("{}: {} bytes", p.name, si_number(static_cast<double>(p.total_bytes))), p.bytes});
     }
-    h += fmt::format("<h2 id=\"connections\">Connections per process</h2>\n<p class=\"meta\">connections ended per {}; the {} "
-                     "busiest processes apart</p>\n",
-                     duration_text(d.bucket_s), std::min<std::size_t>(d.processes.size(), d.process_count));
+    // The last series sums the quieter processes when there are more than it draws apart.
+    const std::size_t apart = d.processes.size() < d.process_count ? d.processes.size() - 1 : d.processes.size();
+    h += fmt::format("<h2 id=\"connections\">Connections per process</h2>\n<p class=\"meta\">connections ended per {}; {}</p>\n",
+                     duration_text(d.bucket_s),
+                     apart < d.process_count
+                         ? fmt::format("the {} busiest of {} processes apart, the other {} summed", apart, d.process_count,
+                                       d.process_count - apart)
+                         : fmt::format("{} process{}", d.process_count, d.process_count == 1 ? "" : "es"));
     h += legend(d.processes);
     h += svg_time_lines("connections", "connections", d.bucket_starts, connections);
     h += fmt::format("<h2 id=\"bytes\">Bytes per process</h2>\n<p class=\"meta\">bytes sent and received per {}</p>\n",
