@@ -63,10 +63,13 @@ TableChunks::~TableChunks() {
 }
 
 bool TableChunks::fill() {
+    // At most 16 MiB a read: a part as large as the whole input (standard
+    // input, read once) grows as it comes.
+    const std::size_t block = std::min<std::size_t>(chunk_bytes_, std::size_t{16} << 20);
     const std::size_t have = pending_.size();
-    pending_.resize(have + chunk_bytes_);
+    pending_.resize(have + block);
     for (;;) {
-        const ssize_t n = ::read(fd_, pending_.data() + have, chunk_bytes_);
+        const ssize_t n = ::read(fd_, pending_.data() + have, block);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) fail_file(path_, "cannot read", errno);
         pending_.resize(have + static_cast<std::size_t>(n));

@@ -64,6 +64,13 @@ TEST_CASE("score streams a file larger than one part: the same lines as its halv
     CHECK(lines_of(got).size() == in.size());
     CHECK(got == joined);
 
+    // From standard input (read whole, as one part): the same lines.
+    const auto piped = test::run_program({"/bin/sh", "-c", std::string(NETLOF_BINARY) + " score --model '" + dir +
+                                                           "/model.bin' --in - < '" + dir + "/big.csv'"});
+    INFO(piped.err);
+    REQUIRE(piped.status == 0);
+    CHECK(piped.out == got);
+
     // On a terminal: progress shows there, and the output file is the same.
     const auto tty = on_terminal({"score", "--model", dir + "/model.bin", "--in", dir + "/big.csv", "--out", dir + "/tty.csv"});
     INFO(tty.out);
