@@ -11,7 +11,9 @@ namespace netlof {
 
 namespace {
 
-// nanoflann's dataset interface over one block's row-major numeric rows.
+// nanoflann's dataset interface over one block's row-major numeric rows:
+// nanoflann chooses the splits and the leaf order; the search walks a flat
+// copy of its tree whose leaves hold their points column by column.
 struct BlockPoints {
     const double* data = nullptr;
     std::size_t count = 0;
@@ -21,10 +23,15 @@ struct BlockPoints {
     template <class BBox>
     bool kdtree_get_bbox(BBox&) const { return false; }
 };
+using BuildTree = nanoflann::KDTreeSingleIndexAdaptor<
+    nanoflann::L2_Simple_Adaptor<double, BlockPoints, double, std::uint32_t>, BlockPoints, -1, std::uint32_t>;
 
 // Blocks at most this large are scanned directly: cheaper than a tree walk.
 constexpr std::size_t kScanBelow = 48;
 constexpr std::size_t kLeafSize = 32;
+// A leaf's distances are computed this many points at a time (a scanned block
+// is one leaf of any size).
+constexpr std::size_t kPiece = 64;
 
 // The k best (smallest dist2) seen so far, sorted, in caller-provided storage.
 class KBest {
@@ -49,107 +56,231 @@ private:
     std::size_t n_ = 0;
 };
 
-// nanoflann result set for one block: distances found inside the block are
-// offset by the block's categorical c2 and merged into the shared KBest, and
-// the tree prunes against the shared k-th distance minus c2.
-struct BlockResultSet {
-    KBest& best;
-    double c2;
-    const std::uint32_t* members;
-    std::uint32_t skip;
-    bool full() const { return best.full(); }
-    double worstDist() const { return best.worst() - c2; }
-    bool addPoint(double d2, std::uint32_t local) {
-        const std::uint32_t global = members[local];
-        if (global != skip) best.add(d2 + c2, global);
-        return true;
+}  // namespace
+
+struct BlockedNeighborIndex::Block {
+    // A node covers members [begin, end); child1 == 0 marks a leaf (the root,
+    // node 0, is nobody's child). An inner node splits on column `dim`: its
+    // first child's points are at most divlow there, its second's at least divhigh.
+    struct Node {
+        std::uint32_t begin, end, child1, child2, dim;
+        double divlow, divhigh;
+    };
+    std::vector<std::uint32_t> codes;    // the categorical values every member shares
+    std::vector<std::uint32_t> members;  // training rows, in leaf order
+    // Members' numeric columns, leaf by leaf, and inside a leaf column by
+    // column: a leaf [b, e) holds column j at points[b * dims + j * (e - b)].
+    std::vector<double> points;
+    std::vector<Node> nodes;     // empty: the block is scanned, one leaf of every member
+    std::vector<double> lo, hi;  // the block's bounding box
+};
+
+namespace {
+
+using Block = BlockedNeighborIndex::Block;
+
+// Copies nanoflann's tree into `nodes` in pre-order and returns the node's index.
+std::uint32_t flatten(const BuildTree::Node* n, std::vector<Block::Node>& nodes) {
+    const auto at = static_cast<std::uint32_t>(nodes.size());
+    if (n->child1 == nullptr) {
+        nodes.push_back({static_cast<std::uint32_t>(n->node_type.lr.left), static_cast<std::uint32_t>(n->node_type.lr.right),
+                         0, 0, 0, 0, 0});
+        return at;
     }
-};
+    nodes.push_back({});
+    const std::uint32_t c1 = flatten(n->child1, nodes);
+    const std::uint32_t c2 = flatten(n->child2, nodes);
+    nodes[at] = {nodes[c1].begin, nodes[c2].end, c1, c2, static_cast<std::uint32_t>(n->node_type.sub.divfeat),
+                 n->node_type.sub.divlow, n->node_type.sub.divhigh};
+    return at;
+}
 
-// A k-d tree over one block's numeric columns. The dimension is a template
-// argument for the common small cases, so nanoflann's distance loops unroll.
-class BlockTree {
-public:
-    virtual ~BlockTree() = default;
-    virtual void search(BlockResultSet& rs, const double* query) const = 0;
-};
-
-template <int Dim>
-class BlockTreeImpl final : public BlockTree {
-public:
-    // Builds the tree, then reorders the block's points and members into the
-    // tree's leaf order and makes its index map the identity: a leaf is then a
-    // contiguous run of memory, and walking members in order walks space.
-    BlockTreeImpl(std::size_t dims, BlockPoints& points, std::vector<double>& data, std::vector<std::uint32_t>& members)
-        : tree_(dims, points, nanoflann::KDTreeSingleIndexAdaptorParams(kLeafSize)) {
-        auto& order = tree_.vAcc;
-        std::vector<double> sorted(data.size());
-        std::vector<std::uint32_t> sorted_members(members.size());
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(order[i] * dims), dims,
+// Builds a block from its members' row-major numeric rows: nanoflann splits
+// (large blocks only), the members go in leaf order, and the rows are stored
+// leaf by leaf, column by column.
+void build_block(Block& b, std::vector<double> rows, std::size_t dims) {
+    const std::size_t n = b.members.size();
+    if (dims > 0 && n > kScanBelow) {
+        BlockPoints adaptor{rows.data(), n, dims};
+        BuildTree tree(static_cast<int>(dims), adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(kLeafSize));
+        std::vector<double> sorted(rows.size());
+        std::vector<std::uint32_t> sorted_members(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t from = tree.vAcc[i];
+            std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(from * dims), dims,
                         sorted.begin() + static_cast<std::ptrdiff_t>(i * dims));
-            sorted_members[i] = members[order[i]];
-            order[i] = static_cast<std::uint32_t>(i);
+            sorted_members[i] = b.members[from];
         }
-        data.swap(sorted);  // same size: the adaptor's pointer is refreshed below
-        members.swap(sorted_members);
-        points.data = data.data();
+        rows.swap(sorted);
+        b.members.swap(sorted_members);
+        flatten(tree.root_node, b.nodes);
     }
-    void search(BlockResultSet& rs, const double* query) const override {
-        tree_.findNeighbors(rs, query, nanoflann::SearchParams(0, 0.0f, false));
+    b.lo.assign(dims, std::numeric_limits<double>::infinity());
+    b.hi.assign(dims, -std::numeric_limits<double>::infinity());
+    for (std::size_t p = 0; p < n; ++p)
+        for (std::size_t j = 0; j < dims; ++j) {
+            b.lo[j] = std::min(b.lo[j], rows[p * dims + j]);
+            b.hi[j] = std::max(b.hi[j], rows[p * dims + j]);
+        }
+    b.points.resize(rows.size());
+    auto store_leaf = [&](std::size_t begin, std::size_t end) {
+        const std::size_t m = end - begin;
+        for (std::size_t j = 0; j < dims; ++j)
+            for (std::size_t p = 0; p < m; ++p) b.points[begin * dims + j * m + p] = rows[(begin + p) * dims + j];
+    };
+    if (b.nodes.empty()) store_leaf(0, n);
+    for (const Block::Node& nd : b.nodes)
+        if (nd.child1 == 0) store_leaf(nd.begin, nd.end);
+}
+
+// One query's search of one block, as nanoflann's searchLevel walks (the
+// same pruning, so the same neighbours), with a leaf's distances computed
+// column by column over its points: a loop the compiler vectorises. Each
+// point's sum still runs over the columns in order, so a pair's distance has
+// the same bits however it is found. Dims is the number of numeric columns
+// when small (loops unrolled), else -1.
+template <int Dims>
+struct BlockSearch {
+    const Block& block;
+    std::size_t dims;
+    double c2;
+    const double* x;
+    std::uint32_t skip;
+    KBest& best;
+
+    std::size_t cols() const { return Dims > 0 ? static_cast<std::size_t>(Dims) : dims; }
+
+    // Squared distances from x to points [base, base + count) of the leaf
+    // [begin, end) (count at most kPiece).
+    void distances(std::size_t begin, std::size_t end, std::size_t base, std::size_t count, double* d2) const {
+        const std::size_t m = end - begin;
+        const double* leaf = block.points.data() + begin * cols();
+        if (cols() == 0) std::fill_n(d2, count, 0.0);
+        for (std::size_t j = 0; j < cols(); ++j) {
+            const double* col = leaf + j * m + base;
+            const double xj = x[j];
+            if (j == 0) {  // a sum started at 0: 0 + t is t, the same bits
+                for (std::size_t p = 0; p < count; ++p) d2[p] = (xj - col[p]) * (xj - col[p]);
+                continue;
+            }
+            for (std::size_t p = 0; p < count; ++p) {
+                const double diff = xj - col[p];
+                d2[p] += diff * diff;
+            }
+        }
     }
 
-private:
-    using Tree = nanoflann::KDTreeSingleIndexAdaptor<
-        nanoflann::L2_Simple_Adaptor<double, BlockPoints, double, std::uint32_t>, BlockPoints, Dim, std::uint32_t>;
-    Tree tree_;
+    // A scanned block: every member offered.
+    void scan() const {
+        const std::size_t n = block.members.size();
+        double d2[kPiece];
+        for (std::size_t base = 0; base < n; base += kPiece) {
+            const std::size_t count = std::min(kPiece, n - base);
+            distances(0, n, base, count, d2);
+            for (std::size_t p = 0; p < count; ++p)
+                if (block.members[base + p] != skip) best.add(d2[p] + c2, block.members[base + p]);
+        }
+    }
+
+    void search() const {
+        double dists[Dims > 0 ? Dims : 64];
+        std::vector<double> wide;
+        double* d = dists;
+        if (Dims <= 0 && dims > 64) {
+            wide.resize(dims);
+            d = wide.data();
+        }
+        double mindist = 0;
+        for (std::size_t j = 0; j < cols(); ++j) {
+            d[j] = 0;
+            if (x[j] < block.lo[j]) {
+                d[j] = (x[j] - block.lo[j]) * (x[j] - block.lo[j]);
+                mindist += d[j];
+            }
+            if (x[j] > block.hi[j]) {
+                d[j] = (x[j] - block.hi[j]) * (x[j] - block.hi[j]);
+                mindist += d[j];
+            }
+        }
+        level(0, mindist, d);
+    }
+
+    void level(std::uint32_t node, double mindist, double* dists) const {
+        const Block::Node& nd = block.nodes[node];
+        if (nd.child1 == 0) {
+            leaf(nd);
+            return;
+        }
+        const double val = x[nd.dim];
+        const double diff1 = val - nd.divlow, diff2 = val - nd.divhigh;
+        std::uint32_t first, other;
+        double cut;
+        if (diff1 + diff2 < 0) {
+            first = nd.child1;
+            other = nd.child2;
+            cut = (val - nd.divhigh) * (val - nd.divhigh);
+        } else {
+            first = nd.child2;
+            other = nd.child1;
+            cut = (val - nd.divlow) * (val - nd.divlow);
+        }
+        level(first, mindist, dists);
+        const double saved = dists[nd.dim];
+        mindist = mindist + cut - saved;
+        dists[nd.dim] = cut;
+        if (mindist <= best.worst() - c2) level(other, mindist, dists);
+        dists[nd.dim] = saved;
+    }
+
+    void leaf(const Block::Node& nd) const {
+        const double worst = best.worst() - c2;  // read once per leaf, as nanoflann does
+        const std::size_t m = nd.end - nd.begin;
+        double d2[kPiece];
+        for (std::size_t base = 0; base < m; base += kPiece) {
+            const std::size_t count = std::min(kPiece, m - base);
+            distances(nd.begin, nd.end, base, count, d2);
+            // The points below the k-th distance as bits, set without branches.
+            std::uint64_t below = 0;
+            for (std::size_t p = 0; p < count; ++p) below |= std::uint64_t{d2[p] < worst} << p;
+            for (; below != 0; below &= below - 1) {
+                const auto p = static_cast<std::size_t>(__builtin_ctzll(below));
+                const std::uint32_t row = block.members[nd.begin + base + p];
+                if (row != skip) best.add(d2[p] + c2, row);
+            }
+        }
+    }
 };
 
-std::unique_ptr<BlockTree> make_tree(std::size_t dims, BlockPoints& points, std::vector<double>& data,
-                                     std::vector<std::uint32_t>& members) {
-    switch (dims) {
-        case 1: return std::make_unique<BlockTreeImpl<1>>(dims, points, data, members);
-        case 2: return std::make_unique<BlockTreeImpl<2>>(dims, points, data, members);
-        case 3: return std::make_unique<BlockTreeImpl<3>>(dims, points, data, members);
-        case 4: return std::make_unique<BlockTreeImpl<4>>(dims, points, data, members);
-        case 5: return std::make_unique<BlockTreeImpl<5>>(dims, points, data, members);
-        case 6: return std::make_unique<BlockTreeImpl<6>>(dims, points, data, members);
-        case 7: return std::make_unique<BlockTreeImpl<7>>(dims, points, data, members);
-        case 8: return std::make_unique<BlockTreeImpl<8>>(dims, points, data, members);
-        default: return std::make_unique<BlockTreeImpl<-1>>(dims, points, data, members);
+template <int Dims>
+void search_blocks(const std::vector<std::unique_ptr<Block>>& blocks, std::size_t dims, const double* numeric,
+                   const BlockedNeighborIndex::BlockOrder& order, std::uint32_t skip, KBest& best) {
+    for (const auto& [c2, b] : order) {
+        if (best.full() && !(c2 < best.worst())) break;  // nothing in this or later blocks can enter
+        const BlockSearch<Dims> search{*blocks[b], dims, c2, numeric, skip, best};
+        if (blocks[b]->nodes.empty()) search.scan();
+        else search.search();
     }
 }
 
 }  // namespace
 
-struct BlockedNeighborIndex::Block {
-    std::vector<std::uint32_t> codes;    // the categorical values every member shares
-    std::vector<std::uint32_t> members;  // training rows, in block order
-    std::vector<double> points;          // members' numeric rows, row-major
-    BlockPoints adaptor;
-    std::unique_ptr<BlockTree> tree;     // null for small blocks or no numeric columns
-};
-
 BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train, unsigned threads)
     : dims_(train.numeric_dims()), categorical_dims_(train.categorical_dims()) {
     std::map<std::vector<std::uint32_t>, std::size_t> by_codes;
+    std::vector<std::vector<double>> rows;
     for (std::size_t i = 0; i < train.rows(); ++i) {
         std::vector<std::uint32_t> key(train.codes_row(i), train.codes_row(i) + categorical_dims_);
         auto [it, inserted] = by_codes.emplace(std::move(key), blocks_.size());
         if (inserted) {
             blocks_.push_back(std::make_unique<Block>());
             blocks_.back()->codes = it->first;
+            rows.emplace_back();
         }
-        Block& b = *blocks_[it->second];
-        b.members.push_back(static_cast<std::uint32_t>(i));
-        b.points.insert(b.points.end(), train.numeric_row(i), train.numeric_row(i) + dims_);
+        blocks_[it->second]->members.push_back(static_cast<std::uint32_t>(i));
+        rows[it->second].insert(rows[it->second].end(), train.numeric_row(i), train.numeric_row(i) + dims_);
     }
     parallel_for(blocks_.size(), 1, threads ? threads : default_threads(), [&](std::size_t begin, std::size_t end) {
-        for (std::size_t i = begin; i < end; ++i) {
-            Block& b = *blocks_[i];
-            b.adaptor = BlockPoints{b.points.data(), b.members.size(), dims_};
-            if (dims_ > 0 && b.members.size() > kScanBelow) b.tree = make_tree(dims_, b.adaptor, b.points, b.members);
-        }
+        for (std::size_t i = begin; i < end; ++i) build_block(*blocks_[i], std::move(rows[i]), dims_);
     });
 }
 
@@ -183,24 +314,16 @@ std::size_t BlockedNeighborIndex::knn(const double* numeric, const BlockOrder& o
                                       std::uint32_t skip, Neighbor* out) const {
     if (k == 0) return 0;
     KBest best(out, k);
-    for (const auto& [c2, b] : order) {
-        if (best.full() && !(c2 < best.worst())) break;  // nothing in this or later blocks can enter
-        const Block& block = *blocks_[b];
-        if (block.tree) {
-            BlockResultSet rs{best, c2, block.members.data(), skip};
-            block.tree->search(rs, numeric);
-            continue;
-        }
-        const double* p = block.points.data();
-        for (std::size_t m = 0; m < block.members.size(); ++m, p += dims_) {
-            if (block.members[m] == skip) continue;
-            double d2 = 0;
-            for (std::size_t j = 0; j < dims_; ++j) {
-                const double diff = numeric[j] - p[j];
-                d2 += diff * diff;
-            }
-            best.add(d2 + c2, block.members[m]);
-        }
+    switch (dims_) {
+        case 1: search_blocks<1>(blocks_, dims_, numeric, order, skip, best); break;
+        case 2: search_blocks<2>(blocks_, dims_, numeric, order, skip, best); break;
+        case 3: search_blocks<3>(blocks_, dims_, numeric, order, skip, best); break;
+        case 4: search_blocks<4>(blocks_, dims_, numeric, order, skip, best); break;
+        case 5: search_blocks<5>(blocks_, dims_, numeric, order, skip, best); break;
+        case 6: search_blocks<6>(blocks_, dims_, numeric, order, skip, best); break;
+        case 7: search_blocks<7>(blocks_, dims_, numeric, order, skip, best); break;
+        case 8: search_blocks<8>(blocks_, dims_, numeric, order, skip, best); break;
+        default: search_blocks<-1>(blocks_, dims_, numeric, order, skip, best); break;
     }
     return best.size();
 }

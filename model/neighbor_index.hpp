@@ -49,8 +49,9 @@ public:
 
     std::size_t block_count() const { return blocks_.size(); }
 
+    struct Block;  // one block's members, tree and points (in the .cpp)
+
 private:
-    struct Block;
     std::size_t dims_;
     std::size_t categorical_dims_;
     std::vector<std::unique_ptr<Block>> blocks_;
