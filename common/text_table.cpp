@@ -218,7 +218,11 @@ double TextTable::number(std::size_t row, std::size_t col) const {
 }
 
 void append_csv_field(std::string& out, std::string_view field) {
-    if (field.find_first_of(",\"\n\r") == std::string_view::npos) {
+    // One pass over the bytes, no branch per byte (find_first_of calls memchr
+    // on the four specials for every byte: most of a score's output time).
+    bool special = false;
+    for (const char c : field) special |= (c == ',') | (c == '"') | (c == '\n') | (c == '\r');
+    if (!special) {
         out.append(field);
         return;
     }
