@@ -213,6 +213,7 @@ ReachBaseline learn_reach(const TextTable& table) {
                port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto"),
                duration = table.column_index("duration");
     if (!name || !ip || !port) return out;
+    std::string subject;  // one buffer for every row
     for (std::size_t row = 0; row < table.rows(); ++row) {
         const std::string_view port_cell = table.cell(row, *port);
         std::uint16_t p = 0;
@@ -225,8 +226,8 @@ ReachBaseline learn_reach(const TextTable& table) {
             const std::string_view cell = table.cell(row, *duration);
             if (std::from_chars(cell.data(), cell.data() + cell.size(), held).ec != std::errc{} || !std::isfinite(held)) held = 0;
         }
-        out.learn(ReachBaseline::subject_of(process, exe ? table.cell(row, *exe) : std::string_view{}), process,
-                  reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), held);
+        ReachBaseline::subject_into(process, exe ? table.cell(row, *exe) : std::string_view{}, subject);
+        out.learn(subject, process, reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), held);
     }
     out.index();
     return out;

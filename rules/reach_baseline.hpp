@@ -28,8 +28,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
@@ -48,7 +50,24 @@ struct ReachKey {
     std::uint8_t family = 4;              // 4 or 6
     std::uint8_t proto = 0;               // IPPROTO_TCP, IPPROTO_UDP, or 0 when unknown
     std::uint16_t port = 0;
-    auto operator<=>(const ReachKey&) const = default;
+    bool operator==(const ReachKey&) const = default;
+    // The order of the members in turn, the address byte by byte, as the
+    // defaulted <=> would give; compared 8 bytes at a time instead of through
+    // memcmp (a learning pass looks every record up in these maps).
+    std::strong_ordering operator<=>(const ReachKey& o) const {
+        for (std::size_t at = 0; at < addr.size(); at += 8)
+            if (const auto c = big_endian(at) <=> o.big_endian(at); c != 0) return c;
+        if (const auto c = family <=> o.family; c != 0) return c;
+        if (const auto c = proto <=> o.proto; c != 0) return c;
+        return port <=> o.port;
+    }
+
+private:
+    std::uint64_t big_endian(std::size_t at) const {
+        std::uint64_t v;
+        std::memcpy(&v, addr.data() + at, sizeof v);
+        return std::endian::native == std::endian::little ? __builtin_bswap64(v) : v;
+    }
 };
 // "tcp" -> IPPROTO_TCP, "udp" -> IPPROTO_UDP, anything else -> 0.
 std::uint8_t proto_number(std::string_view proto);

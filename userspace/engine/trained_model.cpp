@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fmt/core.h>
+#include <future>
 #include <limits>
 #include <optional>
 
@@ -37,11 +38,21 @@ TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::str
     WindowBaseline windows;
     {
         const TextTable records = std::move(table);  // let go at the end of this block
-        pipeline = FeaturePipeline::fit(spec, records, &features);
-        identities = learn_identities(records);
-        rate = learned_rate(records);
-        reach = learn_reach(records);
-        windows = learn_windows(records);
+        // The daemon's baselines are learned beside the pipeline's fit: each
+        // is one pass on one thread, and the fit's columns leave a core idle.
+        auto baselines = std::async(std::launch::async, [&] {
+            identities = learn_identities(records);
+            rate = learned_rate(records);
+            reach = learn_reach(records);
+            windows = learn_windows(records);
+        });
+        try {
+            pipeline = FeaturePipeline::fit(spec, records, &features);
+        } catch (...) {
+            baselines.wait();
+            throw;
+        }
+        baselines.get();
     }
     if (phase) phase("features");
     LofModel lof = LofModel::fit(std::move(features), options, result);
