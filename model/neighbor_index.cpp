@@ -268,12 +268,14 @@ BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train, unsigned 
     : dims_(train.numeric_dims()), categorical_dims_(train.categorical_dims()) {
     std::map<std::vector<std::uint32_t>, std::size_t> by_codes;
     std::vector<std::vector<double>> rows;
+    std::vector<std::uint32_t> key;  // one buffer: a new block copies it
     for (std::size_t i = 0; i < train.rows(); ++i) {
-        std::vector<std::uint32_t> key(train.codes_row(i), train.codes_row(i) + categorical_dims_);
-        auto [it, inserted] = by_codes.emplace(std::move(key), blocks_.size());
-        if (inserted) {
+        key.assign(train.codes_row(i), train.codes_row(i) + categorical_dims_);
+        auto it = by_codes.find(key);
+        if (it == by_codes.end()) {
+            it = by_codes.emplace(key, blocks_.size()).first;
             blocks_.push_back(std::make_unique<Block>());
-            blocks_.back()->codes = it->first;
+            blocks_.back()->codes = key;
             rows.emplace_back();
         }
         blocks_[it->second]->members.push_back(static_cast<std::uint32_t>(i));

@@ -102,15 +102,17 @@ TEST_CASE("the notebook's three examples: anomaly, anomaly, normal", "[lof_model
 }
 
 TEST_CASE("the blocked index finds the same neighbours as brute force", "[lof_model]") {
+    // 3 numeric columns (a search unrolled for its width) and 10 (the general one).
+    const int dims = GENERATE(3, 10);
     std::mt19937 gen(3);
     std::normal_distribution<double> normal;
     std::uniform_int_distribution<std::uint32_t> cat(0, 3);
     const std::size_t n = 3000, k = 15;
     FeatureMatrix train;
-    train.numeric.resize(n, 3);
+    train.numeric.resize(n, dims);
     train.category_counts = {4, 4};
     for (std::size_t i = 0; i < n; ++i) {
-        for (int j = 0; j < 3; ++j) train.numeric(static_cast<Eigen::Index>(i), j) = normal(gen) * (1 + j);
+        for (int j = 0; j < dims; ++j) train.numeric(static_cast<Eigen::Index>(i), j) = normal(gen) * (1 + j);
         // Uneven blocks: most rows in a few, some blocks tiny (scanned, not treed).
         train.codes.push_back(i % 10 == 0 ? cat(gen) : 0);
         train.codes.push_back(i % 50 == 0 ? cat(gen) : 1);
@@ -119,20 +121,25 @@ TEST_CASE("the blocked index finds the same neighbours as brute force", "[lof_mo
     BlockedNeighborIndex index(train);
     std::vector<std::uint32_t> q_codes = {0, 1, 3, 2, kUnknownCategory, 1, 2, kUnknownCategory};
     std::vector<Neighbor> got(k);
+    std::vector<double> num(static_cast<std::size_t>(dims));
     for (std::size_t q = 0; q < 200; ++q) {
         const std::uint32_t codes[2] = {q_codes[(2 * q) % 8], q_codes[(2 * q + 1) % 8]};
         Eigen::VectorXd x = Eigen::VectorXd::Zero(dense.cols());
-        double num[3];
-        for (int j = 0; j < 3; ++j) x(j) = num[j] = normal(gen) * 2;
-        if (codes[0] != kUnknownCategory) x(3 + codes[0]) = 1;
-        if (codes[1] != kUnknownCategory) x(7 + codes[1]) = 1;
+        for (int j = 0; j < dims; ++j) x(j) = num[static_cast<std::size_t>(j)] = normal(gen) * 2;
+        if (codes[0] != kUnknownCategory) x(dims + codes[0]) = 1;
+        if (codes[1] != kUnknownCategory) x(dims + 4 + codes[1]) = 1;
         const std::uint32_t skip = q % 2 ? static_cast<std::uint32_t>(q) : BlockedNeighborIndex::kNoSkip;
-        std::vector<double> d2;
+        std::vector<std::pair<double, std::uint32_t>> want;
         for (std::size_t i = 0; i < n; ++i)
-            if (i != skip) d2.push_back((dense.row(static_cast<Eigen::Index>(i)).transpose() - x).squaredNorm());
-        std::sort(d2.begin(), d2.end());
-        REQUIRE(index.knn(num, index.order_for(codes), k, skip, got.data()) == k);
-        for (std::size_t j = 0; j < k; ++j) CHECK(got[j].dist2 == Approx(d2[j]).epsilon(1e-12));
+            if (i != skip)
+                want.emplace_back((dense.row(static_cast<Eigen::Index>(i)).transpose() - x).squaredNorm(),
+                                  static_cast<std::uint32_t>(i));
+        std::sort(want.begin(), want.end());
+        REQUIRE(index.knn(num.data(), index.order_for(codes), k, skip, got.data()) == k);
+        for (std::size_t j = 0; j < k; ++j) {
+            CHECK(got[j].dist2 == Approx(want[j].first).epsilon(1e-12));
+            CHECK(got[j].index != skip);
+        }
     }
 }
 
