@@ -105,7 +105,7 @@ $(BUILD)/userspace/daemon/daemon_config.o: $(PIPELINE_INC)
 # User-space objects may include the skeleton; -MMD tracks it after the first build.
 $(USER_OBJS) $(BUILD)/userspace/commands/main.o $(TEST_OBJS): | $(BPF_SKEL)
 
-# The model's hot loops gain from -O3 and inlining across nanoflann.
+# The model's hot loops (the tree build and the neighbour search) gain from -O3.
 $(BUILD)/model/%.o: NL_OPT := -O3
 
 # The version `netlof --version` reports.

@@ -3,28 +3,13 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <nanoflann.hpp>
 
 #include "common/parallel.hpp"
+#include "model/kd_tree_build.hpp"
 
 namespace netlof {
 
 namespace {
-
-// nanoflann's dataset interface over one block's row-major numeric rows:
-// nanoflann chooses the splits and the leaf order; the search walks a flat
-// copy of its tree whose leaves hold their points column by column.
-struct BlockPoints {
-    const double* data = nullptr;
-    std::size_t count = 0;
-    std::size_t dims = 0;
-    std::size_t kdtree_get_point_count() const { return count; }
-    double kdtree_get_pt(std::size_t i, std::size_t d) const { return data[i * dims + d]; }
-    template <class BBox>
-    bool kdtree_get_bbox(BBox&) const { return false; }
-};
-using BuildTree = nanoflann::KDTreeSingleIndexAdaptor<
-    nanoflann::L2_Simple_Adaptor<double, BlockPoints, double, std::uint32_t>, BlockPoints, -1, std::uint32_t>;
 
 // Blocks at most this large are scanned directly: cheaper than a tree walk.
 constexpr std::size_t kScanBelow = 48;
@@ -59,13 +44,7 @@ private:
 }  // namespace
 
 struct BlockedNeighborIndex::Block {
-    // A node covers members [begin, end); child1 == 0 marks a leaf (the root,
-    // node 0, is nobody's child). An inner node splits on column `dim`: its
-    // first child's points are at most divlow there, its second's at least divhigh.
-    struct Node {
-        std::uint32_t begin, end, child1, child2, dim;
-        double divlow, divhigh;
-    };
+    using Node = KdNode;
     std::vector<std::uint32_t> codes;    // the categorical values every member shares
     std::vector<std::uint32_t> members;  // training rows, in leaf order
     // Members' numeric columns, leaf by leaf, and inside a leaf column by
@@ -79,42 +58,12 @@ namespace {
 
 using Block = BlockedNeighborIndex::Block;
 
-// Copies nanoflann's tree into `nodes` in pre-order and returns the node's index.
-std::uint32_t flatten(const BuildTree::Node* n, std::vector<Block::Node>& nodes) {
-    const auto at = static_cast<std::uint32_t>(nodes.size());
-    if (n->child1 == nullptr) {
-        nodes.push_back({static_cast<std::uint32_t>(n->node_type.lr.left), static_cast<std::uint32_t>(n->node_type.lr.right),
-                         0, 0, 0, 0, 0});
-        return at;
-    }
-    nodes.push_back({});
-    const std::uint32_t c1 = flatten(n->child1, nodes);
-    const std::uint32_t c2 = flatten(n->child2, nodes);
-    nodes[at] = {nodes[c1].begin, nodes[c2].end, c1, c2, static_cast<std::uint32_t>(n->node_type.sub.divfeat),
-                 n->node_type.sub.divlow, n->node_type.sub.divhigh};
-    return at;
-}
-
-// Builds a block from its members' row-major numeric rows: nanoflann splits
-// (large blocks only), the members go in leaf order, and the rows are stored
-// leaf by leaf, column by column.
+// Builds a block from its members' row-major numeric rows: large blocks get
+// a k-d tree (the members go in its leaf order), and the rows are stored leaf
+// by leaf, column by column.
 void build_block(Block& b, std::vector<double> rows, std::size_t dims) {
     const std::size_t n = b.members.size();
-    if (dims > 0 && n > kScanBelow) {
-        BlockPoints adaptor{rows.data(), n, dims};
-        BuildTree tree(static_cast<int>(dims), adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(kLeafSize));
-        std::vector<double> sorted(rows.size());
-        std::vector<std::uint32_t> sorted_members(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t from = tree.vAcc[i];
-            std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(from * dims), dims,
-                        sorted.begin() + static_cast<std::ptrdiff_t>(i * dims));
-            sorted_members[i] = b.members[from];
-        }
-        rows.swap(sorted);
-        b.members.swap(sorted_members);
-        flatten(tree.root_node, b.nodes);
-    }
+    if (dims > 0 && n > kScanBelow) b.nodes = build_kd_tree(rows, b.members, dims, kLeafSize);
     b.lo.assign(dims, std::numeric_limits<double>::infinity());
     b.hi.assign(dims, -std::numeric_limits<double>::infinity());
     for (std::size_t p = 0; p < n; ++p)
@@ -266,20 +215,31 @@ void search_blocks(const std::vector<std::unique_ptr<Block>>& blocks, std::size_
 
 BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train, unsigned threads)
     : dims_(train.numeric_dims()), categorical_dims_(train.categorical_dims()) {
-    std::map<std::vector<std::uint32_t>, std::size_t> by_codes;
-    std::vector<std::vector<double>> rows;
+    // Each row's block first, then each block's rows, sized once.
+    std::map<std::vector<std::uint32_t>, std::uint32_t> by_codes;
+    std::vector<std::uint32_t> block_of(train.rows());
+    std::vector<std::size_t> sizes;
     std::vector<std::uint32_t> key;  // one buffer: a new block copies it
     for (std::size_t i = 0; i < train.rows(); ++i) {
         key.assign(train.codes_row(i), train.codes_row(i) + categorical_dims_);
         auto it = by_codes.find(key);
         if (it == by_codes.end()) {
-            it = by_codes.emplace(key, blocks_.size()).first;
+            it = by_codes.emplace(key, static_cast<std::uint32_t>(blocks_.size())).first;
             blocks_.push_back(std::make_unique<Block>());
             blocks_.back()->codes = key;
-            rows.emplace_back();
+            sizes.push_back(0);
         }
-        blocks_[it->second]->members.push_back(static_cast<std::uint32_t>(i));
-        rows[it->second].insert(rows[it->second].end(), train.numeric_row(i), train.numeric_row(i) + dims_);
+        block_of[i] = it->second;
+        ++sizes[it->second];
+    }
+    std::vector<std::vector<double>> rows(blocks_.size());
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        blocks_[b]->members.reserve(sizes[b]);
+        rows[b].reserve(sizes[b] * dims_);
+    }
+    for (std::size_t i = 0; i < train.rows(); ++i) {
+        blocks_[block_of[i]]->members.push_back(static_cast<std::uint32_t>(i));
+        rows[block_of[i]].insert(rows[block_of[i]].end(), train.numeric_row(i), train.numeric_row(i) + dims_);
     }
     parallel_for(blocks_.size(), 1, threads ? threads : default_threads(), [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) build_block(*blocks_[i], std::move(rows[i]), dims_);
