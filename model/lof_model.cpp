@@ -14,8 +14,10 @@ namespace {
 constexpr std::size_t kChunk = 512;
 
 // Row indices of m grouped so that rows with equal category codes are
-// adjacent: each worker then computes a block order once per run of rows.
-std::vector<std::uint32_t> rows_by_codes(const FeatureMatrix& m) {
+// adjacent (each worker then computes a block order once per run of rows),
+// and inside a run in the order of the leaves they fall in, so that each
+// row's search walks nodes the one before brought into the cache.
+std::vector<std::uint32_t> rows_in_space_order(const FeatureMatrix& m, const BlockedNeighborIndex& index) {
     std::vector<std::uint32_t> rows(m.rows());
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::uint32_t>(i);
     const std::size_t c = m.categorical_dims();
@@ -23,6 +25,15 @@ std::vector<std::uint32_t> rows_by_codes(const FeatureMatrix& m) {
         std::stable_sort(rows.begin(), rows.end(), [&](std::uint32_t a, std::uint32_t b) {
             return std::lexicographical_compare(m.codes_row(a), m.codes_row(a) + c, m.codes_row(b), m.codes_row(b) + c);
         });
+    std::vector<std::uint64_t> key(rows.size());
+    for (std::size_t begin = 0, end; begin < rows.size(); begin = end) {
+        const std::uint32_t* codes = m.codes_row(rows[begin]);
+        for (end = begin + 1; end < rows.size() && std::equal(codes, codes + c, m.codes_row(rows[end]));) ++end;
+        const BlockedNeighborIndex::BlockOrder order = index.order_for(codes);
+        for (std::size_t i = begin; i < end; ++i) key[rows[i]] = index.leaf_key(m.numeric_row(rows[i]), order);
+        std::stable_sort(rows.begin() + static_cast<std::ptrdiff_t>(begin), rows.begin() + static_cast<std::ptrdiff_t>(end),
+                         [&](std::uint32_t a, std::uint32_t b) { return key[a] < key[b]; });
+    }
     return rows;
 }
 
@@ -205,7 +216,7 @@ void LofModel::score(const FeatureMatrix& queries, std::span<LofScore> out, unsi
     if (queries.numeric_dims() != train_.numeric_dims() || queries.category_counts != train_.category_counts)
         throw std::invalid_argument("query features do not match the model's");
     if (out.size() < queries.rows()) throw std::invalid_argument("score output too small");
-    for_each_row(queries, rows_by_codes(queries), *index_, threads, [&](std::size_t, std::uint32_t r, const auto& order) {
+    for_each_row(queries, rows_in_space_order(queries, *index_), *index_, threads, [&](std::size_t, std::uint32_t r, const auto& order) {
         thread_local std::vector<Neighbor> nb;
         nb.resize(k_);
         index_->knn(queries.numeric_row(r), order, k_, BlockedNeighborIndex::kNoSkip, nb.data());

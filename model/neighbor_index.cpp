@@ -255,6 +255,20 @@ std::vector<std::uint32_t> BlockedNeighborIndex::rows_in_block_order() const {
 BlockedNeighborIndex::~BlockedNeighborIndex() = default;
 
 
+std::uint64_t BlockedNeighborIndex::leaf_key(const double* numeric, const BlockOrder& order) const {
+    if (order.empty()) return 0;
+    const std::uint32_t b = order.front().second;
+    const Block& block = *blocks_[b];
+    std::uint32_t node = 0;
+    if (!block.nodes.empty())
+        while (block.nodes[node].child1 != 0) {
+            const Block::Node& nd = block.nodes[node];
+            // The first child the search would enter.
+            node = numeric[nd.dim] - nd.divlow + (numeric[nd.dim] - nd.divhigh) < 0 ? nd.child1 : nd.child2;
+        }
+    return (std::uint64_t{b} << 32) | (block.nodes.empty() ? 0 : block.nodes[node].begin);
+}
+
 BlockedNeighborIndex::BlockOrder BlockedNeighborIndex::order_for(const std::uint32_t* codes) const {
     BlockOrder order;
     order.reserve(blocks_.size());

@@ -43,6 +43,11 @@ public:
     std::size_t knn(const double* numeric, const BlockOrder& order, std::size_t k, std::uint32_t skip,
                     Neighbor* out) const;
 
+    // Where the query falls in the first block of its order (the leaf its
+    // descent reaches): queries sorted by codes and then by this key come in
+    // space order, each near the last, so their searches share cached nodes.
+    std::uint64_t leaf_key(const double* numeric, const BlockOrder& order) const;
+
     // Every training row once, block by block, each block in its tree's leaf
     // order: neighbouring rows in this order are neighbours in space.
     std::vector<std::uint32_t> rows_in_block_order() const;
