@@ -71,15 +71,20 @@ void build_block(Block& b, std::vector<double> rows, std::size_t dims) {
             b.lo[j] = std::min(b.lo[j], rows[p * dims + j]);
             b.hi[j] = std::max(b.hi[j], rows[p * dims + j]);
         }
-    b.points.resize(rows.size());
+    // Each leaf turned column by column in place (through a copy of the leaf),
+    // so the block's rows become its points without a second array.
+    std::vector<double> leaf_rows;
     auto store_leaf = [&](std::size_t begin, std::size_t end) {
         const std::size_t m = end - begin;
+        leaf_rows.assign(rows.begin() + static_cast<std::ptrdiff_t>(begin * dims),
+                         rows.begin() + static_cast<std::ptrdiff_t>(end * dims));
         for (std::size_t j = 0; j < dims; ++j)
-            for (std::size_t p = 0; p < m; ++p) b.points[begin * dims + j * m + p] = rows[(begin + p) * dims + j];
+            for (std::size_t p = 0; p < m; ++p) rows[begin * dims + j * m + p] = leaf_rows[p * dims + j];
     };
     if (b.nodes.empty()) store_leaf(0, n);
     for (const Block::Node& nd : b.nodes)
         if (nd.child1 == 0) store_leaf(nd.begin, nd.end);
+    b.points = std::move(rows);
 }
 
 // One query's search of one block, as nanoflann's searchLevel walks (the
