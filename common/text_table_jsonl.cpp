@@ -80,6 +80,12 @@ public:
         const auto* base = reinterpret_cast<const unsigned char*>(s_.data());
         const auto* stop = base + s_.size();
         while (pos_ < s_.size()) {
+            // Plain ASCII, the whole of most strings, without a call per byte.
+            if (!escaped)
+                while (pos_ < s_.size() && base[pos_] >= 0x20 && base[pos_] < 0x80 && base[pos_] != '"' &&
+                       base[pos_] != '\\')
+                    ++pos_;
+            if (pos_ == s_.size()) break;
             const unsigned char c = base[pos_];
             if (c == '"') {
                 end = pos_++;
@@ -202,6 +208,7 @@ TextTable TextTable::parse_jsonl(std::string text, std::string file, std::size_t
     };
 
     std::vector<std::size_t> set_in_row;  // per column: the row (+1) that last set it, for duplicates
+    std::vector<std::size_t> column_of_key;  // the column of each key of the line before, by its place
     std::string key, value;
     std::size_t line = first_line - 1;
     for (std::size_t pos = 0; pos < s.size();) {
@@ -223,7 +230,7 @@ TextTable TextTable::parse_jsonl(std::string text, std::string file, std::size_t
         t.cells_.resize(t.cells_.size() + t.columns_.size(), Cell{0, 0});  // a key a line lacks is an empty cell
         o.skip_space();
         bool first = true;
-        while (!(first && o.take('}'))) {
+        for (std::size_t key_index = 0; !(first && o.take('}')); ++key_index) {
             first = false;
             o.skip_space();
             const std::size_t key_at = o.pos();
@@ -237,9 +244,13 @@ TextTable TextTable::parse_jsonl(std::string text, std::string file, std::size_t
             o.skip_space();
             if (name.empty()) fail_shape(line, start, text_line, key_at + 1, "", "empty key");
 
-            // Its column: the same place as in the line before, usually.
-            std::size_t col = 0;
-            while (col < t.columns_.size() && t.columns_[col] != name) ++col;
+            // Its column: the same as the key in this place on the line before,
+            // usually (records write their keys in one order); else looked up.
+            std::size_t col = key_index < column_of_key.size() ? column_of_key[key_index] : t.columns_.size();
+            if (col >= t.columns_.size() || t.columns_[col] != name)
+                for (col = 0; col < t.columns_.size() && t.columns_[col] != name;) ++col;
+            if (key_index >= column_of_key.size()) column_of_key.resize(key_index + 1);
+            column_of_key[key_index] = col;
             if (col == t.columns_.size()) {
                 // A new column: every row so far gets it, empty.
                 const std::size_t old = t.columns_.size();
