@@ -232,14 +232,24 @@ LearnedIdentities learn_identities(const TextTable& table) {
     LearnedIdentities out;
     const auto name = table.column_index("process_name"), exe = table.column_index("exe");
     if (!name || !exe) return out;
+    // A program has a few executables across many records: each (name, exe)
+    // is kept once, found without building a string (the run of rows with the
+    // previous row's name reuses its entry).
+    std::vector<std::string>* exes = nullptr;
+    std::string_view exes_of;
     for (std::size_t row = 0; row < table.rows(); ++row) {
         const std::string_view e = table.cell(row, *exe);
-        if (!e.empty()) out[std::string(table.cell(row, *name))].emplace_back(e);
+        if (e.empty()) continue;
+        const std::string_view n = table.cell(row, *name);
+        if (exes == nullptr || n != exes_of) {
+            auto it = out.find(n);
+            if (it == out.end()) it = out.emplace(std::string(n), std::vector<std::string>{}).first;
+            exes = &it->second;
+            exes_of = n;
+        }
+        if (std::find(exes->begin(), exes->end(), e) == exes->end()) exes->emplace_back(e);
     }
-    for (auto& [n, exes] : out) {
-        std::sort(exes.begin(), exes.end());
-        exes.erase(std::unique(exes.begin(), exes.end()), exes.end());
-    }
+    for (auto& [n, list] : out) std::sort(list.begin(), list.end());
     return out;
 }
 

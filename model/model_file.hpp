@@ -29,7 +29,7 @@ namespace netlof {
 inline constexpr std::uint32_t kModelFormatVersion = 4;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
-using LearnedIdentities = std::map<std::string, std::vector<std::string>>;
+using LearnedIdentities = std::map<std::string, std::vector<std::string>, std::less<>>;
 
 struct ScoringModel {
     std::string pipeline_file;  // which pipeline YAML it was fitted with
