@@ -437,7 +437,8 @@ TEST_CASE("detector refuses a model whose pipeline reads what records lack", "[d
     Harness h(learn(300));
     h.feed(normal_traffic(300), 1);
     TrainedModel m = h.detector.fit_learned();
-    TrainedModel bad{"odd.yaml", FeaturePipeline({{"timestamp", Transform::Standard, 0, 1}}, {}), std::move(m.lof)};
+    TrainedModel bad{{"odd.yaml", FeaturePipeline({{"timestamp", Transform::Standard, 0, 1}}, {}), std::move(m.lof), {}, {}},
+                     ReachBaseline(), WindowBaseline()};
     const Diagnostic d = test::diagnostic_of([&] { h.detector.use_model(std::move(bad)); });
     CHECK(d.file == "odd.yaml");
     CHECK(d.field == "features");
