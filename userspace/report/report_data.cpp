@@ -10,6 +10,7 @@
 
 #include "common/diagnostic.hpp"
 #include "common/ip_address.hpp"
+#include "userspace/report/time_steps.hpp"
 
 namespace netlof {
 
@@ -110,9 +111,7 @@ std::vector<AlertLine> parse_alert_lines(std::string_view text, const std::strin
 }
 
 double bucket_width(double span_s, std::size_t max_buckets) {
-    static constexpr double kWidths[] = {1,    2,    5,     10,    15,    30,    60,    120,   300,
-                                         600,  900,  1800,  3600,  7200,  10800, 21600, 43200, 86400};
-    for (double w : kWidths)
+    for (double w : kRoundTimeSteps)
         if (span_s / w < static_cast<double>(max_buckets)) return w;
     return std::ceil(span_s / 86400.0 / static_cast<double>(max_buckets)) * 86400.0;
 }

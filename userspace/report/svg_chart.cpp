@@ -4,6 +4,9 @@
 #include <cmath>
 #include <ctime>
 #include <fmt/core.h>
+#include <iterator>
+
+#include "userspace/report/time_steps.hpp"
 
 namespace netlof {
 
@@ -22,11 +25,9 @@ std::string time_label(double t, double span_s) {
 }
 
 std::vector<double> time_ticks(double t0, double t1) {
-    static constexpr double kSteps[] = {1,   2,    5,    10,   15,    30,    60,    120,   300,
-                                        600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400};
     const double span = std::max(1.0, t1 - t0);
-    double step = kSteps[std::size(kSteps) - 1];
-    for (double s : kSteps)
+    double step = kRoundTimeSteps[std::size(kRoundTimeSteps) - 1];
+    for (double s : kRoundTimeSteps)
         if (span / s <= 7) {
             step = s;
             break;
