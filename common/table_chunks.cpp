@@ -64,15 +64,21 @@ TableChunks::~TableChunks() {
 
 bool TableChunks::fill() {
     // At most 16 MiB a read: a part as large as the whole input (standard
-    // input, read once) grows as it comes.
-    const std::size_t block = std::min<std::size_t>(chunk_bytes_, std::size_t{16} << 20);
+    // input, read once) grows as it comes. A regular file's reads are sized
+    // to what is left of it and its end is found by a read into a small
+    // buffer, so a part is not grown (copied) past the file's size.
+    std::size_t block = std::min<std::size_t>(chunk_bytes_, std::size_t{16} << 20);
+    char probe[4096];
+    const bool at_size = file_size_ > 0 && bytes_read_ >= file_size_;
+    if (file_size_ > 0 && !at_size) block = std::min<std::size_t>(block, file_size_ - bytes_read_);
     const std::size_t have = pending_.size();
-    pending_.resize(have + block);
+    if (!at_size) pending_.resize(have + block);
     for (;;) {
-        const ssize_t n = ::read(fd_, pending_.data() + have, block);
+        const ssize_t n = at_size ? ::read(fd_, probe, sizeof probe) : ::read(fd_, pending_.data() + have, block);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) fail_file(path_, "cannot read", errno);
-        pending_.resize(have + static_cast<std::size_t>(n));
+        if (at_size) pending_.append(probe, static_cast<std::size_t>(n));
+        else pending_.resize(have + static_cast<std::size_t>(n));
         bytes_read_ += static_cast<std::uint64_t>(n);
         if (n == 0) eof_ = true;
         return n > 0;
@@ -105,8 +111,12 @@ std::optional<TextTable> TableChunks::next() {
             if (!handed_out_) return TextTable::parse_records(std::string(pending_), path_);
             return std::nullopt;
         }
-        std::string text = pending_.substr(0, cut);
-        pending_.erase(0, cut);
+        // The part takes the buffer; what follows its last record (less
+        // than a record) is copied back.
+        std::string text, rest = pending_.substr(cut);
+        pending_.resize(cut);
+        text.swap(pending_);
+        pending_.swap(rest);
         const std::size_t first_line = lines_done_ + 1;
         lines_done_ += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
         if (jsonl_) {
@@ -117,13 +127,12 @@ std::optional<TextTable> TableChunks::next() {
         if (!handed_out_) {
             // The first part starts with the header: it reads as a file does,
             // and the header is kept for the parts after it.
-            TextTable t = TextTable::parse(text, path_);
             std::size_t start = 0;
             while (start < text.size() && (text[start] == '\n' || text[start] == '\r')) ++start;
             const std::size_t end = start + first_record_end(std::string_view(text).substr(start));
             header_ = text.substr(start, end - start);
             handed_out_ = true;
-            return t;
+            return TextTable::parse(std::move(text), path_);
         }
         if (blank(text)) continue;
         return TextTable::parse(header_ + text, path_, first_line);

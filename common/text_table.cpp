@@ -206,6 +206,16 @@ void TextTable::fail(std::size_t row, std::size_t col, const std::string& messag
     throw InputError(std::move(d));
 }
 
+void TextTable::fail_absent(std::size_t row, std::string_view column, const std::string& message) const {
+    Diagnostic d;
+    d.file = file_;
+    d.line = row_line_[row];
+    d.field = std::string(column);
+    d.message = message;
+    d.source_line = std::string(line_text(row_start_[row]));
+    throw InputError(std::move(d));
+}
+
 double TextTable::number(std::size_t row, std::size_t col) const {
     std::string_view v = cell(row, col);
     if (v.empty()) fail(row, col, "empty value, expected a number");

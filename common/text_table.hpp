@@ -53,6 +53,9 @@ public:
     std::size_t line_of(std::size_t row) const { return row_line_[row]; }
     // Throws InputError for this cell with the given message.
     [[noreturn]] void fail(std::size_t row, std::size_t col, const std::string& message) const;
+    // The same for a column this table lacks (a part of a JSON-lines file
+    // none of whose records has the key), at the row's line.
+    [[noreturn]] void fail_absent(std::size_t row, std::string_view column, const std::string& message) const;
 
 private:
     // A cell's bytes are text_[row_start_[row] + offset], size of them; with

@@ -148,56 +148,104 @@ NumericFeature fit_scaler(const FeatureSpec& f, const std::vector<double>& x) {
     return {f.column, f.transform, mean, constant ? 1.0 : std::sqrt(var), f.unit};
 }
 
-// Sorted distinct values of a text column, as OneHotEncoder's categories_.
-std::vector<std::string> fit_categories(const TextTable& table, std::size_t col) {
-    std::unordered_set<std::string_view> distinct;  // rows repeat a few values: hash, then sort once
-    for (std::size_t r = 0; r < table.rows(); ++r) {
-        std::string_view v = table.cell(r, col);
-        if (v.empty()) table.fail(r, col, "empty value");
-        distinct.insert(v);
-    }
-    std::vector<std::string> cats(distinct.begin(), distinct.end());
-    std::sort(cats.begin(), cats.end());
-    return cats;
-}
-
 }  // namespace
 
-FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed) {
-    const std::string needed_by = "pipeline " + spec.file;
-    const std::size_t n = table.rows();
-    std::vector<const FeatureSpec*> num_specs, cat_specs;
-    for (const FeatureSpec& f : spec.features) {
-        table.require_column(f.column, needed_by);
-        (f.transform == Transform::OneHot ? cat_specs : num_specs).push_back(&f);
+PipelineFit::PipelineFit(const PipelineSpec& spec) : needed_by_("pipeline " + spec.file) {
+    for (const FeatureSpec& f : spec.features) (f.transform == Transform::OneHot ? categorical_ : numeric_).push_back(&f);
+    values_.resize(numeric_.size());
+    seen_codes_.resize(categorical_.size());
+    seen_.resize(categorical_.size());
+}
+
+void PipelineFit::add(const TextTable& part) {
+    const std::size_t n = part.rows();
+    // The columns the first part lacks are missing from the file (a CSV
+    // header, a JSON key no record has); a later JSON-lines part without one
+    // has records that lack it, refused as the first of them.
+    std::vector<std::optional<std::size_t>> cols;
+    for (const FeatureSpec* f : numeric_) cols.push_back(part.column_index(f->column));
+    for (const FeatureSpec* f : categorical_) cols.push_back(part.column_index(f->column));
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        const std::string& column = (i < numeric_.size() ? numeric_[i] : categorical_[i - numeric_.size()])->column;
+        if (first_part_) part.require_column(column, needed_by_);
+        else if (!cols[i] && n > 0) part.fail_absent(0, column, "no value, expected one");
     }
-    std::vector<NumericFeature> numeric(num_specs.size());
-    std::vector<std::vector<double>> values(num_specs.size());  // raw values, parsed once
-    std::vector<CategoricalFeature> categorical(cat_specs.size());
-    for_each_column(num_specs.size() + cat_specs.size(), [&](std::size_t i) {
-        if (i < num_specs.size()) {
-            const FeatureSpec& f = *num_specs[i];
-            const std::size_t col = *table.column_index(f.column);
-            values[i].resize(n);
-            for (std::size_t r = 0; r < n; ++r) values[i][r] = raw_value(table, r, col, f.transform, f.unit);
-            numeric[i] = f.transform == Transform::Log ? NumericFeature{f.column, f.transform, 0, 1, f.unit}
-                                                       : fit_scaler(f, values[i]);
-        } else {
-            const FeatureSpec& f = *cat_specs[i - num_specs.size()];
-            categorical[i - num_specs.size()] = {f.column, fit_categories(table, *table.column_index(f.column))};
+    first_part_ = false;
+    for_each_column(cols.size(), [&](std::size_t i) {
+        const std::size_t col = *cols[i];
+        if (i < numeric_.size()) {
+            const FeatureSpec& f = *numeric_[i];
+            std::vector<double>& values = values_[i];
+            for (std::size_t r = 0; r < n; ++r) values.push_back(raw_value(part, r, col, f.transform, f.unit));
+            return;
+        }
+        // A category's code by first sight now, its place in the sorted
+        // list at the end. Rows repeat a few values, often the row before's.
+        const std::size_t j = i - numeric_.size();
+        auto& seen = seen_[j];
+        std::vector<std::uint32_t>& codes = seen_codes_[j];
+        std::string_view previous;
+        std::uint32_t previous_code = 0;
+        for (std::size_t r = 0; r < n; ++r) {
+            const std::string_view v = part.cell(r, col);
+            if (v.empty()) part.fail(r, col, "empty value");
+            if (r == 0 || v != previous) {
+                auto it = seen.find(v);
+                if (it == seen.end()) it = seen.emplace(std::string(v), static_cast<std::uint32_t>(seen.size())).first;
+                previous = v;
+                previous_code = it->second;
+            }
+            codes.push_back(previous_code);
         }
     });
+    rows_ += n;
+}
+
+FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) && {
+    std::vector<NumericFeature> numeric;
+    for (std::size_t i = 0; i < numeric_.size(); ++i) {
+        const FeatureSpec& f = *numeric_[i];
+        numeric.push_back(f.transform == Transform::Log ? NumericFeature{f.column, f.transform, 0, 1, f.unit}
+                                                        : fit_scaler(f, values_[i]));
+    }
+    // Categories sorted, as OneHotEncoder's categories_; each first-sight
+    // code mapped to its place among them.
+    std::vector<CategoricalFeature> categorical;
+    std::vector<std::vector<std::uint32_t>> place(categorical_.size());
+    for (std::size_t j = 0; j < categorical_.size(); ++j) {
+        std::vector<std::pair<std::string_view, std::uint32_t>> sorted(seen_[j].begin(), seen_[j].end());
+        std::sort(sorted.begin(), sorted.end());
+        CategoricalFeature c{categorical_[j]->column, {}};
+        place[j].resize(sorted.size());
+        for (const auto& [value, code] : sorted) {
+            place[j][code] = static_cast<std::uint32_t>(c.categories.size());
+            c.categories.emplace_back(value);
+        }
+        categorical.push_back(std::move(c));
+    }
     FeaturePipeline p(std::move(numeric), std::move(categorical));
     if (transformed != nullptr) {
         FeatureMatrix& m = *transformed;
-        m.numeric.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(p.numeric_.size()));
-        for (std::size_t j = 0; j < p.numeric_.size(); ++j)
-            for (std::size_t r = 0; r < n; ++r)
-                m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
-                    (values[j][r] - p.numeric_[j].mean) / p.numeric_[j].scale;
-        p.encode_categories(table, m);
+        p.shape(m, rows_);
+        const std::size_t c = categorical_.size();
+        for (std::size_t j = 0; j < p.numeric().size(); ++j) {
+            const NumericFeature& f = p.numeric()[j];
+            for (std::size_t r = 0; r < rows_; ++r)
+                m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = (values_[j][r] - f.mean) / f.scale;
+            std::vector<double>().swap(values_[j]);
+        }
+        for (std::size_t j = 0; j < c; ++j) {
+            for (std::size_t r = 0; r < rows_; ++r) m.codes[r * c + j] = place[j][seen_codes_[j][r]];
+            std::vector<std::uint32_t>().swap(seen_codes_[j]);
+        }
     }
     return p;
+}
+
+FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed) {
+    PipelineFit fit(spec);
+    fit.add(table);
+    return std::move(fit).finish(transformed);
 }
 
 void FeaturePipeline::encode_categories(const TextTable& table, FeatureMatrix& m) const {

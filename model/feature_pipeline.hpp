@@ -73,14 +73,45 @@ struct CategoricalFeature {
     std::vector<std::string> categories;  // sorted, as OneHotEncoder's categories_
 };
 
+class FeaturePipeline;
+
+// Fits a pipeline on records that come a part at a time (a file read in
+// bounded memory): it keeps each numeric column's values and each row's
+// category as a number, nothing of the text. Adding every part, then
+// finish(), gives what FeaturePipeline::fit gives on them as one table.
+class PipelineFit {
+public:
+    explicit PipelineFit(const PipelineSpec& spec);
+    // Reads the pipeline's columns of one part (on both cores); throws
+    // InputError naming the first bad cell's line and column.
+    void add(const TextTable& part);
+    std::size_t rows() const { return rows_; }
+    // The fitted pipeline; `transformed` receives every row added, through it.
+    FeaturePipeline finish(FeatureMatrix* transformed = nullptr) &&;
+
+private:
+    std::string needed_by_;
+    std::vector<const FeatureSpec*> numeric_, categorical_;  // into the spec, which outlives this
+    std::vector<std::vector<double>> values_;          // per numeric column: its values after unit and log
+    std::vector<std::vector<std::uint32_t>> seen_codes_; // per categorical column: each row's value, by first sight
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::vector<std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>> seen_;
+    std::size_t rows_ = 0;
+    bool first_part_ = true;
+};
+
 class FeaturePipeline {
 public:
     FeaturePipeline() = default;
     FeaturePipeline(std::vector<NumericFeature> numeric, std::vector<CategoricalFeature> categorical);
 
     // Fits scalers (population std; a constant column gets scale 1) and
-    // category lists on the table. Throws InputError for bad cells. When
-    // `transformed` is given it receives transform(table), from the same parse.
+    // category lists on the table (a PipelineFit of one part). Throws
+    // InputError for bad cells. When `transformed` is given it receives
+    // transform(table), from the same parse.
     static FeaturePipeline fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed = nullptr);
     FeatureMatrix transform(const TextTable& table) const;
     // One record into row `row` of m (already sized: rows, numeric_dims and

@@ -214,43 +214,60 @@ ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_
     }
 }
 
-double learned_rate(const TextTable& table) {
-    const auto col = table.column_index("ts_end");
-    if (!col || table.rows() < 2) return 0;
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-        const std::string_view cell = table.cell(row, *col);
+void RateLearner::add(const TextTable& part) {
+    rows_ += part.rows();
+    const auto col = part.column_index("ts_end");
+    if (!col) return;
+    for (std::size_t row = 0; row < part.rows(); ++row) {
+        const std::string_view cell = part.cell(row, *col);
         double v = 0;
         if (std::from_chars(cell.data(), cell.data() + cell.size(), v).ec != std::errc{}) continue;
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
+        lo_ = std::min(lo_, v);
+        hi_ = std::max(hi_, v);
     }
-    return hi > lo ? static_cast<double>(table.rows() - 1) / (hi - lo) : 0;
 }
 
-LearnedIdentities learn_identities(const TextTable& table) {
-    LearnedIdentities out;
-    const auto name = table.column_index("process_name"), exe = table.column_index("exe");
-    if (!name || !exe) return out;
+double RateLearner::rate() const {
+    return rows_ >= 2 && hi_ > lo_ ? static_cast<double>(rows_ - 1) / (hi_ - lo_) : 0;
+}
+
+double learned_rate(const TextTable& table) {
+    RateLearner learner;
+    learner.add(table);
+    return learner.rate();
+}
+
+void IdentityLearner::add(const TextTable& part) {
+    const auto name = part.column_index("process_name"), exe = part.column_index("exe");
+    if (!name || !exe) return;
     // A program has a few executables across many records: each (name, exe)
     // is kept once, found without building a string (the run of rows with the
     // previous row's name reuses its entry).
     std::vector<std::string>* exes = nullptr;
     std::string_view exes_of;
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-        const std::string_view e = table.cell(row, *exe);
+    for (std::size_t row = 0; row < part.rows(); ++row) {
+        const std::string_view e = part.cell(row, *exe);
         if (e.empty()) continue;
-        const std::string_view n = table.cell(row, *name);
+        const std::string_view n = part.cell(row, *name);
         if (exes == nullptr || n != exes_of) {
-            auto it = out.find(n);
-            if (it == out.end()) it = out.emplace(std::string(n), std::vector<std::string>{}).first;
+            auto it = seen_.find(n);
+            if (it == seen_.end()) it = seen_.emplace(std::string(n), std::vector<std::string>{}).first;
             exes = &it->second;
             exes_of = n;
         }
         if (std::find(exes->begin(), exes->end(), e) == exes->end()) exes->emplace_back(e);
     }
-    for (auto& [n, list] : out) std::sort(list.begin(), list.end());
-    return out;
+}
+
+LearnedIdentities IdentityLearner::finish() && {
+    for (auto& [n, list] : seen_) std::sort(list.begin(), list.end());
+    return std::move(seen_);
+}
+
+LearnedIdentities learn_identities(const TextTable& table) {
+    IdentityLearner learner;
+    learner.add(table);
+    return std::move(learner).finish();
 }
 
 }  // namespace netlof

@@ -10,6 +10,7 @@
 // refused with a diagnostic that names the field at fault.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,11 +42,31 @@ struct ScoringModel {
 
 // Connections a second in a table of records (by ts_end); 0 when it cannot say.
 double learned_rate(const TextTable& table);
+// The same over records that come a part at a time.
+class RateLearner {
+public:
+    void add(const TextTable& part);
+    double rate() const;
+
+private:
+    double lo_ = std::numeric_limits<double>::infinity(), hi_ = -std::numeric_limits<double>::infinity();
+    std::uint64_t rows_ = 0;
+};
 
 // The identities of a table of connection records (columns process_name and
 // exe; none when it lacks them, as the notebook's CSV does). Unknown (empty)
 // executables are left out.
 LearnedIdentities learn_identities(const TextTable& table);
+// The same over records that come a part at a time (a part that lacks
+// either column adds nothing).
+class IdentityLearner {
+public:
+    void add(const TextTable& part);
+    LearnedIdentities finish() &&;
+
+private:
+    LearnedIdentities seen_;  // executables unsorted until finish()
+};
 
 // The model's part of the payload.
 void write_scoring_model(ByteWriter& w, const ScoringModel& m);

@@ -35,37 +35,43 @@ std::uint64_t network_hash(const NetworkKey& k) {
     return h;
 }
 
-struct Learned {
-    double ts;
-    double bytes;
-    NetworkKey network;
-};
-
 }  // namespace
 
-WindowBaseline learn_windows(const TextTable& table) {
-    WindowBaseline out;
-    const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
-               ts_end = table.column_index("ts_end"), sent = table.column_index("bytes_sent"), exe = table.column_index("exe");
-    if (!name || !ip || !ts_end || !sent) return out;
-    std::map<std::string, std::vector<Learned>, std::less<>> by_subject;
-    double first = INFINITY, last = -INFINITY;  // the table's time span
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-        const double ts = number(table.cell(row, *ts_end)), bytes = number(table.cell(row, *sent));
-        const std::optional<Endpoint> dst = parse_endpoint(table.cell(row, *ip), 0);
+void WindowLearner::add(const TextTable& part) {
+    const auto name = part.column_index("process_name"), ip = part.column_index("dst_ip"),
+               ts_end = part.column_index("ts_end"), sent = part.column_index("bytes_sent"), exe = part.column_index("exe");
+    if (!name || !ip || !ts_end || !sent) return;
+    std::string subject;  // one buffer for every row
+    for (std::size_t row = 0; row < part.rows(); ++row) {
+        const double ts = number(part.cell(row, *ts_end)), bytes = number(part.cell(row, *sent));
+        const std::optional<Endpoint> dst = parse_endpoint(part.cell(row, *ip), 0);
         if (!std::isfinite(ts) || !std::isfinite(bytes) || !dst) continue;
-        first = std::min(first, ts);
-        last = std::max(last, ts);
-        by_subject[ReachBaseline::subject_of(table.cell(row, *name), exe ? table.cell(row, *exe) : std::string_view{})]
-            .push_back({ts, bytes, network_key(reach_key(*dst, ""))});
+        first_ = std::min(first_, ts);
+        last_ = std::max(last_, ts);
+        ReachBaseline::subject_into(part.cell(row, *name), exe ? part.cell(row, *exe) : std::string_view{}, subject);
+        auto it = by_subject_.find(subject);
+        if (it == by_subject_.end()) it = by_subject_.emplace(subject, std::vector<Seen>{}).first;
+        it->second.push_back({ts, bytes, network_key(reach_key(*dst, ""))});
     }
+}
+
+WindowBaseline learn_windows(const TextTable& table) {
+    WindowLearner learner;
+    learner.add(table);
+    return std::move(learner).finish();
+}
+
+WindowBaseline WindowLearner::finish() && {
+    WindowBaseline out;
+    const double first = first_, last = last_;
+    const auto by_subject = std::move(by_subject_);
     for (const auto& [subject, conns] : by_subject) {
         LearnedWindows& learned = out[subject];
         for (std::size_t s = 0; s < kWindowSeconds.size(); ++s) {
             const double w = kWindowSeconds[s];
             std::map<std::int64_t, std::array<double, 2>> sums;  // window -> bytes, connections
             std::map<std::int64_t, std::set<NetworkKey>> networks;
-            for (const Learned& c : conns) {
+            for (const Seen& c : conns) {
                 const auto i = static_cast<std::int64_t>(std::floor(c.ts / w));
                 sums[i][0] += c.bytes;
                 sums[i][1] += 1;

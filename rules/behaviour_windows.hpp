@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -61,6 +62,22 @@ using WindowBaseline = std::map<std::string, LearnedWindows, std::less<>>;
 // The windows of a table of connection records (process_name, dst_ip,
 // ts_end, bytes_sent; exe when present).
 WindowBaseline learn_windows(const TextTable& table);
+// The same over records that come a part at a time (a part that lacks one of
+// those columns adds nothing).
+class WindowLearner {
+public:
+    void add(const TextTable& part);
+    WindowBaseline finish() &&;
+
+private:
+    struct Seen {
+        double ts;
+        double bytes;
+        NetworkKey network;
+    };
+    std::map<std::string, std::vector<Seen>, std::less<>> by_subject_;
+    double first_ = HUGE_VAL, last_ = -HUGE_VAL;  // the records' time span
+};
 
 // A window that passed its limit.
 struct WindowFinding {

@@ -209,10 +209,16 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
 
 ReachBaseline learn_reach(const TextTable& table) {
     ReachBaseline out;
+    learn_reach_rows(table, out);
+    out.index();
+    return out;
+}
+
+void learn_reach_rows(const TextTable& table, ReachBaseline& out) {
     const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
                port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto"),
                duration = table.column_index("duration");
-    if (!name || !ip || !port) return out;
+    if (!name || !ip || !port) return;
     std::string subject;  // one buffer for every row
     for (std::size_t row = 0; row < table.rows(); ++row) {
         const std::string_view port_cell = table.cell(row, *port);
@@ -229,8 +235,6 @@ ReachBaseline learn_reach(const TextTable& table) {
         ReachBaseline::subject_into(process, exe ? table.cell(row, *exe) : std::string_view{}, subject);
         out.learn(subject, process, reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), held);
     }
-    out.index();
-    return out;
 }
 
 std::string suggest_allowlist(const ReachBaseline& baseline, std::string_view source) {

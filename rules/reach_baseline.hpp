@@ -153,6 +153,9 @@ private:
 // dst_ip, dst_port; exe, proto and duration when present). Rows whose destination does
 // not parse are left out.
 ReachBaseline learn_reach(const TextTable& table);
+// The same a part at a time: each part's rows learned into `into` (a part
+// that lacks one of the three columns adds nothing); into.index() after the last.
+void learn_reach_rows(const TextTable& part, ReachBaseline& into);
 
 // The baseline as an allowlist for an operator to review: one entry per
 // process name, pinned to the executables it ran, allowing what it reached.

@@ -1,5 +1,6 @@
 // The pipeline against scikit-learn's ColumnTransformer output
 // (expected_features.csv from scripts/make_fixtures.py) and its YAML checks.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -157,4 +158,48 @@ TEST_CASE("bad cells while fitting name the CSV line and column", "[feature_pipe
         CHECK(e.diagnostic().field == "bytes_sent");
         CHECK(e.diagnostic().line == 1);
     }
+}
+
+TEST_CASE("a pipeline fitted a part at a time equals the one fitted on the whole table", "[feature_pipeline]") {
+    const PipelineSpec spec = parse_pipeline_yaml("features:\n"
+                                                  "  - {column: duration, transform: standard}\n"
+                                                  "  - {column: process_name, transform: onehot}\n"
+                                                  "  - {column: bytes_sent, transform: log_standard}\n"
+                                                  "  - {column: dst_port, transform: onehot}\n", "p.yaml");
+    const std::string header = "dst_port,process_name,duration,bytes_sent\n";
+    std::vector<std::string> parts = {"443,curl,0.5,100\n443,curl,0.25,3000\n80,nginx,7,12\n",
+                                      "22,zz,1,1\n",
+                                      "53,a,0.125,64\n443,nginx,2,0\n443,a,3,5\n"};
+    std::string all = header;
+    for (const std::string& p : parts) all += p;
+    FeatureMatrix whole;
+    const FeaturePipeline want = FeaturePipeline::fit(spec, TextTable::parse(all, "t.csv"), &whole);
+    PipelineFit fit(spec);
+    std::size_t line = 2;
+    for (const std::string& p : parts) {
+        fit.add(TextTable::parse(header + p, "t.csv", line));
+        line += static_cast<std::size_t>(std::count(p.begin(), p.end(), '\n'));
+    }
+    CHECK(fit.rows() == 7);
+    FeatureMatrix got;
+    const FeaturePipeline p = std::move(fit).finish(&got);
+    // Categories sorted whatever part they were first seen in.
+    CHECK(p.categorical()[0].categories == std::vector<std::string>{"a", "curl", "nginx", "zz"});
+    CHECK(p.categorical()[1].categories == std::vector<std::string>{"22", "443", "53", "80"});
+    for (std::size_t j = 0; j < 2; ++j) CHECK(p.categorical()[j].categories == want.categorical()[j].categories);
+    for (std::size_t j = 0; j < 2; ++j) {
+        CHECK(p.numeric()[j].mean == want.numeric()[j].mean);
+        CHECK(p.numeric()[j].scale == want.numeric()[j].scale);
+    }
+    CHECK(got.numeric == whole.numeric);
+    CHECK(got.codes == whole.codes);
+    CHECK(got.category_counts == whole.category_counts);
+    CHECK(got.codes == p.transform(TextTable::parse(all, "t.csv")).codes);
+
+    // A bad cell in a later part is named at its line in the file.
+    PipelineFit bad(spec);
+    bad.add(TextTable::parse(header + parts[0], "t.csv", 2));
+    const Diagnostic d = test::diagnostic_of([&] { bad.add(TextTable::parse(header + "22,,1,1\n", "t.csv", 5)); });
+    CHECK(d.line == 5);
+    CHECK(d.field == "process_name");
 }

@@ -91,29 +91,37 @@ int run_train(const TrainCommand& cmd) {
 
     PhaseTimer timer(cmd.timings);
     const PipelineSpec spec = parse_pipeline_yaml(read_input_file(cmd.pipeline), cmd.pipeline);
-    TextTable table = TextTable::parse_records(read_input_file(cmd.in), cmd.in);
-    if (table.rows() < 2) {
-        Diagnostic d;
-        d.file = cmd.in;
-        d.message = "needs at least 2 data rows to train, found " + std::to_string(table.rows());
-        throw InputError(std::move(d));
-    }
-    timer.mark("read");
+    // One pass over the records, a part at a time (standard input too): what
+    // training keeps is their features and what the rules learn, not the text.
+    TableChunks chunks(cmd.in);
     LofTrainingResult result;
     Progress progress;
-    std::atomic<std::uint64_t> found{0};
+    std::atomic<std::uint64_t> rows{0}, bytes{0}, found{0};
+    std::atomic<bool> all_read{false};
+    const std::uint64_t file_size = chunks.file_size();
     options.progress = &found;
-    const std::uint64_t rows = table.rows();
     std::optional<TrainedModel> fitted;
     {
         ProgressTicker ticker(progress, [&] {
-            const std::uint64_t done = found.load(std::memory_order_relaxed);
-            return done == 0 ? fmt::format("netlof train: {} rows read; features", count_text(rows))
-                             : fmt::format("netlof train: {} rows read; neighbours found for {} ({:.0f}%)", count_text(rows),
-                                           count_text(done), 100.0 * static_cast<double>(done) / static_cast<double>(rows));
+            const std::uint64_t read = rows.load(std::memory_order_relaxed), done = found.load(std::memory_order_relaxed);
+            if (!all_read.load(std::memory_order_relaxed))
+                return file_size > 0
+                           ? fmt::format("netlof train: {} rows read ({:.0f}% of {})", count_text(read),
+                                         100.0 * static_cast<double>(bytes.load(std::memory_order_relaxed)) / static_cast<double>(file_size), cmd.in)
+                           : fmt::format("netlof train: {} rows read", count_text(read));
+            return done == 0 ? fmt::format("netlof train: {} rows read; features", count_text(read))
+                             : fmt::format("netlof train: {} rows read; neighbours found for {} ({:.0f}%)", count_text(read),
+                                           count_text(done), 100.0 * static_cast<double>(done) / static_cast<double>(read));
         });
-        fitted = fit_model(std::move(table), spec, cmd.pipeline, options, &result,
-                           [&](const char* phase) { timer.mark(phase); });
+        const RecordParts parts = [&]() -> std::optional<TextTable> {
+            std::optional<TextTable> part = chunks.next();
+            timer.mark("read");
+            bytes.store(chunks.bytes_read(), std::memory_order_relaxed);
+            if (part) rows.fetch_add(part->rows(), std::memory_order_relaxed);
+            else all_read.store(true, std::memory_order_relaxed);
+            return part;
+        };
+        fitted = fit_model(parts, spec, cmd.pipeline, options, &result, [&](const char* phase) { timer.mark(phase); });
     }
     progress.clear();
     const TrainedModel& model = *fitted;

@@ -5,6 +5,9 @@
 #include <future>
 #include <limits>
 #include <optional>
+#include <utility>
+
+#include "common/diagnostic.hpp"
 
 namespace netlof {
 
@@ -28,38 +31,57 @@ LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
     return t;
 }
 
-TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
+TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
-    FeatureMatrix features;
-    std::optional<FeaturePipeline> pipeline;
-    LearnedIdentities identities;
-    double rate = 0;
+    PipelineFit pipeline_fit(spec);
+    IdentityLearner identities;
+    RateLearner rate;
     ReachBaseline reach;
-    WindowBaseline windows;
-    {
-        const TextTable records = std::move(table);  // let go at the end of this block
-        // The daemon's baselines are learned beside the pipeline's fit: each
-        // is one pass on one thread, and the fit's columns leave a core idle.
+    WindowLearner windows;
+    std::string file;
+    while (std::optional<TextTable> part = parts()) {
+        if (file.empty()) file = part->file();
+        // The daemon's baselines are learned beside the pipeline's columns:
+        // each is one pass on one thread, and the columns leave a core idle.
         auto baselines = std::async(std::launch::async, [&] {
-            identities = learn_identities(records);
-            rate = learned_rate(records);
-            reach = learn_reach(records);
-            windows = learn_windows(records);
+            identities.add(*part);
+            rate.add(*part);
+            learn_reach_rows(*part, reach);
+            windows.add(*part);
         });
         try {
-            pipeline = FeaturePipeline::fit(spec, records, &features);
+            pipeline_fit.add(*part);
         } catch (...) {
             baselines.wait();
             throw;
         }
         baselines.get();
+        if (phase) phase("features");
     }
+    if (pipeline_fit.rows() < 2) {
+        Diagnostic d;
+        d.file = file;
+        d.message = "needs at least 2 data rows to train, found " + std::to_string(pipeline_fit.rows());
+        throw InputError(std::move(d));
+    }
+    // What the rules learned is summed up and the records' values let go
+    // before the LOF fit needs its memory.
+    reach.index();
+    WindowBaseline learned_windows = std::move(windows).finish();
+    FeatureMatrix features;
+    FeaturePipeline pipeline = std::move(pipeline_fit).finish(&features);
     if (phase) phase("features");
     LofModel lof = LofModel::fit(std::move(features), options, result);
     if (phase) phase("fit");
-    return TrainedModel{{pipeline_file, std::move(*pipeline), std::move(lof), std::move(identities), score_tail(result->lof, rate)},
+    return TrainedModel{{pipeline_file, std::move(pipeline), std::move(lof), std::move(identities).finish(), score_tail(result->lof, rate.rate())},
                         std::move(reach),
-                        std::move(windows)};
+                        std::move(learned_windows)};
+}
+
+TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
+                       const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
+    std::optional<TextTable> part(std::move(table));
+    return fit_model([&] { return std::exchange(part, std::nullopt); }, spec, pipeline_file, options, result, phase);
 }
 
 std::string serialize_model(const TrainedModel& model) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,13 +19,23 @@ struct TrainedModel : ScoringModel {
     WindowBaseline windows;  // each program's sums over one and ten minutes while learning
 };
 
-// Fits everything a model holds on a table of connection records: the
-// pipeline and LOF (result: the training scores), the identities, the score
-// tail, the reach baseline and the windows. `netlof train` and the daemon's
-// learning both fit here, so a learned model equals a trained one. The table
-// is taken (moved in) and let go once its features and what the rules learn
-// are read, before the LOF fit needs its memory.
-// phase("features"), phase("fit") mark the steps for --timings.
+// Records that come a part at a time (a file read in bounded memory): each
+// call gives the next part, or nullopt after the last.
+using RecordParts = std::function<std::optional<TextTable>()>;
+
+// Fits everything a model holds on connection records: the pipeline and LOF
+// (result: the training scores), the identities, the score tail, the reach
+// baseline and the windows. `netlof train` and the daemon's learning both
+// fit here, so a learned model equals a trained one. The records are read
+// in one pass, a part at a time: what is kept of them is their features and
+// what the rules learn, and each part is let go before the next is read.
+// Throws InputError for bad records and for fewer than 2 of them.
+// phase("features"), phase("fit") mark the steps for --timings ("features"
+// once per part).
+TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
+                       const LofOptions& options, LofTrainingResult* result,
+                       const std::function<void(const char*)>& phase = {});
+// The same on a table, as one part.
 TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result,
                        const std::function<void(const char*)>& phase = {});
