@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "common/diagnostic.hpp"
+#include "common/file_io.hpp"
 #include "common/table_chunks.hpp"
 #include "userspace/records/record_writer.hpp"
 #include "userspace/engine/trained_model.hpp"
@@ -331,4 +332,12 @@ TEST_CASE("fitting in parts refuses a bad record with its line in the file", "[m
         const Diagnostic d = fit_parts("one.jsonl", text.substr(0, text.find('\n') + 1));
         CHECK(d.message == "needs at least 2 data rows to train, found 1");
     }
+}
+
+TEST_CASE("train warns of a model file too large for the daemon to load", "[model_file][trained_model]") {
+    CHECK(model_size_warning(kMaxModelBytes, 16000000).empty());
+    const std::string w = model_size_warning(kMaxModelBytes + kMaxModelBytes / 4, 20000000);
+    CHECK(w.find("1280 MiB") != std::string::npos);
+    CHECK(w.find("at most 1024 MiB") != std::string::npos);
+    CHECK(w.find("about 16000000 training rows") != std::string::npos);
 }

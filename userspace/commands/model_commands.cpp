@@ -126,7 +126,10 @@ int run_train(const TrainCommand& cmd) {
     progress.clear();
     const TrainedModel& model = *fitted;
     for (const std::string& w : result.warnings) fmt::print(stderr, "netlof: warning: {}\n", w);
-    write_output_file(cmd.out, serialize_model(model));
+    const std::string model_bytes = serialize_model(model);
+    if (const std::string w = model_size_warning(model_bytes.size(), result.lof.size()); !w.empty())
+        fmt::print(stderr, "netlof: warning: {}\n", w);
+    write_output_file(cmd.out, model_bytes);
     if (!cmd.labels_out.empty()) {
         std::string csv = "lof,anomaly\n";
         csv.reserve(result.lof.size() * 24);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/diagnostic.hpp"
+#include "common/file_io.hpp"
 
 namespace netlof {
 
@@ -119,6 +120,14 @@ std::string serialize_model(const TrainedModel& model) {
     }
 
     return finish_model_file(std::move(w));
+}
+
+std::string model_size_warning(std::size_t bytes, std::size_t rows) {
+    if (bytes <= kMaxModelBytes) return {};
+    const auto fit = static_cast<std::uint64_t>(static_cast<double>(rows) * static_cast<double>(kMaxModelBytes) / static_cast<double>(bytes));
+    return fmt::format("the model file is {} MiB: `netlof run`, replay and report load models of at most {} MiB "
+                       "(about {} training rows of these); `netlof score` reads it",
+                       (bytes + (1u << 20) - 1) >> 20, kMaxModelBytes >> 20, fit);
 }
 
 TrainedModel deserialize_model(std::string_view bytes, const std::string& file) {

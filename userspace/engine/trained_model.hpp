@@ -51,6 +51,10 @@ struct LofThreshold {
 LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day);
 
 std::string serialize_model(const TrainedModel& model);
+// What to tell whoever trained a model file of `bytes` on `rows` records
+// that the daemon, replay and report would refuse (over kMaxModelBytes):
+// about how many rows would fit. Empty when it is loadable.
+std::string model_size_warning(std::size_t bytes, std::size_t rows);
 // Throws InputError naming `file` and the field that is wrong.
 TrainedModel deserialize_model(std::string_view bytes, const std::string& file);
 
