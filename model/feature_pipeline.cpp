@@ -201,7 +201,7 @@ void PipelineFit::add(const TextTable& part) {
     rows_ += n;
 }
 
-FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) && {
+FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) const {
     std::vector<NumericFeature> numeric;
     for (std::size_t i = 0; i < numeric_.size(); ++i) {
         const FeatureSpec& f = *numeric_[i];
@@ -232,12 +232,9 @@ FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) && {
             const NumericFeature& f = p.numeric()[j];
             for (std::size_t r = 0; r < rows_; ++r)
                 m.numeric(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = (values_[j][r] - f.mean) / f.scale;
-            std::vector<double>().swap(values_[j]);
         }
-        for (std::size_t j = 0; j < c; ++j) {
+        for (std::size_t j = 0; j < c; ++j)
             for (std::size_t r = 0; r < rows_; ++r) m.codes[r * c + j] = place[j][seen_codes_[j][r]];
-            std::vector<std::uint32_t>().swap(seen_codes_[j]);
-        }
     }
     return p;
 }
@@ -245,7 +242,7 @@ FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) && {
 FeaturePipeline FeaturePipeline::fit(const PipelineSpec& spec, const TextTable& table, FeatureMatrix* transformed) {
     PipelineFit fit(spec);
     fit.add(table);
-    return std::move(fit).finish(transformed);
+    return fit.finish(transformed);
 }
 
 void FeaturePipeline::encode_categories(const TextTable& table, FeatureMatrix& m) const {

@@ -86,8 +86,9 @@ public:
     // InputError naming the first bad cell's line and column.
     void add(const TextTable& part);
     std::size_t rows() const { return rows_; }
-    // The fitted pipeline; `transformed` receives every row added, through it.
-    FeaturePipeline finish(FeatureMatrix* transformed = nullptr) &&;
+    // The fitted pipeline; `transformed` receives every row added, through
+    // it. More parts may be added after (and finish() called again).
+    FeaturePipeline finish(FeatureMatrix* transformed = nullptr) const;
 
 private:
     std::string needed_by_;

@@ -259,15 +259,16 @@ void IdentityLearner::add(const TextTable& part) {
     }
 }
 
-LearnedIdentities IdentityLearner::finish() && {
-    for (auto& [n, list] : seen_) std::sort(list.begin(), list.end());
-    return std::move(seen_);
+LearnedIdentities IdentityLearner::finish() const {
+    LearnedIdentities out = seen_;
+    for (auto& [n, list] : out) std::sort(list.begin(), list.end());
+    return out;
 }
 
 LearnedIdentities learn_identities(const TextTable& table) {
     IdentityLearner learner;
     learner.add(table);
-    return std::move(learner).finish();
+    return learner.finish();
 }
 
 }  // namespace netlof

@@ -58,11 +58,11 @@ private:
 // executables are left out.
 LearnedIdentities learn_identities(const TextTable& table);
 // The same over records that come a part at a time (a part that lacks
-// either column adds nothing).
+// either column adds nothing); more parts may follow a finish().
 class IdentityLearner {
 public:
     void add(const TextTable& part);
-    LearnedIdentities finish() &&;
+    LearnedIdentities finish() const;
 
 private:
     LearnedIdentities seen_;  // executables unsorted until finish()

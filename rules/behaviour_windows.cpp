@@ -58,14 +58,13 @@ void WindowLearner::add(const TextTable& part) {
 WindowBaseline learn_windows(const TextTable& table) {
     WindowLearner learner;
     learner.add(table);
-    return std::move(learner).finish();
+    return learner.finish();
 }
 
-WindowBaseline WindowLearner::finish() && {
+WindowBaseline WindowLearner::finish() const {
     WindowBaseline out;
     const double first = first_, last = last_;
-    const auto by_subject = std::move(by_subject_);
-    for (const auto& [subject, conns] : by_subject) {
+    for (const auto& [subject, conns] : by_subject_) {
         LearnedWindows& learned = out[subject];
         for (std::size_t s = 0; s < kWindowSeconds.size(); ++s) {
             const double w = kWindowSeconds[s];

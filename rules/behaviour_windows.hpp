@@ -63,11 +63,11 @@ using WindowBaseline = std::map<std::string, LearnedWindows, std::less<>>;
 // ts_end, bytes_sent; exe when present).
 WindowBaseline learn_windows(const TextTable& table);
 // The same over records that come a part at a time (a part that lacks one of
-// those columns adds nothing).
+// those columns adds nothing); more parts may follow a finish().
 class WindowLearner {
 public:
     void add(const TextTable& part);
-    WindowBaseline finish() &&;
+    WindowBaseline finish() const;
 
 private:
     struct Seen {

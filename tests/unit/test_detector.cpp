@@ -111,15 +111,18 @@ struct Harness {
 }  // namespace
 
 TEST_CASE("detector learns until model.learn is met, and fits what netlof train fits", "[detector]") {
-    Harness h(learn(300));
-    const auto traffic = normal_traffic(300);
-    h.feed({traffic.begin(), traffic.begin() + 299}, 100);
+    // Enough records for learning to read them in several batches.
+    Harness h(learn(20000));
+    const auto traffic = normal_traffic(20000);
+    h.feed({traffic.begin(), traffic.end() - 1}, 100);
     CHECK_FALSE(h.detector.detecting());
     CHECK_FALSE(h.detector.learning_done(100));
-    CHECK(h.detector.state(100) == "learning 299/300 records");
+    CHECK(h.detector.state(100) == "learning 19999/20000 records");
     h.feed({traffic.back()}, 101);
     REQUIRE(h.detector.learning_done(101));
     TrainedModel learned = h.detector.fit_learned();
+    // Fitting again (as after a model that could not be written) fits the same.
+    CHECK(serialize_model(h.detector.fit_learned()) == serialize_model(learned));
 
     // The same records through the CLI give the same model, byte for byte.
     const std::string dir = test::temp_dir("detector");
@@ -138,6 +141,20 @@ TEST_CASE("detector learns until model.learn is met, and fits what netlof train 
     CHECK(h.detector.detecting());
     CHECK(h.detector.state(102) == "detecting");
     CHECK(h.alerts.empty());  // learning traffic was allowed and learning scores nothing
+}
+
+TEST_CASE("detector: a learned record the pipeline cannot take fails the fit, naming it", "[detector]") {
+    Harness h(learn(9000));
+    auto traffic = normal_traffic(9000);
+    traffic[8500].duration = -2;  // log_standard takes values above -1: in the second batch
+    h.feed(traffic, 100);
+    REQUIRE(h.detector.learning_done(100));
+    for (int attempt = 0; attempt < 2; ++attempt) {  // each later try fails the same way
+        const Diagnostic d = test::diagnostic_of([&] { h.detector.fit_learned(); });
+        CHECK(d.line == 8502);  // the header is line 1
+        CHECK(d.field == "duration");
+        CHECK(d.file == "<records learned by the daemon>");
+    }
 }
 
 TEST_CASE("detector ends learning on duration, but not before it has k + 1 records", "[detector]") {

@@ -182,7 +182,7 @@ TEST_CASE("a pipeline fitted a part at a time equals the one fitted on the whole
     }
     CHECK(fit.rows() == 7);
     FeatureMatrix got;
-    const FeaturePipeline p = std::move(fit).finish(&got);
+    const FeaturePipeline p = fit.finish(&got);
     // Categories sorted whatever part they were first seen in.
     CHECK(p.categorical()[0].categories == std::vector<std::string>{"a", "curl", "nginx", "zz"});
     CHECK(p.categorical()[1].categories == std::vector<std::string>{"22", "443", "53", "80"});

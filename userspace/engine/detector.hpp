@@ -74,7 +74,7 @@ public:
     std::uint64_t learned_records() const { return learner_.records(); }
     // Fits on what was learned. Does not switch to it: the caller writes it
     // to disk first, then calls use_model().
-    TrainedModel fit_learned(std::vector<std::string>* warnings = nullptr) const { return learner_.fit(warnings); }
+    TrainedModel fit_learned(std::vector<std::string>* warnings = nullptr) { return learner_.fit(warnings); }
 
     std::string state(double now) const;  // "learning 120/1000 records, 35/3600 s" or "detecting"
     const DetectorStats& stats() const { return stats_; }

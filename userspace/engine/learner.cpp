@@ -1,5 +1,6 @@
 #include "userspace/engine/learner.hpp"
 
+#include <algorithm>
 #include <fmt/core.h>
 
 #include "model/lof_model.hpp"
@@ -7,9 +8,34 @@
 
 namespace netlof {
 
-Learner::Learner(LearnSettings settings) : settings_(std::move(settings)) {
+namespace {
+
+constexpr const char* kLearnedFile = "<records learned by the daemon>";
+// Records a batch of learning holds as text before it is read into the fit.
+constexpr std::uint64_t kBatchRecords = 8192;
+
+}  // namespace
+
+Learner::Learner(LearnSettings settings)
+    : settings_(std::move(settings)), fit_(std::make_unique<ModelFit>(settings_.pipeline, settings_.pipeline_file)) {
     for (const FeatureSpec& f : settings_.pipeline.features)
         if (f.transform == Transform::OneHot) onehot_ids_.push_back(*connection_column_id(f.column));
+}
+
+void Learner::add_batch() {
+    if (batch_ == 0) return;
+    // Line numbers as in one file of every record learned, the header line 1.
+    const std::size_t first_line = lines_done_ + 1;
+    lines_done_ += static_cast<std::size_t>(std::count(csv_.begin(), csv_.end(), '\n')) - 1;
+    // A batch that cannot be read fails the fit, as a file with that record
+    // fails `netlof train`; learning itself goes on.
+    try {
+        if (!error_) fit_->add(TextTable::parse(std::move(csv_), kLearnedFile, first_line));
+    } catch (...) {
+        error_ = std::current_exception();
+    }
+    csv_.clear();
+    batch_ = 0;
 }
 
 void Learner::begin(double now) {
@@ -24,6 +50,7 @@ bool Learner::add(const ConnectionRecord& r) {
     if (csv_.empty()) csv_ = record_csv_header();
     append_record_csv(csv_, r);
     ++learned_;
+    if (++batch_ == kBatchRecords) add_batch();
     return true;
 }
 
@@ -34,14 +61,15 @@ bool Learner::done(double now) const {
     return learned_ >= settings_.max_records;
 }
 
-TrainedModel Learner::fit(std::vector<std::string>* warnings) const {
-    TextTable table = TextTable::parse(csv_, "<records learned by the daemon>");
+TrainedModel Learner::fit(std::vector<std::string>* warnings) {
+    add_batch();
+    if (error_) std::rethrow_exception(error_);
     LofOptions options;
     options.neighbors = settings_.neighbors;
     options.contamination = settings_.contamination;
     options.reach_floor = settings_.reach_floor;
     LofTrainingResult result;
-    TrainedModel model = fit_model(std::move(table), settings_.pipeline, settings_.pipeline_file, options, &result);
+    TrainedModel model = fit_->fit(options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
     return model;
 }
@@ -49,6 +77,10 @@ TrainedModel Learner::fit(std::vector<std::string>* warnings) const {
 void Learner::clear() {
     csv_.clear();
     csv_.shrink_to_fit();
+    batch_ = 0;
+    lines_done_ = 1;
+    error_ = nullptr;
+    fit_ = std::make_unique<ModelFit>(settings_.pipeline, settings_.pipeline_file);
 }
 
 std::string Learner::state(double now) const {

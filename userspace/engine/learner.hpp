@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,8 +43,9 @@ public:
     bool done(double now) const;
     std::uint64_t records() const { return learned_; }
     // Fits on what was kept. Does not forget it: the caller may fail to
-    // write the model and try again later.
-    TrainedModel fit(std::vector<std::string>* warnings = nullptr) const;
+    // write the model and try again later. Throws InputError for a record
+    // the pipeline cannot take.
+    TrainedModel fit(std::vector<std::string>* warnings = nullptr);
     const LearnSettings& settings() const { return settings_; }
     // Forgets what was kept, once a model is in use.
     void clear();
@@ -55,9 +58,16 @@ private:
     std::uint64_t learned_ = 0;
     std::vector<std::size_t> onehot_ids_;  // connection column ids the pipeline one-hot encodes
     RecordCellsBuilder cells_;
-    // What learning saw as `netlof train` input: the fit reads the same text
-    // a file would give it, so the daemon's model equals train's.
+    // What learning saw, as `netlof train` reads it: each batch of records
+    // is written as the CSV a file would hold and read by the same ModelFit
+    // a file's parts go through, so the daemon's model equals train's. Only
+    // the current batch is kept as text.
+    void add_batch();
+    std::unique_ptr<ModelFit> fit_;
     std::string csv_;
+    std::uint64_t batch_ = 0;       // records in csv_
+    std::uint64_t lines_done_ = 1;  // lines of the batches read so far, with the header's
+    std::exception_ptr error_;      // why a batch could not be read: fit() throws it
 };
 
 }  // namespace netlof

@@ -32,51 +32,83 @@ LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
     return t;
 }
 
-TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
-                       const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
-    PipelineFit pipeline_fit(spec);
-    IdentityLearner identities;
-    RateLearner rate;
-    ReachBaseline reach;
-    WindowLearner windows;
-    std::string file;
-    while (std::optional<TextTable> part = parts()) {
-        if (file.empty()) file = part->file();
-        // The daemon's baselines are learned beside the pipeline's columns:
-        // each is one pass on one thread, and the columns leave a core idle.
-        auto baselines = std::async(std::launch::async, [&] {
-            identities.add(*part);
-            rate.add(*part);
-            learn_reach_rows(*part, reach);
-            windows.add(*part);
-        });
-        try {
-            pipeline_fit.add(*part);
-        } catch (...) {
-            baselines.wait();
-            throw;
-        }
-        baselines.get();
-        if (phase) phase("features");
+ModelFit::ModelFit(const PipelineSpec& spec, std::string pipeline_file)
+    : spec_(spec), pipeline_file_(std::move(pipeline_file)), pipeline_(spec_) {}
+
+void ModelFit::add(const TextTable& part) {
+    if (file_.empty()) file_ = part.file();
+    // The daemon's baselines are learned beside the pipeline's columns: each
+    // is one pass on one thread, and the columns leave a core idle.
+    auto baselines = std::async(std::launch::async, [&] {
+        identities_.add(part);
+        rate_.add(part);
+        learn_reach_rows(part, reach_);
+        windows_.add(part);
+    });
+    try {
+        pipeline_.add(part);
+    } catch (...) {
+        baselines.wait();
+        throw;
     }
-    if (pipeline_fit.rows() < 2) {
+    baselines.get();
+}
+
+struct ModelFit::Learned {
+    std::string pipeline_file;
+    FeaturePipeline pipeline;
+    FeatureMatrix features;
+    LearnedIdentities identities;
+    double rate = 0;
+    ReachBaseline reach;
+    WindowBaseline windows;
+};
+
+ModelFit::Learned ModelFit::learned() const {
+    if (rows() < 2) {
         Diagnostic d;
-        d.file = file;
-        d.message = "needs at least 2 data rows to train, found " + std::to_string(pipeline_fit.rows());
+        d.file = file_;
+        d.message = "needs at least 2 data rows to train, found " + std::to_string(rows());
         throw InputError(std::move(d));
     }
-    // What the rules learned is summed up and the records' values let go
-    // before the LOF fit needs its memory.
-    reach.index();
-    WindowBaseline learned_windows = std::move(windows).finish();
-    FeatureMatrix features;
-    FeaturePipeline pipeline = std::move(pipeline_fit).finish(&features);
+    Learned l{pipeline_file_, {}, {}, identities_.finish(), rate_.rate(), reach_, windows_.finish()};
+    l.reach.index();
+    l.pipeline = pipeline_.finish(&l.features);
+    return l;
+}
+
+TrainedModel ModelFit::fit_lof(Learned l, const LofOptions& options, LofTrainingResult* result,
+                               const std::function<void(const char*)>& phase) {
     if (phase) phase("features");
-    LofModel lof = LofModel::fit(std::move(features), options, result);
+    LofModel lof = LofModel::fit(std::move(l.features), options, result);
     if (phase) phase("fit");
-    return TrainedModel{{pipeline_file, std::move(pipeline), std::move(lof), std::move(identities).finish(), score_tail(result->lof, rate.rate())},
-                        std::move(reach),
-                        std::move(learned_windows)};
+    return TrainedModel{{std::move(l.pipeline_file), std::move(l.pipeline), std::move(lof), std::move(l.identities),
+                         score_tail(result->lof, l.rate)},
+                        std::move(l.reach),
+                        std::move(l.windows)};
+}
+
+TrainedModel ModelFit::fit(const LofOptions& options, LofTrainingResult* result) const {
+    return fit_lof(learned(), options, result, {});
+}
+
+TrainedModel ModelFit::fit(const LofOptions& options, LofTrainingResult* result,
+                           const std::function<void(const char*)>& phase) && {
+    Learned l = learned();
+    // The records' values are let go before the LOF fit needs its memory.
+    pipeline_ = PipelineFit(spec_);
+    windows_ = WindowLearner();
+    return fit_lof(std::move(l), options, result, phase);
+}
+
+TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
+                       const LofOptions& options, LofTrainingResult* result, const std::function<void(const char*)>& phase) {
+    ModelFit fit(spec, pipeline_file);
+    while (std::optional<TextTable> part = parts()) {
+        fit.add(*part);
+        if (phase) phase("features");
+    }
+    return std::move(fit).fit(options, result, phase);
 }
 
 TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,

@@ -35,6 +35,41 @@ using RecordParts = std::function<std::optional<TextTable>()>;
 TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result,
                        const std::function<void(const char*)>& phase = {});
+// fit_model for records that come to the caller a part at a time (the
+// daemon's learning): add() each part as it comes, then fit(). The const
+// fit() keeps what was added, so more parts may follow and it may be called
+// again (a model that failed to be written is fitted again later, on what
+// was learned since); the other lets it go before the LOF fit.
+class ModelFit {
+public:
+    ModelFit(const PipelineSpec& spec, std::string pipeline_file);
+    ModelFit(const ModelFit&) = delete;  // pipeline_ points into spec_
+    ModelFit& operator=(const ModelFit&) = delete;
+
+    // Reads one part: the pipeline's columns on both cores, the rules'
+    // baselines beside them. Throws InputError naming a bad cell.
+    void add(const TextTable& part);
+    std::uint64_t rows() const { return pipeline_.rows(); }
+    // Throws InputError for fewer than 2 records. phase as fit_model's.
+    TrainedModel fit(const LofOptions& options, LofTrainingResult* result) const;
+    TrainedModel fit(const LofOptions& options, LofTrainingResult* result,
+                     const std::function<void(const char*)>& phase) &&;
+
+private:
+    struct Learned;  // what fit() sums up before the LOF fit
+    Learned learned() const;
+    static TrainedModel fit_lof(Learned learned, const LofOptions& options, LofTrainingResult* result,
+                                const std::function<void(const char*)>& phase);
+
+    PipelineSpec spec_;
+    std::string pipeline_file_, file_;
+    PipelineFit pipeline_;
+    IdentityLearner identities_;
+    RateLearner rate_;
+    ReachBaseline reach_;
+    WindowLearner windows_;
+};
+
 // The same on a table, as one part.
 TrainedModel fit_model(TextTable table, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result,
