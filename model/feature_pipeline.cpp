@@ -168,9 +168,10 @@ void PipelineFit::add(const TextTable& part) {
     for (std::size_t i = 0; i < cols.size(); ++i) {
         const std::string& column = (i < numeric_.size() ? numeric_[i] : categorical_[i - numeric_.size()])->column;
         if (first_part_) part.require_column(column, needed_by_);
-        else if (!cols[i] && n > 0) part.fail_absent(0, column, "no value, expected one");
+        else if (!cols[i] && n > 0) part.fail_absent(0, column, "missing key (needed by " + needed_by_ + ")");
     }
     first_part_ = false;
+    if (n == 0) return;
     for_each_column(cols.size(), [&](std::size_t i) {
         const std::size_t col = *cols[i];
         if (i < numeric_.size()) {

@@ -83,7 +83,8 @@ class PipelineFit {
 public:
     explicit PipelineFit(const PipelineSpec& spec);
     // Reads the pipeline's columns of one part (on both cores); throws
-    // InputError naming the first bad cell's line and column.
+    // InputError naming the first bad cell's line and column, after which
+    // the fit holds some of the part and is not to be used further.
     void add(const TextTable& part);
     std::size_t rows() const { return rows_; }
     // The fitted pipeline; `transformed` receives every row added, through

@@ -47,7 +47,8 @@ public:
     ModelFit& operator=(const ModelFit&) = delete;
 
     // Reads one part: the pipeline's columns on both cores, the rules'
-    // baselines beside them. Throws InputError naming a bad cell.
+    // baselines beside them. Throws InputError naming a bad cell, after
+    // which the fit holds some of the part and is not to be used further.
     void add(const TextTable& part);
     std::uint64_t rows() const { return pipeline_.rows(); }
     // Throws InputError for fewer than 2 records. phase as fit_model's.
