@@ -85,7 +85,7 @@ bool TableChunks::fill() {
     }
 }
 
-std::optional<TextTable> TableChunks::next() {
+std::optional<TableChunks::Cut> TableChunks::take() {
     for (;;) {
         while (!eof_ && pending_.size() < chunk_bytes_) fill();
         if (!started_) {
@@ -108,7 +108,10 @@ std::optional<TextTable> TableChunks::next() {
         }
         if (cut == 0) {
             // Nothing at all (or only blank lines): refused as the whole file would be.
-            if (!handed_out_) return TextTable::parse_records(std::string(pending_), path_);
+            if (!handed_out_) {
+                handed_out_ = true;
+                return Cut{std::string(pending_), 0, Cut::Whole};
+            }
             return std::nullopt;
         }
         // The part takes the buffer; what follows its last record (less
@@ -122,7 +125,7 @@ std::optional<TextTable> TableChunks::next() {
         if (jsonl_) {
             if (blank(text)) continue;
             handed_out_ = true;
-            return TextTable::parse_jsonl(std::move(text), path_, first_line);
+            return Cut{std::move(text), first_line, Cut::Jsonl};
         }
         if (!handed_out_) {
             // The first part starts with the header: it reads as a file does,
@@ -132,11 +135,35 @@ std::optional<TextTable> TableChunks::next() {
             const std::size_t end = start + first_record_end(std::string_view(text).substr(start));
             header_ = text.substr(start, end - start);
             handed_out_ = true;
-            return TextTable::parse(std::move(text), path_);
+            return Cut{std::move(text), 0, Cut::CsvFirst};
         }
         if (blank(text)) continue;
-        return TextTable::parse(header_ + text, path_, first_line);
+        return Cut{header_ + text, first_line, Cut::CsvLater};
     }
+}
+
+TextTable TableChunks::parse(Cut cut) const {
+    switch (cut.kind) {
+        case Cut::Whole: return TextTable::parse_records(std::move(cut.text), path_);
+        case Cut::Jsonl: return TextTable::parse_jsonl(std::move(cut.text), path_, cut.first_line);
+        case Cut::CsvFirst: return TextTable::parse(std::move(cut.text), path_);
+        case Cut::CsvLater: break;
+    }
+    return TextTable::parse(std::move(cut.text), path_, cut.first_line);
+}
+
+std::optional<TextTable> TableChunks::next() {
+    if (ahead_.valid()) return ahead_.get();
+    std::optional<Cut> cut = take();
+    if (!cut) return std::nullopt;
+    // Parsing is most of reading: the part after this one, when there is
+    // one, is parsed on the other core meanwhile and handed out next.
+    if (cut->kind != Cut::Whole)
+        if (std::optional<Cut> after = take())
+            ahead_ = std::async(std::launch::async, [this, c = std::move(*after)]() mutable -> std::optional<TextTable> {
+                return parse(std::move(c));
+            });
+    return parse(std::move(*cut));
 }
 
 }  // namespace netlof

@@ -54,6 +54,9 @@ private:
 
 // A part of the file to score: about 30,000 rows of seed-shaped CSV.
 constexpr std::size_t kScoreChunkBytes = std::size_t{4} << 20;
+// A part of the file to train on: about 60,000 rows, so that a file of
+// 100,000 is two parts, parsed on both cores (TableChunks).
+constexpr std::size_t kTrainChunkBytes = std::size_t{8} << 20;
 
 std::string count_text(std::uint64_t n) {
     std::string digits = std::to_string(n), out;
@@ -93,7 +96,7 @@ int run_train(const TrainCommand& cmd) {
     const PipelineSpec spec = parse_pipeline_yaml(read_input_file(cmd.pipeline), cmd.pipeline);
     // One pass over the records, a part at a time (standard input too): what
     // training keeps is their features and what the rules learn, not the text.
-    TableChunks chunks(cmd.in);
+    TableChunks chunks(cmd.in, kTrainChunkBytes);
     LofTrainingResult result;
     Progress progress;
     std::atomic<std::uint64_t> rows{0}, bytes{0}, found{0};
