@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -142,4 +143,39 @@ TEST_CASE("replay refuses a bad record with its file, line and field, and exit s
     const auto missing = s.replay();
     CHECK(missing.status == 2);
     CHECK(missing.err.find("dst_ip") != std::string::npos);
+}
+
+TEST_CASE("replay reads a file larger than its parts in end order, from a file or standard input", "[replay]") {
+    Setup s;
+    // 300 records to learn from, then 30,000 more (about 11 MB of JSON
+    // lines: two parts); among them a violation every 1,000.
+    std::vector<ConnectionRecord> rs = normal_traffic();
+    for (ConnectionRecord r : test::service_traffic(30000, kStart + 100, 0.01, 11)) {
+        if (rs.size() % 1000 == 0) r.dst_ip = test::ip("198.51.100.7");
+        rs.push_back(r);
+    }
+    s.write_records(rs);
+    const auto in_order = s.replay({"--out", s.dir + "/in-order.jsonl"});
+    INFO(in_order.err);
+    REQUIRE(in_order.status == 0);
+    const std::string want = test::read_text(s.dir + "/in-order.jsonl");
+    CHECK(std::count(want.begin(), want.end(), '\n') >= 30);  // the violations, at least
+
+    // Reversed: every record's turn comes only once the whole file is read.
+    // Pairs swapped: each record is one ahead or behind, across the parts too.
+    std::vector<ConnectionRecord> reversed(rs.rbegin(), rs.rend()), swapped = rs;
+    for (std::size_t i = 0; i + 1 < swapped.size(); i += 2) std::swap(swapped[i], swapped[i + 1]);
+    for (const auto& [name, records] : {std::pair{"reversed", reversed}, std::pair{"swapped", swapped}}) {
+        INFO(name);
+        s.write_records(records);
+        const auto r = s.replay({"--out", s.dir + "/out.jsonl"});
+        REQUIRE(r.status == 0);
+        CHECK(test::read_text(s.dir + "/out.jsonl") == want);
+        CHECK(r.err.find("30300 records") != std::string::npos);
+    }
+    const auto piped = test::run_program({"/bin/sh", "-c", std::string(NETLOF_BINARY) + " replay --config '" + s.dir +
+                                                           "/netlof.yaml' --in - < '" + s.dir + "/records.jsonl'"});
+    INFO(piped.err);
+    REQUIRE(piped.status == 0);
+    CHECK(piped.out == want);
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <map>
+#include <optional>
 #include <unistd.h>
 
 #include "common/diagnostic.hpp"
@@ -16,6 +17,7 @@
 #include "userspace/engine/detector.hpp"
 #include "common/file_io.hpp"
 #include "userspace/records/record_reader.hpp"
+#include "common/table_chunks.hpp"
 
 namespace netlof {
 
@@ -25,18 +27,79 @@ namespace {
 // groups records the same way, by the time they ended.
 constexpr double kBatchSeconds = kPollMs / 1000.0;
 
+// A records file's records in the order they ended (ties in the file's
+// order), as the sensor delivers them, without holding the file: a first
+// pass reads each record's end time and ranks them; the second reads the
+// file again a part at a time and hands records out by rank, holding only
+// those read before their turn (in a record log, those a few seconds out of
+// order). Standard input cannot be read twice: its parts are kept instead.
+class RecordsInEndOrder {
+public:
+    explicit RecordsInEndOrder(std::string path) : path_(std::move(path)) {
+        std::vector<std::pair<double, std::uint32_t>> ends;  // (ts_end, place in the file)
+        TableChunks chunks(path_, kPartBytes);
+        ConnectionRecord r;
+        while (std::optional<TextTable> part = chunks.next()) {
+            const RecordReader reader(*part);  // bad records are refused here, in the file's order
+            for (std::size_t row = 0; row < part->rows(); ++row) {
+                reader.read(row, r);
+                ends.emplace_back(r.ts_end, static_cast<std::uint32_t>(ends.size()));
+            }
+            if (path_ == "-") kept_.push_back(std::move(*part));
+        }
+        std::sort(ends.begin(), ends.end());
+        rank_.resize(ends.size());
+        for (std::size_t i = 0; i < ends.size(); ++i) rank_[ends[i].second] = static_cast<std::uint32_t>(i);
+    }
+
+    std::size_t size() const { return rank_.size(); }
+
+    // The next record, or nullptr after the last; valid until the next call.
+    ConnectionRecord* next() {
+        while (waiting_.empty() || waiting_.begin()->first != handed_out_) {
+            if (handed_out_ == rank_.size() || !read_part()) return nullptr;
+        }
+        auto node = waiting_.extract(waiting_.begin());
+        current_ = std::move(node.mapped());
+        ++handed_out_;
+        return &current_;
+    }
+
+private:
+    static constexpr std::size_t kPartBytes = std::size_t{8} << 20;
+
+    bool read_part() {
+        std::optional<TextTable> part;
+        if (path_ == "-") {
+            if (next_kept_ == kept_.size()) return false;
+            part = std::move(kept_[next_kept_++]);
+        } else {
+            if (!chunks_) chunks_.emplace(path_, kPartBytes);
+            part = chunks_->next();
+            if (!part) return false;
+        }
+        const RecordReader reader(*part);
+        for (std::size_t row = 0; row < part->rows() && read_ < rank_.size(); ++row)
+            reader.read(row, waiting_[rank_[read_++]]);
+        return true;
+    }
+
+    std::string path_;
+    std::vector<std::uint32_t> rank_;  // each record's place in end order, by its place in the file
+    std::vector<TextTable> kept_;      // standard input's parts
+    std::size_t next_kept_ = 0;
+    std::optional<TableChunks> chunks_;
+    std::size_t read_ = 0, handed_out_ = 0;
+    std::map<std::uint32_t, ConnectionRecord> waiting_;  // read, by rank, before their turn
+    ConnectionRecord current_;
+};
+
 }  // namespace
 
 int run_replay(const ReplayCommand& cmd) {
     const FileTrust trust = cmd.insecure_files ? FileTrust::Relaxed : FileTrust::Strict;
     LoadedConfig loaded = load_daemon_config(cmd.config, trust);
-    const TextTable table = TextTable::parse_records(read_input_file(cmd.in), cmd.in);
-    const RecordReader reader(table);
-    std::vector<ConnectionRecord> records(table.rows());
-    for (std::size_t row = 0; row < table.rows(); ++row) reader.read(row, records[row]);
-    // In the order they ended, as the sensor delivers them; ties keep the file's order.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const ConnectionRecord& a, const ConnectionRecord& b) { return a.ts_end < b.ts_end; });
+    RecordsInEndOrder records(cmd.in);
 
     const std::string host = host_name();
     std::string lines;
@@ -59,13 +122,15 @@ int run_replay(const ReplayCommand& cmd) {
         log_line(fmt::format("replay: no model at {}: learning from the replayed records as the daemon would", model_path));
     }
 
-    double now = records.empty() ? 0 : records.front().ts_end;
-    for (std::size_t i = 0; i < records.size();) {
-        const double batch_end = records[i].ts_end + kBatchSeconds;
-        const std::size_t first = i;
-        while (i < records.size() && records[i].ts_end < batch_end) ++i;
-        now = records[i - 1].ts_end;
-        write(detector.judge(std::span(records).subspan(first, i - first), now));
+    ConnectionRecord* r = records.next();
+    double now = r != nullptr ? r->ts_end : 0;
+    std::vector<ConnectionRecord> batch;
+    while (r != nullptr) {
+        const double batch_end = r->ts_end + kBatchSeconds;
+        batch.clear();
+        for (; r != nullptr && r->ts_end < batch_end; r = records.next()) batch.push_back(std::move(*r));
+        now = batch.back().ts_end;
+        write(detector.judge(batch, now));
         if (!detector.detecting() && detector.learning_done(now)) {
             std::vector<std::string> warnings;
             TrainedModel m = detector.fit_learned(&warnings);
