@@ -178,4 +178,10 @@ TEST_CASE("replay reads a file larger than its parts in end order, from a file o
     INFO(piped.err);
     REQUIRE(piped.status == 0);
     CHECK(piped.out == want);
+    // A pipe by its path, as `--in <(zcat log.gz)` gives one: read once, too.
+    const auto fifo = test::run_program({"/bin/sh", "-c", "cat '" + s.dir + "/records.jsonl' | " + std::string(NETLOF_BINARY) +
+                                                          " replay --config '" + s.dir + "/netlof.yaml' --in /dev/stdin"});
+    INFO(fifo.err);
+    REQUIRE(fifo.status == 0);
+    CHECK(fifo.out == want);
 }

@@ -32,12 +32,14 @@ constexpr double kBatchSeconds = kPollMs / 1000.0;
 // pass reads each record's end time and ranks them; the second reads the
 // file again a part at a time and hands records out by rank, holding only
 // those read before their turn (in a record log, those a few seconds out of
-// order). Standard input cannot be read twice: its parts are kept instead.
+// order). Standard input and pipes (`--in <(zcat log.gz)`) cannot be read
+// twice: their parts are kept instead.
 class RecordsInEndOrder {
 public:
     explicit RecordsInEndOrder(std::string path) : path_(std::move(path)) {
         std::vector<std::pair<double, std::uint32_t>> ends;  // (ts_end, place in the file)
         TableChunks chunks(path_, kPartBytes);
+        keep_ = path_ == "-" || chunks.file_size() == 0;  // not a regular file (or an empty one)
         ConnectionRecord r;
         while (std::optional<TextTable> part = chunks.next()) {
             const RecordReader reader(*part);  // bad records are refused here, in the file's order
@@ -45,7 +47,7 @@ public:
                 reader.read(row, r);
                 ends.emplace_back(r.ts_end, static_cast<std::uint32_t>(ends.size()));
             }
-            if (path_ == "-") kept_.push_back(std::move(*part));
+            if (keep_) kept_.push_back(std::move(*part));
         }
         std::sort(ends.begin(), ends.end());
         rank_.resize(ends.size());
@@ -70,7 +72,7 @@ private:
 
     bool read_part() {
         std::optional<TextTable> part;
-        if (path_ == "-") {
+        if (keep_) {
             if (next_kept_ == kept_.size()) return false;
             part = std::move(kept_[next_kept_++]);
         } else {
@@ -86,7 +88,8 @@ private:
 
     std::string path_;
     std::vector<std::uint32_t> rank_;  // each record's place in end order, by its place in the file
-    std::vector<TextTable> kept_;      // standard input's parts
+    bool keep_ = false;
+    std::vector<TextTable> kept_;      // the parts of an input that cannot be read again
     std::size_t next_kept_ = 0;
     std::optional<TableChunks> chunks_;
     std::size_t read_ = 0, handed_out_ = 0;
