@@ -125,4 +125,11 @@ TEST_CASE("score streams JSON lines: a key first seen in the last line is a colu
     CHECK(out.cell(0, error).empty());
     CHECK(out.cell(19999, error) == "Connection refused");
     CHECK(out.cell(19999, out.require_column("outcome", "this test")) == "refused");
+    // A pipe by its path (`--in <(zcat records.jsonl.gz)`) cannot be read
+    // twice for its keys: it is read whole, as standard input is.
+    const auto piped = test::run_program({"/bin/sh", "-c", "cat '" + dir + "/big.jsonl' | " + std::string(NETLOF_BINARY) +
+                                                           " score --model '" + dir + "/model.bin' --in /dev/stdin"});
+    INFO(piped.err);
+    REQUIRE(piped.status == 0);
+    CHECK(piped.out == test::read_text(dir + "/out.csv"));
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 #include <cmath>
+#include <filesystem>
 #include <fast_float/fast_float.h>
 #include <fmt/core.h>
 #include <optional>
@@ -153,15 +154,18 @@ int run_score(const ScoreCommand& cmd) {
     PhaseTimer timer(cmd.timings);
     Progress progress;
     const TrainedModel model = deserialize_model(read_input_file(cmd.model), cmd.model);
-    // Standard input cannot be read twice: it is read whole, as one part.
-    TableChunks chunks(cmd.in, cmd.in == "-" ? std::numeric_limits<std::size_t>::max() : kScoreChunkBytes);
+    // Standard input and pipes (`--in <(zcat x.jsonl.gz)`) cannot be read
+    // twice: they are read whole, as one part.
+    std::error_code ec;
+    const bool read_once = cmd.in == "-" || !std::filesystem::is_regular_file(cmd.in, ec);
+    TableChunks chunks(cmd.in, read_once ? std::numeric_limits<std::size_t>::max() : kScoreChunkBytes);
     std::optional<TextTable> part = chunks.next();
     timer.mark("read");
     // The output's columns are the input's. JSON lines may bring a key late (a
     // failed connection's `error`), so their keys are read from the whole file
     // first: a first pass that keeps nothing else.
     std::vector<std::string> columns = part->columns();
-    if (chunks.jsonl() && cmd.in != "-") {
+    if (chunks.jsonl() && !read_once) {
         TableChunks keys(cmd.in, kScoreChunkBytes);
         while (std::optional<TextTable> t = keys.next()) {
             for (const std::string& c : t->columns())
