@@ -6,7 +6,6 @@
 #include <limits>
 #include <optional>
 #include <set>
-#include <unordered_set>
 
 #include "model/connection_columns.hpp"
 #include "common/diagnostic.hpp"
