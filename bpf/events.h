@@ -30,6 +30,20 @@ enum netlof_outcome {
 	NETLOF_OUTCOME_FAILED = 3,  /* never established for another reason */
 };
 
+/*
+ * Where byte counts come from, chosen by user space at load time by what the
+ * running kernel has (const volatile byte_source).
+ */
+enum netlof_byte_source {
+	/* sock:sock_send_length and sock:sock_recv_length (Linux 6.3+): every
+	 * send and receive call, TCP and UDP, as the process made it. */
+	NETLOF_BYTES_SOCK_LENGTH = 0,
+	/* Older kernels: TCP from each connection's own counters (struct
+	 * tcp_sock), read at its close and, by refresh_tcp_counts, every flush
+	 * interval; UDP from the send and receive system calls' exits. */
+	NETLOF_BYTES_COUNTERS = 1,
+};
+
 /* Per-CPU counters in the "stats" map; user space sums them. */
 enum netlof_stat {
 	NETLOF_STAT_EVENTS = 0,         /* connection events made (ring buffer or close queue) */

@@ -6,18 +6,26 @@
  * TCP: a connection is tracked from its CLOSE -> SYN_SENT transition, which
  * runs inside connect() in the connecting process, so the owner (pid, comm,
  * uid, cgroup) is read there; later transitions may run in softirq context
- * where the current task is someone else's. Bytes are summed per socket
- * ("conn_slots", or "sockets" when its slot is taken) per send/receive and
- * leave the kernel in a record every flush interval while the connection
- * lives and one when it closes.
- * UDP: flows are keyed by process, socket and destination. The destination of an
- * unconnected send is in the sendto/sendmsg/sendmmsg arguments, read from the
- * thread's saved registers when sock_send_length fires inside the call (no
- * program at syscall entry: one would put every syscall on the host through
- * the syscall tracepoint's probe); user space ends idle flows by reading and
- * deleting them from "udp_flows", or when its socket is gone. A reply on an
- * unconnected socket names its sender only in the address the receive call
- * writes back, read at the call's exit.
+ * where the current task is someone else's. Its entry ("conn_slots", or
+ * "sockets" when its slot is taken) leaves the kernel in a record every flush
+ * interval while the connection lives and one when it closes.
+ * Bytes come from one of two sources, chosen at load time (byte_source):
+ * - sock_send_length / sock_recv_length (Linux 6.3+) fire in every send and
+ *   receive call: TCP bytes are summed per socket, and a flush record goes
+ *   out from the call that finds one due. UDP flows are keyed by process,
+ *   socket and destination; the destination of an unconnected send is in the
+ *   sendto/sendmsg/sendmmsg arguments, read from the thread's saved
+ *   registers (no program at syscall entry: one would put every syscall on
+ *   the host through the syscall tracepoint's probe). A reply on an
+ *   unconnected socket names its sender only in the address the receive call
+ *   writes back, read at the call's exit.
+ * - Older kernels: TCP bytes are the connection's own counters (tcp_sock),
+ *   read at its close and by refresh_tcp_counts, which user space runs every
+ *   flush interval; UDP datagrams are counted at the exits of the send and
+ *   receive system calls (sendto, sendmsg, sendmmsg, write, writev and the
+ *   receive twins), whose file descriptor names the socket.
+ * User space ends idle UDP flows by reading and deleting them from
+ * "udp_flows", or when its socket is gone.
  * Executables: every record names the process's executable by (dev, inode);
  * each exec sends the path of the new one (NETLOF_EV_EXEC).
  */
@@ -48,6 +56,12 @@ const volatile __u32 close_queue_len = NETLOF_CLOSE_QUEUE_LEN;
  * them. The verifier knows the value and drops the dead branch: a normal
  * run pays one load of a cached line for it. */
 const volatile __u32 attach_only = 0;
+/* enum netlof_byte_source: where byte counts come from. */
+const volatile __u32 byte_source = NETLOF_BYTES_SOCK_LENGTH;
+/* Nanoseconds per jiffy (1e9 / CONFIG_HZ), from the resolution of
+ * CLOCK_MONOTONIC_COARSE, which is one tick: no Kconfig file needed. 0:
+ * unknown, the flush clock reads ktime. */
+const volatile __u64 jiffy_ns = 0;
 /* This architecture's syscall numbers (user space has them from its headers). */
 const volatile __s64 nr_sendto = -1;
 const volatile __s64 nr_sendmsg = -1;
@@ -144,7 +158,7 @@ struct udp_recv {
 };
 
 /*
- * Per-thread storage: no hashing on every connect(), no eviction of a call in
+ * Per-thread storage: no hashing on every call, no eviction of a call in
  * flight, and freed with the thread (one killed inside the syscall never
  * reaches sys_exit). An entry with a zero pointer is idle.
  */
@@ -303,16 +317,14 @@ static __always_inline void emit_close(const struct netlof_conn *c, __u64 now)
 
 /*
  * The clock of the flush interval, read per send and receive: jiffies (a
- * memory read) in nanoseconds where the kernel's HZ is known, else ktime.
+ * memory read) in nanoseconds where the tick's length is known, else ktime.
  * ktime is a paravirtual clock read in a VM, and tracing programs may not
  * call bpf_ktime_get_coarse_ns.
  */
-extern int CONFIG_HZ __kconfig __weak;
-
 static __always_inline __u64 flush_clock(void)
 {
-	if (CONFIG_HZ > 0)
-		return bpf_jiffies64() * (1000000000ULL / (__u64)CONFIG_HZ);
+	if (jiffy_ns)
+		return bpf_jiffies64() * jiffy_ns;
 	return bpf_ktime_get_ns();
 }
 
@@ -409,6 +421,25 @@ static __always_inline void track(const struct netlof_conn *c)
 }
 
 /*
+ * TCP's own counts of a connection, the byte source of older kernels: payload
+ * bytes sent (each once: retransmissions taken out) and received in order,
+ * less the sequence number the peer's FIN takes (counted in bytes_received;
+ * tcp_fin() marks the socket SOCK_DONE). These are bytes that crossed the
+ * wire, so sendfile, splice and io_uring are in them too.
+ */
+static __always_inline void tcp_counts(struct sock *sk, __u64 *sent, __u64 *received)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 in = BPF_CORE_READ(tp, bytes_received);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	if ((flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) && in > 0)
+		in--;
+	*sent = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
+	*received = in;
+}
+
+/*
  * Raw tracepoints: the classic tracepoint builds its whole record (both
  * addresses in two forms) for every transition of every socket before the
  * program runs; here the program reads the socket only when it matters.
@@ -462,36 +493,114 @@ int handle_set_state(struct bpf_raw_tracepoint_args *ctx)
 		sock_addr(sk, c->family, c->saddr, true);
 		c->outcome = NETLOF_OUTCOME_ACTIVE;
 	} else {
+		/* The record is a copy: on older kernels refresh_tcp_counts may be
+		 * writing the entry on another CPU. */
+		struct netlof_conn done;
 		int err = BPF_CORE_READ(sk, sk_err);
 		__u64 now = bpf_ktime_get_ns();
 
-		c->last_seen_ns = now;
-		c->error = err;
-		if (c->outcome == NETLOF_OUTCOME_ACTIVE)
-			c->outcome = NETLOF_OUTCOME_CLOSED;
+		__builtin_memcpy(&done, c, sizeof(done));
+		done.last_seen_ns = now;
+		done.error = err;
+		if (done.outcome == NETLOF_OUTCOME_ACTIVE)
+			done.outcome = NETLOF_OUTCOME_CLOSED;
 		else if (err == ERR_CONNREFUSED)
-			c->outcome = NETLOF_OUTCOME_REFUSED;
-		emit_close(c, now);
+			done.outcome = NETLOF_OUTCOME_REFUSED;
+		if (byte_source == NETLOF_BYTES_COUNTERS)
+			tcp_counts(sk, &done.bytes_sent, &done.bytes_received);
+		emit_close(&done, now);
 		untrack(c, key);
 	}
 	return 0;
 }
 
+/* ---- TCP counts on older kernels ---------------------------------------- */
+
+/*
+ * A refresh_tcp_counts run: user space runs it (BPF_PROG_TEST_RUN, args[0] =
+ * 1 to send flush records) every flush interval, and before it reads the
+ * tables at exit; nothing attaches it. A tracked socket is alive (its close
+ * untracks it first), but a close racing with the walk may hand its memory
+ * to a new socket: the ports must still match and the entry still be its.
+ */
+struct refresh_walk {
+	__u64 now;   /* ktime */
+	__u64 clock; /* flush clock */
+	__u32 flush;
+	__u32 pad;
+};
+
+static __always_inline void refresh_conn(struct netlof_conn *c, struct refresh_walk *w)
+{
+	__u64 sock = c->sock_id, sent, received;
+	struct sock *sk = (struct sock *)sock;
+
+	if (!sock || c->outcome != NETLOF_OUTCOME_ACTIVE)
+		return;
+	if (BPF_CORE_READ(sk, __sk_common.skc_num) != c->sport ||
+	    bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) != c->dport)
+		return;
+	tcp_counts(sk, &sent, &received);
+	if (c->sock_id != sock || (sent == c->bytes_sent && received == c->bytes_received))
+		return;
+	c->bytes_sent = sent;
+	c->bytes_received = received;
+	c->last_seen_ns = w->clock; /* it moved since the last walk */
+	if (w->flush) {
+		c->last_flush_ns = w->clock;
+		emit(c, NETLOF_EV_TCP_FLUSH, w->now);
+	}
+}
+
+static long refresh_slot(__u64 index, void *ctx)
+{
+	__u32 i = (__u32)index;
+	struct netlof_conn *c = bpf_map_lookup_elem(&conn_slots, &i);
+
+	if (c)
+		refresh_conn(c, ctx);
+	return 0;
+}
+
+static long refresh_entry(struct bpf_map *map, __u64 *key, struct netlof_conn *c, void *ctx)
+{
+	refresh_conn(c, ctx);
+	return 0;
+}
+
+SEC("raw_tp")
+int refresh_tcp_counts(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct refresh_walk w = {};
+
+	if (byte_source != NETLOF_BYTES_COUNTERS)
+		return 0;
+	w.now = bpf_ktime_get_ns();
+	w.clock = flush_clock();
+	w.flush = ctx->args[0] != 0;
+	bpf_loop(1U << (64 - conn_slot_shift), refresh_slot, &w, 0);
+	bpf_for_each_map_elem(&sockets, refresh_entry, &w, 0);
+	return 0;
+}
+
 /* ---- connect(): failures that never reach the TCP state machine --------- */
 
-/* The socket behind the current process's fd (connect() checked it is one). */
+#define NETLOF_S_IFMT 0170000
+#define NETLOF_S_IFSOCK 0140000
+
+/* The socket behind the current process's fd, or NULL when fd is not one. */
 static __always_inline struct sock *sock_of_fd(__u32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	struct socket *sock;
 
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	if (!f)
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & NETLOF_S_IFMT) != NETLOF_S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
 	return BPF_CORE_READ(sock, sk);
@@ -573,7 +682,7 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* ---- UDP destinations from the send syscalls ---------------------------- */
+/* ---- UDP ---------------------------------------------------------------- */
 
 #if defined(__TARGET_ARCH_x86)
 #define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
@@ -583,17 +692,10 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 #error "netlof reads the syscall number from pt_regs: add this architecture's field"
 #endif
 
-/* sendmmsg's datagrams are counted from 0 again at the next call. */
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int handle_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+/* The current thread's saved registers: the running syscall's arguments. */
+static __always_inline struct pt_regs *syscall_regs(void)
 {
-	if (attach_only)
-		return 0;
-	struct mmsg_progress *p = bpf_task_storage_get(&mmsgs, bpf_get_current_task_btf(), 0, 0);
-
-	if (p)
-		p->uptr = 0;
-	return 0;
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 /* The peer of a connected socket; false when it has none. */
@@ -611,6 +713,275 @@ static __always_inline bool socket_peer(struct sock *sk, struct netlof_udp_key *
 	}
 	BPF_CORE_READ_INTO(&key->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	return key->dport != 0;
+}
+
+/* The socket's inode number: new for every socket, unlike its address. */
+static __always_inline __u32 socket_ino(struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ((struct socket_alloc *)((char *)sock - bpf_core_field_offset(struct socket_alloc, socket)),
+			     vfs_inode.i_ino);
+}
+
+/* The socket half of a flow key, for an IPv4 or IPv6 UDP socket of a process
+ * other than the sensor; false for any other socket. Sends and receives run
+ * in the process's own context. */
+static __always_inline bool udp_socket_key(struct sock *sk, struct netlof_udp_key *key)
+{
+	__u16 family;
+	__u32 tgid;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+		return false;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || tgid == self_tgid)
+		return false;
+	key->sock_id = (__u64)sk;
+	key->sock_ino = socket_ino(sk);
+	key->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	key->tgid = tgid;
+	return true;
+}
+
+static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *key, __u64 bytes, bool sent)
+{
+	struct netlof_conn *c = bpf_map_lookup_elem(&udp_flows, key);
+
+	if (!c) {
+		struct netlof_conn n = {};
+		__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		long err;
+
+		n.sock_id = key->sock_id;
+		fill_owner(&n);
+		n.ts_start_ns = n.last_seen_ns = bpf_ktime_get_ns();
+		n.family = key->family;
+		n.proto = IPPROTO_UDP;
+		n.dport = key->dport;
+		n.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		n.outcome = NETLOF_OUTCOME_ACTIVE;
+		__builtin_memcpy(n.daddr, key->daddr, 16);
+		if (family == NETLOF_AF_INET) {
+			__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+			__builtin_memcpy(n.saddr, &a, 4);
+		} else {
+			BPF_CORE_READ_INTO(&n.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		}
+		err = bpf_map_update_elem(&udp_flows, key, &n, BPF_NOEXIST);
+		if (err && err != -ERR_EXIST) {
+			count(NETLOF_STAT_UDP_FLOWS_FULL);
+			return;
+		}
+		c = bpf_map_lookup_elem(&udp_flows, key);
+		if (!c)
+			return;
+	}
+	__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, bytes);
+	c->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* Bytes from the sender at uaddr (a sockaddr the kernel wrote back) go to
+ * the flow the socket has with it; a sender the socket never sent to is
+ * inbound traffic, not an outbound flow. */
+static __always_inline void account_reply(const struct udp_recv *r, __u64 uaddr, __u64 bytes)
+{
+	struct netlof_udp_key key = {};
+	struct netlof_conn *c;
+
+	if (!uaddr) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	if (!read_sockaddr(uaddr, &key.family, key.daddr, &key.dport)) {
+		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
+		return;
+	}
+	key.sock_id = r->sock_id;
+	key.sock_ino = r->sock_ino;
+	key.netns = r->netns;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	c = bpf_map_lookup_elem(&udp_flows, &key);
+	if (!c) {
+		count(NETLOF_STAT_UDP_RECV_UNSOLICITED);
+		return;
+	}
+	__sync_fetch_and_add(&c->bytes_received, bytes);
+	c->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* ---- UDP from the system calls (older kernels) -------------------------- */
+
+/* A datagram of `bytes` sent through fd: to the sockaddr at uaddr, else to
+ * the socket's peer. */
+static __always_inline void udp_syscall_sent(__u32 fd, __u64 uaddr, __u64 bytes)
+{
+	struct netlof_udp_key key = {};
+	struct sock *sk = sock_of_fd(fd);
+
+	if (!sk || !udp_socket_key(sk, &key))
+		return;
+	if ((uaddr && read_sockaddr(uaddr, &key.family, key.daddr, &key.dport)) || socket_peer(sk, &key))
+		udp_account(sk, &key, bytes, true);
+}
+
+/* `bytes` received through fd: from the socket's peer, else from the sender
+ * the call wrote at uaddr (0: not asked for, so not known). */
+static __always_inline void udp_syscall_received(__u32 fd, __u64 uaddr, __u64 bytes)
+{
+	struct netlof_udp_key key = {};
+	struct sock *sk = sock_of_fd(fd);
+	struct udp_recv r = {};
+
+	if (!sk || !udp_socket_key(sk, &key))
+		return;
+	if (socket_peer(sk, &key)) {
+		udp_account(sk, &key, bytes, false);
+		return;
+	}
+	r.sock_id = key.sock_id;
+	r.sock_ino = key.sock_ino;
+	r.netns = key.netns;
+	account_reply(&r, uaddr, bytes);
+}
+
+/* sendmmsg and recvmmsg: ret datagrams, each with its address and length in vec. */
+struct udp_mmsg_walk {
+	__u64 vec;
+	__u32 fd;
+	__u32 sent;
+};
+
+static long udp_mmsg_datagram(__u64 i, void *ctx)
+{
+	struct udp_mmsg_walk *w = ctx;
+	struct mmsghdr mm = {};
+
+	if (bpf_probe_read_user(&mm, sizeof(mm), (void *)(w->vec + i * sizeof(struct mmsghdr)))) {
+		count(NETLOF_STAT_USER_READ_FAILED);
+		return 1;
+	}
+	if (w->sent)
+		udp_syscall_sent(w->fd, (__u64)mm.msg_hdr.msg_name, mm.msg_len);
+	else
+		udp_syscall_received(w->fd, (__u64)mm.msg_hdr.msg_name, mm.msg_len);
+	return 0;
+}
+
+static __always_inline void udp_syscall_mmsg(struct pt_regs *regs, long ret, bool sent)
+{
+	struct udp_mmsg_walk w = {};
+
+	if (ret <= 0)
+		return;
+	w.fd = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	w.vec = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	w.sent = sent;
+	bpf_loop(ret < 1024 ? ret : 1024, udp_mmsg_datagram, &w, 0);
+}
+
+/* The address a msghdr at uptr names; 0 when there is none or it is unreadable. */
+static __always_inline __u64 msghdr_name(__u64 uptr)
+{
+	struct user_msghdr m = {};
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)uptr)) {
+		count(NETLOF_STAT_USER_READ_FAILED);
+		return 0;
+	}
+	return (__u64)m.msg_name;
+}
+
+/* sendto(fd, buf, len, flags, dest_addr, addrlen) */
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int handle_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only || ctx->ret < 0)
+		return 0;
+	struct pt_regs *regs = syscall_regs();
+
+	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), ctx->ret);
+	return 0;
+}
+
+/* sendmsg(fd, struct user_msghdr *msg, flags) */
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int handle_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only || ctx->ret < 0)
+		return 0;
+	struct pt_regs *regs = syscall_regs();
+
+	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_CORE_SYSCALL(regs)), ctx->ret);
+	return 0;
+}
+
+/* write and writev reach a UDP socket's peer (Go's resolver writes its queries). */
+static __always_inline int udp_write(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only || ctx->ret < 0)
+		return 0;
+	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(syscall_regs()), 0, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int handle_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return udp_write(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int handle_exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return udp_write(ctx);
+}
+
+/* read and readv: from the peer of a connected socket; an unconnected one's
+ * sender is not known (counted). */
+static __always_inline int udp_read(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only || ctx->ret < 0)
+		return 0;
+	udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(syscall_regs()), 0, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int handle_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	return udp_read(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int handle_exit_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return udp_read(ctx);
+}
+
+/* ---- UDP destinations and senders with sock_send_length ----------------- */
+
+/* sendmmsg(fd, struct mmsghdr *vec, vlen, flags). With sock_send_length its
+ * datagrams are counted from 0 again at the next call; on older kernels they
+ * are accounted here. */
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int handle_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	if (attach_only)
+		return 0;
+	if (byte_source == NETLOF_BYTES_COUNTERS) {
+		udp_syscall_mmsg(syscall_regs(), ctx->ret, true);
+		return 0;
+	}
+	struct mmsg_progress *p = bpf_task_storage_get(&mmsgs, bpf_get_current_task_btf(), 0, 0);
+
+	if (p)
+		p->uptr = 0;
+	return 0;
 }
 
 /*
@@ -655,55 +1026,6 @@ static __always_inline bool send_destination(struct sock *sk, struct netlof_udp_
 	return socket_peer(sk, key);
 }
 
-static __always_inline void udp_account(struct sock *sk, struct netlof_udp_key *key, __u64 bytes, bool sent)
-{
-	struct netlof_conn *c = bpf_map_lookup_elem(&udp_flows, key);
-
-	if (!c) {
-		struct netlof_conn n = {};
-		__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		long err;
-
-		n.sock_id = key->sock_id;
-		fill_owner(&n);
-		n.ts_start_ns = n.last_seen_ns = bpf_ktime_get_ns();
-		n.family = key->family;
-		n.proto = IPPROTO_UDP;
-		n.dport = key->dport;
-		n.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		n.outcome = NETLOF_OUTCOME_ACTIVE;
-		__builtin_memcpy(n.daddr, key->daddr, 16);
-		if (family == NETLOF_AF_INET) {
-			__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-
-			__builtin_memcpy(n.saddr, &a, 4);
-		} else {
-			BPF_CORE_READ_INTO(&n.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		}
-		err = bpf_map_update_elem(&udp_flows, key, &n, BPF_NOEXIST);
-		if (err && err != -ERR_EXIST) {
-			count(NETLOF_STAT_UDP_FLOWS_FULL);
-			return;
-		}
-		c = bpf_map_lookup_elem(&udp_flows, key);
-		if (!c)
-			return;
-	}
-	__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, bytes);
-	c->last_seen_ns = bpf_ktime_get_ns();
-}
-
-/* The socket's inode number: new for every socket, unlike its address. */
-static __always_inline __u32 socket_ino(struct sock *sk)
-{
-	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
-
-	if (!sock)
-		return 0;
-	return BPF_CORE_READ((struct socket_alloc *)((char *)sock - bpf_core_field_offset(struct socket_alloc, socket)),
-			     vfs_inode.i_ino);
-}
-
 /*
  * A datagram received on an unconnected socket: its sender is known only
  * when the receive call has copied the address out. A recvfrom, recvmsg or
@@ -736,35 +1058,6 @@ static __always_inline void note_unconnected_recv(const struct netlof_udp_key *k
 	r->netns = key->netns;
 }
 
-/* Bytes from the sender at uaddr (a sockaddr the kernel wrote back) go to
- * the flow the socket has with it; a sender the socket never sent to is
- * inbound traffic, not an outbound flow. */
-static __always_inline void account_reply(const struct udp_recv *r, __u64 uaddr, __u64 bytes)
-{
-	struct netlof_udp_key key = {};
-	struct netlof_conn *c;
-
-	if (!uaddr) {
-		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
-		return;
-	}
-	if (!read_sockaddr(uaddr, &key.family, key.daddr, &key.dport)) {
-		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
-		return;
-	}
-	key.sock_id = r->sock_id;
-	key.sock_ino = r->sock_ino;
-	key.netns = r->netns;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	c = bpf_map_lookup_elem(&udp_flows, &key);
-	if (!c) {
-		count(NETLOF_STAT_UDP_RECV_UNSOLICITED);
-		return;
-	}
-	__sync_fetch_and_add(&c->bytes_received, bytes);
-	c->last_seen_ns = bpf_ktime_get_ns();
-}
-
 /* The pending receive of this thread, taken (NULL when there is none). */
 static __always_inline struct udp_recv *take_udp_recv(struct udp_recv *copy)
 {
@@ -783,13 +1076,18 @@ int handle_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
 {
 	if (attach_only)
 		return 0;
+	if (byte_source == NETLOF_BYTES_COUNTERS) {
+		struct pt_regs *regs = syscall_regs();
+
+		if (ctx->ret >= 0 && !(PT_REGS_PARM4_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
+			udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), ctx->ret);
+		return 0;
+	}
 	struct udp_recv copy, *r = take_udp_recv(&copy);
 
 	if (!r || ctx->ret < 0)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	account_reply(r, PT_REGS_PARM5_CORE_SYSCALL(regs), r->bytes);
+	account_reply(r, PT_REGS_PARM5_CORE_SYSCALL(syscall_regs()), r->bytes);
 	return 0;
 }
 
@@ -799,18 +1097,19 @@ int handle_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
 {
 	if (attach_only)
 		return 0;
+	if (byte_source == NETLOF_BYTES_COUNTERS) {
+		struct pt_regs *regs = syscall_regs();
+
+		if (ctx->ret >= 0 && !(PT_REGS_PARM3_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
+			udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_CORE_SYSCALL(regs)),
+					     ctx->ret);
+		return 0;
+	}
 	struct udp_recv copy, *r = take_udp_recv(&copy);
-	struct user_msghdr m = {};
 
 	if (!r || ctx->ret < 0)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	if (bpf_probe_read_user(&m, sizeof(m), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) {
-		count(NETLOF_STAT_UDP_RECV_NO_SOURCE);
-		return 0;
-	}
-	account_reply(r, (__u64)m.msg_name, r->bytes);
+	account_reply(r, msghdr_name(PT_REGS_PARM2_CORE_SYSCALL(syscall_regs())), r->bytes);
 	return 0;
 }
 
@@ -839,18 +1138,23 @@ int handle_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
 {
 	if (attach_only)
 		return 0;
+	if (byte_source == NETLOF_BYTES_COUNTERS) {
+		struct pt_regs *regs = syscall_regs();
+
+		if (!(PT_REGS_PARM4_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
+			udp_syscall_mmsg(regs, ctx->ret, false);
+		return 0;
+	}
 	struct mmsg_walk w = {};
 
 	if (!take_udp_recv(&w.r) || ctx->ret <= 0)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	w.vec = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	w.vec = PT_REGS_PARM2_CORE_SYSCALL(syscall_regs());
 	bpf_loop(ctx->ret < 1024 ? ctx->ret : 1024, account_mmsg, &w, 0);
 	return 0;
 }
 
-/* ---- bytes ------------------------------------------------------------- */
+/* ---- bytes with sock_send_length ---------------------------------------- */
 
 /*
  * sock_send_length / sock_recv_length(struct sock *sk, int ret, int flags),
@@ -863,17 +1167,14 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 	struct sock *sk = (struct sock *)ctx->args[0];
 	int ret = (int)ctx->args[1];
 	int flags = (int)ctx->args[2];
-	__u64 key = (__u64)sk;
 	struct netlof_udp_key ukey = {};
 	struct netlof_conn *c;
-	__u16 family;
-	__u32 tgid;
 
 	/* MSG_PEEK leaves the data queued: it is counted when really read. An
 	 * empty datagram (ret 0) still names a destination. */
 	if (ret < 0 || (!sent && (flags & FLAG_MSG_PEEK)))
 		return 0;
-	c = find_conn(key);
+	c = find_conn((__u64)sk);
 	if (c) {
 		if (ret > 0) { /* 0: end of stream */
 			__sync_fetch_and_add(sent ? &c->bytes_sent : &c->bytes_received, (__u64)ret);
@@ -881,16 +1182,8 @@ static __always_inline int account(struct bpf_raw_tracepoint_args *ctx, bool sen
 		}
 		return 0;
 	}
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+	if (!udp_socket_key(sk, &ukey))
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if ((family != NETLOF_AF_INET && family != NETLOF_AF_INET6) || tgid == self_tgid)
-		return 0;
-	ukey.sock_id = key;
-	ukey.sock_ino = socket_ino(sk);
-	ukey.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	ukey.tgid = tgid; /* sends and receives run in the process's own context */
 	if (sent) {
 		if (send_destination(sk, &ukey))
 			udp_account(sk, &ukey, (__u64)ret, true);

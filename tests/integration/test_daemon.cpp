@@ -143,7 +143,7 @@ pid_t hold_connection_open(const char* name, std::uint16_t port, std::size_t byt
 }  // namespace
 
 TEST_CASE("daemon: learns live traffic, then alerts on anomalies and violations; reload, reopen, stop",
-          "[daemon][sensor]") {
+          "[daemon][sensor][kernels]") {
     const std::string dir = netlof::test::temp_dir("daemon");
     const std::string model = dir + "/state/model.bin", alerts = dir + "/alerts.jsonl";
     write_file(dir + "/allow.yaml", kAllowlist);

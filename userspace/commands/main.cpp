@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     record_cmd->add_option("--ringbuf-kib", record.sensor.ringbuf_kib, "Ring buffer size in KiB (power of two)")
         ->capture_default_str();
+    record_cmd->add_option("--byte-source", record.byte_source,
+                           "Where byte counts come from: auto (sock-length where the kernel has it, Linux 6.3+), "
+                           "sock-length, or counters (TCP's own counters, UDP from the system calls: older kernels)")
+        ->capture_default_str();
     record_cmd->add_flag("--verbose", record.sensor.verbose, "Print libbpf's debug output");
     record_cmd->add_flag("--attach-only", record.sensor.attach_only,
                          "Benchmarks: attach every program but let each return at once (records nothing; "

@@ -25,6 +25,8 @@ int run_record(RecordCommand cmd) {
     if (cmd.sensor.ringbuf_kib < 4 || (cmd.sensor.ringbuf_kib & (cmd.sensor.ringbuf_kib - 1)) != 0)
         option_error("--ringbuf-kib", "must be a power of two, at least 4");
     if (!(cmd.sensor.udp_idle_s > 0)) option_error("--udp-idle", "must be positive");
+    if (const auto source = parse_byte_source(cmd.byte_source)) cmd.sensor.byte_source = *source;
+    else option_error("--byte-source", "'" + cmd.byte_source + "' is not auto, sock-length or counters");
 
     std::unique_ptr<RecordWriter> writer = open_record_writer(cmd.out, format);
 

@@ -13,6 +13,7 @@ struct RecordCommand {
     double duration_s = 0;  // 0: until a signal
     std::string out = "-";
     std::string format = "jsonl";
+    std::string byte_source = "auto";  // parse_byte_source
     SensorOptions sensor;
 };
 

@@ -16,13 +16,17 @@ struct Capture::Parts {
     Parts(const SensorOptions& o)
         : builder(KernelClock(), o.max_processes),
           udp_idle_ns(static_cast<std::uint64_t>(o.udp_idle_s * 1e9)),
+          flush_ns(static_cast<std::uint64_t>(o.flush_interval_s * 1e9)),
           next_udp_scan(KernelClock::now_ktime() + kUdpScanNs),
+          next_flush(KernelClock::now_ktime() + flush_ns),
           netns(own_netns_inode()) {}
 
     RecordBuilder builder;  // before the sensor: it delivers into the builder until destroyed
     std::unique_ptr<Sensor> sensor;
     std::uint64_t udp_idle_ns;
+    std::uint64_t flush_ns;  // 0: no flush records
     std::uint64_t next_udp_scan;
+    std::uint64_t next_flush;  // with ByteSource::Counters, TCP counts are read (and flushed) then
     std::uint32_t netns;  // sockets of this namespace can be looked up
 };
 
@@ -41,6 +45,10 @@ const RecordBatch& Capture::poll() {
     p.builder.batch().clear();
     p.sensor->poll(kPollMs);
     const std::uint64_t now = KernelClock::now_ktime();
+    if (p.flush_ns != 0 && now >= p.next_flush) {
+        p.sensor->refresh_tcp_counts(true);
+        p.next_flush = now + p.flush_ns;
+    }
     if (now < p.next_udp_scan) return p.builder.batch();
     p.next_udp_scan = now + kUdpScanNs;
     const std::vector<netlof_udp_key> keys = p.sensor->udp_flow_keys();
@@ -63,6 +71,9 @@ const RecordBatch& Capture::poll() {
 const RecordBatch& Capture::finish() {
     Parts& p = *parts_;
     p.builder.batch().clear();
+    // Counts of the connections still open, while their sockets are surely
+    // theirs (tracked, so not closed).
+    p.sensor->refresh_tcp_counts(false);
     p.sensor->stop_tracing();  // returns once no program is running any more
     while (p.sensor->poll(0) > 0) {
     }

@@ -8,12 +8,22 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/log.hpp"
 #include "userspace/records/connection_record.hpp"
 
 namespace netlof {
+
+// Where byte counts come from (bpf/netlof.bpf.c says how each works).
+enum class ByteSource {
+    Auto,        // sock-length where the kernel has it, else counters
+    SockLength,  // sock:sock_send_length and sock_recv_length (Linux 6.3+)
+    Counters,    // TCP's own per-connection counters; UDP from the send and receive system calls
+};
+// "auto", "sock-length", "counters"; nullopt for anything else.
+std::optional<ByteSource> parse_byte_source(const std::string& word);
 
 // The one place the sensor's defaults are written: `netlof record`'s options
 // and the daemon config's `sensor:` section start from these.
@@ -28,6 +38,7 @@ struct SensorOptions {
     bool verbose = false;                 // libbpf's debug output
     bool drop_privileges = true;          // once attached, keep only what reading needs (privileges.hpp)
     bool attach_only = false;             // benchmarks: every program returns at once, nothing is recorded
+    ByteSource byte_source = ByteSource::Auto;
     bool operator==(const SensorOptions&) const = default;
 };
 

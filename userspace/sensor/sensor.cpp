@@ -1,6 +1,7 @@
 #include "userspace/sensor/sensor.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <algorithm>
 #include <atomic>
@@ -12,6 +13,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <ctime>
 #include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,7 +60,56 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
     return 0;
 }
 
+// The source the options ask for, or on Auto the one this kernel has; said
+// in the log, with what the older kernels' source cannot see.
+ByteSource choose_byte_source(ByteSource wanted, const SensorLog& log) {
+    const bool has_length = kernel_has_tracepoint("sock_send_length") && kernel_has_tracepoint("sock_recv_length");
+    utsname u{};
+    ::uname(&u);
+    const std::string kernel = std::string("Linux ") + u.release;
+    if (wanted == ByteSource::SockLength && !has_length)
+        fail("use sock:sock_send_length and sock:sock_recv_length (--byte-source sock-length): " + kernel +
+                 " does not have them (Linux 6.3+); --byte-source counters works on it",
+             0);
+    const ByteSource source = wanted != ByteSource::Auto ? wanted : has_length ? ByteSource::SockLength : ByteSource::Counters;
+    if (!log) return source;
+    if (source == ByteSource::SockLength) {
+        log(LogLevel::Info, "sensor: bytes of TCP and UDP from sock:sock_send_length and sock:sock_recv_length, "
+                            "at every send and receive call");
+        return source;
+    }
+    log(wanted == ByteSource::Auto ? LogLevel::Notice : LogLevel::Info,
+        (wanted == ByteSource::Auto ? kernel + " has no sock:sock_send_length (Linux 6.3+)"
+                                    : std::string("--byte-source counters")) +
+            ": sensor: TCP bytes from each connection's own counters (read at its close and every flush interval: "
+            "bytes that crossed the wire, not bytes the process read), UDP from the send and receive system calls "
+            "(sendto, sendmsg, sendmmsg, write, writev and their receive twins; io_uring, sendfile and splice on UDP "
+            "are not seen)");
+    return source;
+}
+
 }  // namespace
+
+bool kernel_has_tracepoint(const std::string& name) {
+    btf* vmlinux = btf__load_vmlinux_btf();
+    if (vmlinux == nullptr) return false;
+    const bool has = btf__find_by_name_kind(vmlinux, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) > 0;
+    btf__free(vmlinux);
+    return has;
+}
+
+std::uint64_t jiffy_nanoseconds() {
+    timespec res{};
+    if (::clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 || res.tv_sec != 0) return 0;
+    return static_cast<std::uint64_t>(res.tv_nsec);
+}
+
+std::optional<ByteSource> parse_byte_source(const std::string& word) {
+    if (word == "auto") return ByteSource::Auto;
+    if (word == "sock-length") return ByteSource::SockLength;
+    if (word == "counters") return ByteSource::Counters;
+    return std::nullopt;
+}
 
 bool ensure_tracefs() {
     if (is_dir("/sys/kernel/tracing/events") || is_dir("/sys/kernel/debug/tracing/events")) return false;
@@ -92,6 +144,18 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     s->skel_->rodata->conn_slot_shift = 64 - static_cast<__u32>(__builtin_ctz(slots));
     s->skel_->rodata->close_queue_len = close_queue_length(ringbuf_bytes);
     s->skel_->rodata->attach_only = options.attach_only ? 1 : 0;
+    s->byte_source_ = choose_byte_source(options.byte_source, log);
+    const bool counters = s->byte_source_ == ByteSource::Counters;
+    s->skel_->rodata->byte_source = counters ? NETLOF_BYTES_COUNTERS : NETLOF_BYTES_SOCK_LENGTH;
+    s->skel_->rodata->jiffy_ns = jiffy_nanoseconds();
+    // Each source's own programs; the other's are not loaded.
+    for (bpf_program* p : {s->skel_->progs.handle_send_length, s->skel_->progs.handle_recv_length})
+        bpf_program__set_autoload(p, !counters);
+    for (bpf_program* p : {s->skel_->progs.handle_exit_sendto, s->skel_->progs.handle_exit_sendmsg,
+                           s->skel_->progs.handle_exit_write, s->skel_->progs.handle_exit_writev,
+                           s->skel_->progs.handle_exit_read, s->skel_->progs.handle_exit_readv,
+                           s->skel_->progs.refresh_tcp_counts})
+        bpf_program__set_autoload(p, counters);
     // Unconnected UDP destinations come from the running syscall's arguments.
     s->skel_->rodata->nr_sendto = SYS_sendto;
     s->skel_->rodata->nr_sendmsg = SYS_sendmsg;
@@ -116,12 +180,15 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     // Attach one by one so a missing tracepoint is named.
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, s->skel_->obj) {
+        // refresh_tcp_counts is run on demand, never attached.
+        if (!bpf_program__autoload(prog) || prog == s->skel_->progs.refresh_tcp_counts) continue;
         bpf_link* link = bpf_program__attach(prog);
         if (link == nullptr)
             fail(std::string("attach ") + bpf_program__name(prog) + " to " + bpf_program__section_name(prog), errno);
         // The skeleton owns links it created; keep ours alive in the object's lifetime.
         s->links_.push_back(link);
     }
+    s->refresh_tcp_counts(false);
     s->ring_ = ring_buffer__new(bpf_map__fd(s->skel_->maps.events), on_sample, s.get(), nullptr);
     if (s->ring_ == nullptr) fail("create the ring buffer reader", errno);
     // An mmapped array's values start at offset 0, each rounded up to 8 bytes.
@@ -212,6 +279,16 @@ void Sensor::stop_tracing() {
     // fixed sleep can promise that.
     if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // nohz_full kernels refuse it
+}
+
+void Sensor::refresh_tcp_counts(bool flush) {
+    if (byte_source_ != ByteSource::Counters) return;
+    __u64 args[1] = {flush ? 1u : 0u};
+    LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof args);
+    // Sensor::start ran it once: it fails only where the kernel cannot run
+    // programs on demand, and then the sensor does not start.
+    const int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.refresh_tcp_counts), &run);
+    if (err != 0) fail("run refresh_tcp_counts (BPF_PROG_TEST_RUN of a raw tracepoint program, Linux 5.10+)", -err);
 }
 
 std::vector<netlof_udp_key> Sensor::udp_flow_keys() const {

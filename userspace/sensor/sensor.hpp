@@ -68,6 +68,14 @@ public:
     // The TCP connections the kernel is tracking now.
     std::vector<netlof_conn> open_tcp_connections() const;
 
+    // Where byte counts come from on this run (Auto resolved at start).
+    ByteSource byte_source() const { return byte_source_; }
+    // With ByteSource::Counters: reads every tracked TCP connection's counts
+    // from its socket into the table, and sends a flush record for each one
+    // that moved when `flush` (the kernel program refresh_tcp_counts, run
+    // on demand). Does nothing with sock-length, whose counts are current.
+    void refresh_tcp_counts(bool flush);
+
     std::array<std::uint64_t, NETLOF_STAT_COUNT> kernel_stats() const;  // summed over CPUs
     std::uint64_t malformed_records() const { return malformed_; }
     // Close records delivered from the kernel's per-CPU close queues (events.h).
@@ -94,7 +102,16 @@ private:
     netlof_close_queue* queues_ = nullptr;  // the "close_queues" map, one per possible CPU
     std::size_t queues_len_ = 0;
     std::vector<std::uint64_t> queue_heads_;  // per CPU, read before the ring is consumed
+    ByteSource byte_source_ = ByteSource::SockLength;
 };
+
+// Whether the running kernel has the tracepoint `name` (sock_send_length):
+// its raw tracepoint's type is in the kernel's BTF.
+bool kernel_has_tracepoint(const std::string& name);
+
+// Nanoseconds per jiffy: the resolution of CLOCK_MONOTONIC_COARSE, which the
+// kernel gives as one tick (1e9 / CONFIG_HZ, rounded); 0 if it cannot tell.
+std::uint64_t jiffy_nanoseconds();
 
 // Mounts tracefs at /sys/kernel/tracing unless tracefs is reachable there or
 // under debugfs. Returns true when it mounted it. Throws InputError on failure.
