@@ -587,22 +587,36 @@ int refresh_tcp_counts(struct bpf_raw_tracepoint_args *ctx)
 
 #define NETLOF_S_IFMT 0170000
 #define NETLOF_S_IFSOCK 0140000
+#define NETLOF_SOCK_DGRAM 2
 
-/* The socket behind the current process's fd, or NULL when fd is not one. */
-static __always_inline struct sock *sock_of_fd(__u32 fd)
+/*
+ * The socket behind the current process's fd, or NULL when fd is not one
+ * (or, with dgram_only, not a datagram socket). A socket's file points at
+ * the inode that follows its struct socket (struct socket_alloc), so the
+ * socket is found without reading the file's private_data: on older
+ * kernels this runs at every read and write on the host, where each probe
+ * read counts (a TCP socket's write leaves after four).
+ */
+static __always_inline struct sock *sock_of_fd(__u32 fd, bool dgram_only)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file **fds = fdt->fd;
 	struct file *f = NULL;
+	struct inode *inode;
 	struct socket *sock;
 
 	if (fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & NETLOF_S_IFMT) != NETLOF_S_IFSOCK)
+	if (!f)
 		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & NETLOF_S_IFMT) != NETLOF_S_IFSOCK)
+		return NULL;
+	sock = (struct socket *)((char *)inode - bpf_core_field_offset(struct socket_alloc, vfs_inode));
+	if (dgram_only && BPF_CORE_READ(sock, type) != NETLOF_SOCK_DGRAM)
+		return NULL;
 	return BPF_CORE_READ(sock, sk);
 }
 
@@ -656,7 +670,7 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	__u32 fd = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
 	__u64 uservaddr = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	struct sock *sk = sock_of_fd(fd);
+	struct sock *sk = sock_of_fd(fd, false);
 	struct netlof_conn c = {};
 
 	/* A socket that reached SYN_SENT in this call has its close record; so
@@ -692,7 +706,9 @@ int handle_exit_connect(struct trace_event_raw_sys_exit *ctx)
 #error "netlof reads the syscall number from pt_regs: add this architecture's field"
 #endif
 
-/* The current thread's saved registers: the running syscall's arguments. */
+/* The current thread's saved registers: the running syscall's arguments.
+ * A typed pointer, so PT_REGS_PARMn_SYSCALL are plain loads on x86, not a
+ * probe read each. */
 static __always_inline struct pt_regs *syscall_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -821,7 +837,7 @@ static __always_inline void account_reply(const struct udp_recv *r, __u64 uaddr,
 static __always_inline void udp_syscall_sent(__u32 fd, __u64 uaddr, __u64 bytes)
 {
 	struct netlof_udp_key key = {};
-	struct sock *sk = sock_of_fd(fd);
+	struct sock *sk = sock_of_fd(fd, true);
 
 	if (!sk || !udp_socket_key(sk, &key))
 		return;
@@ -834,7 +850,7 @@ static __always_inline void udp_syscall_sent(__u32 fd, __u64 uaddr, __u64 bytes)
 static __always_inline void udp_syscall_received(__u32 fd, __u64 uaddr, __u64 bytes)
 {
 	struct netlof_udp_key key = {};
-	struct sock *sk = sock_of_fd(fd);
+	struct sock *sk = sock_of_fd(fd, true);
 	struct udp_recv r = {};
 
 	if (!sk || !udp_socket_key(sk, &key))
@@ -878,8 +894,8 @@ static __always_inline void udp_syscall_mmsg(struct pt_regs *regs, long ret, boo
 
 	if (ret <= 0)
 		return;
-	w.fd = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	w.vec = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	w.fd = (__u32)PT_REGS_PARM1_SYSCALL(regs);
+	w.vec = PT_REGS_PARM2_SYSCALL(regs);
 	w.sent = sent;
 	bpf_loop(ret < 1024 ? ret : 1024, udp_mmsg_datagram, &w, 0);
 }
@@ -904,7 +920,7 @@ int handle_exit_sendto(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct pt_regs *regs = syscall_regs();
 
-	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), ctx->ret);
+	udp_syscall_sent(PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM5_SYSCALL(regs), ctx->ret);
 	return 0;
 }
 
@@ -916,7 +932,7 @@ int handle_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct pt_regs *regs = syscall_regs();
 
-	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_CORE_SYSCALL(regs)), ctx->ret);
+	udp_syscall_sent(PT_REGS_PARM1_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_SYSCALL(regs)), ctx->ret);
 	return 0;
 }
 
@@ -925,7 +941,7 @@ static __always_inline int udp_write(struct trace_event_raw_sys_exit *ctx)
 {
 	if (attach_only || ctx->ret < 0)
 		return 0;
-	udp_syscall_sent(PT_REGS_PARM1_CORE_SYSCALL(syscall_regs()), 0, ctx->ret);
+	udp_syscall_sent(PT_REGS_PARM1_SYSCALL(syscall_regs()), 0, ctx->ret);
 	return 0;
 }
 
@@ -947,7 +963,7 @@ static __always_inline int udp_read(struct trace_event_raw_sys_exit *ctx)
 {
 	if (attach_only || ctx->ret < 0)
 		return 0;
-	udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(syscall_regs()), 0, ctx->ret);
+	udp_syscall_received(PT_REGS_PARM1_SYSCALL(syscall_regs()), 0, ctx->ret);
 	return 0;
 }
 
@@ -1079,8 +1095,8 @@ int handle_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
 	if (byte_source == NETLOF_BYTES_COUNTERS) {
 		struct pt_regs *regs = syscall_regs();
 
-		if (ctx->ret >= 0 && !(PT_REGS_PARM4_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
-			udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), ctx->ret);
+		if (ctx->ret >= 0 && !(PT_REGS_PARM4_SYSCALL(regs) & FLAG_MSG_PEEK))
+			udp_syscall_received(PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM5_SYSCALL(regs), ctx->ret);
 		return 0;
 	}
 	struct udp_recv copy, *r = take_udp_recv(&copy);
@@ -1100,8 +1116,8 @@ int handle_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
 	if (byte_source == NETLOF_BYTES_COUNTERS) {
 		struct pt_regs *regs = syscall_regs();
 
-		if (ctx->ret >= 0 && !(PT_REGS_PARM3_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
-			udp_syscall_received(PT_REGS_PARM1_CORE_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_CORE_SYSCALL(regs)),
+		if (ctx->ret >= 0 && !(PT_REGS_PARM3_SYSCALL(regs) & FLAG_MSG_PEEK))
+			udp_syscall_received(PT_REGS_PARM1_SYSCALL(regs), msghdr_name(PT_REGS_PARM2_SYSCALL(regs)),
 					     ctx->ret);
 		return 0;
 	}
@@ -1141,7 +1157,7 @@ int handle_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
 	if (byte_source == NETLOF_BYTES_COUNTERS) {
 		struct pt_regs *regs = syscall_regs();
 
-		if (!(PT_REGS_PARM4_CORE_SYSCALL(regs) & FLAG_MSG_PEEK))
+		if (!(PT_REGS_PARM4_SYSCALL(regs) & FLAG_MSG_PEEK))
 			udp_syscall_mmsg(regs, ctx->ret, false);
 		return 0;
 	}
