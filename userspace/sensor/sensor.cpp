@@ -60,13 +60,16 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
     return 0;
 }
 
+std::string kernel_release() {
+    utsname u{};
+    return ::uname(&u) == 0 ? std::string(u.release) : std::string("(unknown release)");
+}
+
 // The source the options ask for, or on Auto the one this kernel has; said
 // in the log, with what the older kernels' source cannot see.
 ByteSource choose_byte_source(ByteSource wanted, const SensorLog& log) {
     const bool has_length = kernel_has_tracepoint("sock_send_length") && kernel_has_tracepoint("sock_recv_length");
-    utsname u{};
-    ::uname(&u);
-    const std::string kernel = std::string("Linux ") + u.release;
+    const std::string kernel = "Linux " + kernel_release();
     if (wanted == ByteSource::SockLength && !has_length)
         fail("use sock:sock_send_length and sock:sock_recv_length (--byte-source sock-length): " + kernel +
                  " does not have them (Linux 6.3+); --byte-source counters works on it",
@@ -174,9 +177,12 @@ std::unique_ptr<Sensor> Sensor::start(const SensorOptions& options, SensorEvents
     if (!err) err = bpf_map__set_max_entries(s->skel_->maps.close_queues, static_cast<__u32>(cpus));
     if (err) fail("size the BPF maps (ring buffer must be a power of two of pages)", -err);
     err = netlof_bpf__load(s->skel_);
-    if (err)
-        fail("load the BPF programs (netlof needs Linux 5.15+ with BPF ring buffers, task storage, tracepoint programs and BTF; "
-             "rerun with --verbose for the verifier log)", -err);
+    if (err) {
+        fail("load the BPF programs into Linux " + kernel_release() +
+                 " (libbpf's lines above say why; netlof needs 5.17+ with BTF, ring buffers and task storage; "
+                 "--verbose adds the verifier's log)",
+             -err);
+    }
     // Attach one by one so a missing tracepoint is named.
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, s->skel_->obj) {
