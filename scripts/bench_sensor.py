@@ -49,7 +49,7 @@ def bpf_programs():
     return {p['id']: (p.get('run_time_ns', 0), p.get('run_cnt', 0)) for p in json.loads(out)}
 
 
-def in_kernel_cost(args, connections):
+def in_kernel_cost(args, connections, source):
     """Nanoseconds the sensor's BPF programs ran (kernel.bpf_stats_enabled) during one run,
     and the workload's CPU seconds. Wall time on this VM cannot resolve a few percent; the
     kernel's own accounting of the programs can."""
@@ -60,7 +60,7 @@ def in_kernel_cost(args, connections):
         f.write('1')
     try:
         before = bpf_programs()
-        s = Sensor(args.netlof)
+        s = Sensor(args.netlof, source)
         ours = set(bpf_programs()) - set(before)
         start = bpf_programs()
         c0 = s.cpu()
@@ -114,7 +114,10 @@ def main():
     ap.add_argument('--connections', type=int, default=int(os.environ.get('BENCH_CONNECTIONS', '30000')))
     ap.add_argument('--rounds', type=int, default=int(os.environ.get('BENCH_ROUNDS', '11')))
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--byte-source', default='auto',
+                    help="netlof record's --byte-source: auto, sock-length, or counters (older kernels' source)")
     args = ap.parse_args()
+    source = ['--byte-source', args.byte_source]
     if os.geteuid() != 0:
         sys.exit('bench_sensor needs root (it loads the sensor)')
 
@@ -133,7 +136,7 @@ def main():
                 off_cpu.append(r['cpu'])
                 continue
             if arm == 'attach':
-                s = Sensor(args.netlof, ['--attach-only'])
+                s = Sensor(args.netlof, ['--attach-only', *source])
                 c0 = s.cpu()
                 r = loadgen(args, args.connections)
                 attach.append(r['seconds'])
@@ -142,7 +145,7 @@ def main():
                 if stats.get('events', 0) != 0:
                     sys.exit('netlof record --attach-only sent events; the floor is not a floor:\n' + text)
                 continue
-            s = Sensor(args.netlof)
+            s = Sensor(args.netlof, source)
             c0 = s.cpu()
             r = loadgen(args, args.connections)
             sensor_cpu.append((s.cpu() - c0) / r['seconds'])
@@ -160,8 +163,8 @@ def main():
     ratios = sorted(b / a for a, b in zip(off, on))
     ratio = statistics.median(ratios)
     n = args.connections
-    print('sensor overhead: %d rounds of %d loopback connections (4 KiB out, 64 B back), %d client threads'
-          % (args.rounds, n, args.threads))
+    print('sensor overhead: %d rounds of %d loopback connections (4 KiB out, 64 B back), %d client threads, '
+          '--byte-source %s' % (args.rounds, n, args.threads, args.byte_source))
     print('  sensor off: median %.3f s  (%.0f connections/s)' % (t_off, n / t_off))
     print('  sensor on:  median %.3f s  (%.0f connections/s)' % (t_on, n / t_on))
     q = len(ratios) // 4
@@ -190,7 +193,7 @@ def main():
              ' (%s)' % ', '.join('%s %d' % kv for kv in drop_kinds.items() if kv[1]) if drops else ''))
     print('  sensor CPU while loaded: %.1f%% of one core (median)' % (100 * statistics.median(sensor_cpu)))
 
-    s = Sensor(args.netlof)
+    s = Sensor(args.netlof, source)
     c0 = s.cpu()
     r = loadgen(args, 50000, rate=10000)
     cpu10k = (s.cpu() - c0) / r['seconds']
@@ -199,7 +202,7 @@ def main():
           % (r['rate'], 100 * cpu10k, stats.get('drops', 0), stats.get('records', 0)))
     # The sensor's work itself, as the kernel accounts it: its programs' run
     # time plus its user-space CPU, against the workload's CPU with it off.
-    ns, runs, r, scpu = in_kernel_cost(args, n)
+    ns, runs, r, scpu = in_kernel_cost(args, n, source)
     base_cpu = statistics.median(off_cpu)
     accounted = (ns / 1e9 + scpu) / base_cpu
     print('  accounted sensor work: BPF programs %.0f ns per connection (%.1f runs), user space %.1f us per connection; '
