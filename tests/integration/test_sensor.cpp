@@ -90,7 +90,7 @@ bool sensor_available(Recorder& r) {
 // counts depend on the source run once with each.
 std::vector<std::string> byte_sources() {
     std::vector<std::string> out;
-    if (netlof::kernel_has_tracepoint("sock_send_length")) out.push_back("sock-length");
+    if (netlof::kernel_has_tracepoints({"sock_send_length", "sock_recv_length"})) out.push_back("sock-length");
     out.push_back("counters");
     return out;
 }
@@ -1094,6 +1094,21 @@ TEST_CASE("sensor: the jiffy length comes from the coarse clock and matches the 
     }
     const std::uint64_t want = (1000000000ULL + std::stoull(hz[1]) / 2) / std::stoull(hz[1]);
     CHECK(ns == want);
+}
+
+TEST_CASE("sensor: --byte-source takes only its words; a source the kernel lacks is a clear error", "[sensor][kernels]") {
+    const auto bad = netlof::test::run_netlof({"record", "--byte-source", "sendmsg", "--duration", "1", "--out", "/dev/null"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("--byte-source") != std::string::npos);
+    if (netlof::kernel_has_tracepoints({"sock_send_length", "sock_recv_length"})) {
+        WARN("SKIPPED: this kernel has sock_send_length; make test-kernels checks the error on Debian 12's 6.1");
+        return;
+    }
+    const auto r = netlof::test::run_netlof({"record", "--byte-source", "sock-length", "--duration", "1", "--out", "/dev/null"});
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("failed to use sock:sock_send_length") != std::string::npos);
+    CHECK(r.err.find("--byte-source counters works on it") != std::string::npos);
 }
 
 TEST_CASE("sensor: not root is a clear error with exit status 2", "[sensor]") {

@@ -68,7 +68,7 @@ std::string kernel_release() {
 // The source the options ask for, or on Auto the one this kernel has; said
 // in the log, with what the older kernels' source cannot see.
 ByteSource choose_byte_source(ByteSource wanted, const SensorLog& log) {
-    const bool has_length = kernel_has_tracepoint("sock_send_length") && kernel_has_tracepoint("sock_recv_length");
+    const bool has_length = kernel_has_tracepoints({"sock_send_length", "sock_recv_length"});
     const std::string kernel = "Linux " + kernel_release();
     if (wanted == ByteSource::SockLength && !has_length)
         fail("use sock:sock_send_length and sock:sock_recv_length (--byte-source sock-length): " + kernel +
@@ -82,21 +82,24 @@ ByteSource choose_byte_source(ByteSource wanted, const SensorLog& log) {
         return source;
     }
     log(wanted == ByteSource::Auto ? LogLevel::Notice : LogLevel::Info,
-        (wanted == ByteSource::Auto ? kernel + " has no sock:sock_send_length (Linux 6.3+)"
-                                    : std::string("--byte-source counters")) +
-            ": sensor: TCP bytes from each connection's own counters (read at its close and every flush interval: "
-            "bytes that crossed the wire, not bytes the process read), UDP from the send and receive system calls "
-            "(sendto, sendmsg, sendmmsg, write, writev and their receive twins; io_uring, sendfile and splice on UDP "
-            "are not seen)");
+        "sensor: " +
+            (wanted == ByteSource::Auto ? kernel + " has no sock:sock_send_length (Linux 6.3+)"
+                                        : std::string("--byte-source counters")) +
+            ": TCP bytes from each connection's own counters (read at its close and every flush interval: bytes "
+            "that crossed the wire, not bytes the process read), UDP from the send and receive system calls (sendto, "
+            "sendmsg, sendmmsg, write, writev and their receive twins; io_uring, sendfile and splice on UDP are not "
+            "seen)");
     return source;
 }
 
 }  // namespace
 
-bool kernel_has_tracepoint(const std::string& name) {
+bool kernel_has_tracepoints(std::initializer_list<const char*> names) {
     btf* vmlinux = btf__load_vmlinux_btf();
     if (vmlinux == nullptr) return false;
-    const bool has = btf__find_by_name_kind(vmlinux, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF) > 0;
+    bool has = true;
+    for (const char* name : names)
+        has = has && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF) > 0;
     btf__free(vmlinux);
     return has;
 }

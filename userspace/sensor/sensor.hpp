@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,9 +106,9 @@ private:
     ByteSource byte_source_ = ByteSource::SockLength;
 };
 
-// Whether the running kernel has the tracepoint `name` (sock_send_length):
-// its raw tracepoint's type is in the kernel's BTF.
-bool kernel_has_tracepoint(const std::string& name);
+// Whether the running kernel has every tracepoint named (sock_send_length):
+// a tracepoint's raw type (btf_trace_NAME) is in the kernel's BTF.
+bool kernel_has_tracepoints(std::initializer_list<const char*> names);
 
 // Nanoseconds per jiffy: the resolution of CLOCK_MONOTONIC_COARSE, which the
 // kernel gives as one tick (1e9 / CONFIG_HZ, rounded); 0 if it cannot tell.
