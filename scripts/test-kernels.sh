@@ -34,12 +34,13 @@ work=$(realpath "$work")
 
 # ---- the kernel package ---------------------------------------------------
 package=${KERNEL_PACKAGE:-}
+# The ABI (6.1.0-NN) of the kernel linux-image-amd64 depends on, from apt's lists.
+current_abi() {
+	apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: linux-image-\(.*\)-amd64$/\1/p' | head -1
+}
 if [ -z "$package" ]; then
-	abi=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: linux-image-\(.*\)-amd64$/\1/p' | head -1)
-	if [ -z "$abi" ]; then
-		apt-get update -qq
-		abi=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: linux-image-\(.*\)-amd64$/\1/p' | head -1)
-	fi
+	abi=$(current_abi)
+	[ -n "$abi" ] || { apt-get update -qq && abi=$(current_abi); }
 	[ -n "$abi" ] || { echo "test-kernels: failed to find Debian's current kernel: apt-cache depends linux-image-amd64 names none" >&2; exit 1; }
 	package=linux-image-$abi-amd64-unsigned
 fi
@@ -108,7 +109,7 @@ hostname netlof-guest
 export CI=true PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp
 cd $source_dir
 {
-	echo "guest: kernel \$(uname -r), \$(nproc) CPUs, no Kconfig file: \$(ls /boot/config-\$(uname -r) /proc/config.gz 2>&1 | tr '\n' ' ')"
+	echo "guest: kernel \$(uname -r), \$(nproc) CPUs; kernel config files: \$(ls /boot/config-\$(uname -r) /proc/config.gz 2>&1 | tr '\n' ' ')"
 	$tests $(printf '%q' "$filter") 2>&1
 	echo \$? > $results/rc
 } > $results/tests.log 2>&1
