@@ -12,6 +12,12 @@ alert lines against the labels. Beside netlof:
     as many false alerts as netlof (at least one), a favour netlof does not get.
 An attack kind is detected when at least one of its connections is alerted
 (for a window rule: when the window held one of its connections).
+
+Scenarios: "days" (the default, scripts/eval_days.py): one server's life
+over --days days, learned by the shipped config's own learning and judged
+from then on, with false lines per day and those a deploy brought; "hours"
+(scripts/eval_traffic.py): --learn-hours of benign traffic, then
+--detect-hours with attacks.
 """
 import argparse
 import json
@@ -20,6 +26,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
@@ -77,15 +84,21 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--records", help="labelled records to use instead of generating them")
-    ap.add_argument("--learn-hours", type=float, default=14, help="benign traffic before the first attack")
+    ap.add_argument("--scenario", choices=("days", "hours"), default="days")
+    ap.add_argument("--days", type=int, default=3, help="days scenario: days of the server's life")
+    ap.add_argument("--learn-hours", type=float, default=14, help="hours scenario: benign traffic before the first attack")
     ap.add_argument("--detect-hours", type=float, default=4)
+    ap.add_argument("--show-false", action="store_true", help="print each false alert line's rule, record and why")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a model setting to change from the shipped config, to compare (e.g. reach_floor=0)")
     a = ap.parse_args()
     a.workdir = os.path.abspath(a.workdir)  # the config's paths are taken from its own folder
     os.makedirs(a.workdir, exist_ok=True)
     records_path = a.records or os.path.join(a.workdir, "records.jsonl")
-    if not a.records:
+    if not a.records and a.scenario == "days":
+        subprocess.run([sys.executable, os.path.join(HERE, "eval_days.py"), "--seed", str(a.seed), "--out", records_path,
+                        "--days", str(a.days)], check=True)
+    elif not a.records:
         subprocess.run([sys.executable, os.path.join(HERE, "eval_traffic.py"), "--seed", str(a.seed), "--out", records_path,
                         "--learn-hours", str(a.learn_hours), "--detect-hours", str(a.detect_hours)], check=True)
     records = [json.loads(line) for line in open(records_path)]
@@ -100,6 +113,7 @@ def main():
     if run.returncode != 0:
         sys.exit("eval: netlof replay failed")
     learned = int(re.search(r"learned from (\d+) records", run.stderr).group(1))
+    thresholds = re.findall(r"replay: (threshold lof > .*)", run.stderr)
     learn_set, judged = records[:learned], records[learned:]
     if any(r["label"] != "benign" for r in learn_set):
         sys.exit("eval: attacks fell inside netlof's learning; make the learning phase longer")
@@ -107,6 +121,7 @@ def main():
     hours = (judged[-1]["ts_end"] - judged[0]["ts_end"]) / 3600
     kinds = sorted({r["label"] for r in judged} - {"benign"})
     label_of = {record_key(r): r["label"] for r in records}
+    note_of = {record_key(r): r.get("note", "") for r in records}
 
     # netlof: every alert line, matched to the record it names. A window
     # rule speaks for its whole window: it is the attack's when the window
@@ -135,6 +150,22 @@ def main():
     if any(label == "unmatched" for label, _ in netlof_lines):
         sys.exit("eval: an alert names a record that is not in the input")
     netlof_false = sum(1 for label, _ in netlof_lines if label == "benign")
+    # False lines by the day their record ended (day 1 starts at the first record's midnight), and the deploy's.
+    day0 = math.floor(records[0]["ts_end"] / 86400)
+    false_by_day, deploy_lines = {}, 0
+    for line in open(alerts_path):
+        alert = json.loads(line)
+        rec = alert["record"]
+        if label_of.get(record_key(rec)) != "benign" or (alert["rule"] in ("volume_spike", "connection_burst", "fan_out")
+                                                          and window_label(alert)):
+            continue
+        day = int(math.floor(float(rec["ts_end"]) / 86400) - day0 + 1)
+        if a.show_false:
+            print("false: day %d %s %s %s %s:%s %s" % (day, time.strftime("%H:%M:%S", time.gmtime(float(rec["ts_end"]))),
+                                                  alert["rule"], rec["process_name"], rec["dst_ip"], rec["dst_port"],
+                                                  " / ".join(alert["why"][:2])))
+        false_by_day[day] = false_by_day.get(day, 0) + 1
+        deploy_lines += note_of.get(record_key(rec)) == "deploy"
 
     # new-triple baseline
     seen = {(r["process_name"], r["dst_ip"], r["dst_port"]) for r in learn_set}
@@ -182,6 +213,11 @@ def main():
     print("  netlof           " + rate(netlof_false))
     print("  new-triple       " + rate(triple_false))
     print("  IsolationForest  " + rate(if_false) + " (set to match netlof's)")
+    days_judged = sorted({int(math.floor(r["ts_end"] / 86400) - day0 + 1) for r in judged})
+    print("  netlof by day    " + ", ".join("day %d: %d" % (d, false_by_day.get(d, 0)) for d in days_judged)
+          + "; the deploy's: %d" % deploy_lines)
+    for t in thresholds:
+        print("LOF: " + t)
     if netlof_false:
         rules = {}
         for label, rule in netlof_lines:
@@ -190,7 +226,8 @@ def main():
         print("  netlof's false alerts by rule: " + ", ".join("%s %d" % kv for kv in sorted(rules.items())))
     summary = {"kinds": len(kinds), "detected": found, "false_alerts": {"netlof": netlof_false, "triple": triple_false,
                "forest": if_false}, "benign_judged": len(benign), "hours_judged": hours,
-               "netlof_rules": {k: sorted(v) for k, v in netlof_rules.items()}}
+               "netlof_rules": {k: sorted(v) for k, v in netlof_rules.items()},
+               "false_by_day": false_by_day, "deploy_lines": deploy_lines, "thresholds": thresholds}
     with open(os.path.join(a.workdir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
 

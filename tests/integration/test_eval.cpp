@@ -13,7 +13,7 @@ using nlohmann::json;
 TEST_CASE("eval: netlof beside the new-triple rule and IsolationForest on labelled traffic", "[eval]") {
     const std::string dir = netlof::test::temp_dir("eval");
     const auto r = netlof::test::run_program({"/usr/bin/python3", netlof::test::source_path("scripts/eval.py"), "--netlof",
-                                              NETLOF_BINARY, "--workdir", dir, "--seed", "5", "--learn-hours", "2",
+                                              NETLOF_BINARY, "--workdir", dir, "--seed", "5", "--scenario", "hours", "--learn-hours", "2",
                                               "--detect-hours", "3", "--set", "learn={duration: 2h}"});
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
