@@ -157,3 +157,12 @@ TEST_CASE("report: a bad alert file is refused with its line and field, and noth
     CHECK(r.err.find("field 'time'") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir + "/report.html"));
 }
+
+TEST_CASE("report: an empty record log says it holds no records, and nothing is written", "[report]") {
+    const std::string dir = test::temp_dir("report-empty");
+    std::ofstream(dir + "/records.jsonl") << "";
+    const auto r = test::run_netlof({"report", "--records", dir + "/records.jsonl", "--out", dir + "/report.html"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(dir + "/records.jsonl: error: no records: the file is empty") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir + "/report.html"));
+}

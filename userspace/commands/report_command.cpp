@@ -48,7 +48,15 @@ int run_report(const ReportCommand& cmd) {
         if (model_path.empty() && std::filesystem::exists(loaded.config.model.path, ec)) model_path = loaded.config.model.path;
     }
 
-    const TextTable table = TextTable::parse_records(read_input_file(cmd.records), cmd.records);
+    std::string text = read_input_file(cmd.records);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        // An empty record log (a fresh install, a rotated file) has nothing to report.
+        Diagnostic d;
+        d.file = cmd.records;
+        d.message = "no records: the file is empty";
+        throw InputError(std::move(d));
+    }
+    const TextTable table = TextTable::parse_records(std::move(text), cmd.records);
     const RecordReader reader(table);
     std::vector<ConnectionRecord> records(table.rows());
     for (std::size_t row = 0; row < table.rows(); ++row) reader.read(row, records[row]);
