@@ -35,7 +35,7 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
     spec.file = file;
     std::set<std::string> used;
     for (const YAML::Node& f : features) {
-        doc.check_map(f, "feature", {"column", "transform", "unit"});
+        doc.check_map(f, "feature", {"column", "transform", "unit", "weight"});
         const YAML::Node col = doc.require(f, "column", "feature");
         const YAML::Node tr = doc.require(f, "transform", "feature");
         FeatureSpec fs;
@@ -60,6 +60,14 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& file)
             fs.unit = std::strtod(text.c_str(), &end);
             if (end == text.c_str() || *end != '\0' || !std::isfinite(fs.unit) || !(fs.unit > 0))
                 throw doc.error(unit, "unit", "expected a positive number in the column's units, got '" + text + "'");
+        }
+        if (const YAML::Node weight = f["weight"]) {
+            if (fs.transform != Transform::OneHot) throw doc.error(weight, "weight", "only onehot takes a weight");
+            const std::string text = doc.scalar(weight, "weight");
+            char* end = nullptr;
+            fs.weight = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(fs.weight) || !(fs.weight > 0) || fs.weight > 1000)
+                throw doc.error(weight, "weight", "expected a number above 0 and at most 1000, got '" + text + "'");
         }
         if (info->kind == ColumnKind::Time)
             throw doc.error(col, "column", "column '" + fs.column + "' is a timestamp and has no transform yet");
@@ -215,7 +223,7 @@ FeaturePipeline PipelineFit::finish(FeatureMatrix* transformed) const {
     for (std::size_t j = 0; j < categorical_.size(); ++j) {
         std::vector<std::pair<std::string_view, std::uint32_t>> sorted(seen_[j].begin(), seen_[j].end());
         std::sort(sorted.begin(), sorted.end());
-        CategoricalFeature c{categorical_[j]->column, {}};
+        CategoricalFeature c{categorical_[j]->column, {}, categorical_[j]->weight};
         place[j].resize(sorted.size());
         for (const auto& [value, code] : sorted) {
             place[j][code] = static_cast<std::uint32_t>(c.categories.size());
@@ -249,7 +257,11 @@ void FeaturePipeline::encode_categories(const TextTable& table, FeatureMatrix& m
     const std::size_t n = table.rows(), c = categorical_.size();
     m.codes.resize(n * c);
     m.category_counts.clear();
-    for (const CategoricalFeature& f : categorical_) m.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+    m.category_weights.clear();
+    for (const CategoricalFeature& f : categorical_) {
+        m.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+        m.category_weights.push_back(f.weight);
+    }
     for_each_column(c, [&](std::size_t j) {
         const std::size_t col = table.require_column(categorical_[j].column, "the model's pipeline");
         for (std::size_t r = 0; r < n; ++r) {
@@ -296,8 +308,11 @@ void FeaturePipeline::shape(FeatureMatrix& m, std::size_t rows) const {
     m.numeric.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(numeric_.size()));
     m.codes.resize(rows * categorical_.size());
     m.category_counts.resize(categorical_.size());
-    for (std::size_t j = 0; j < categorical_.size(); ++j)
+    m.category_weights.resize(categorical_.size());
+    for (std::size_t j = 0; j < categorical_.size(); ++j) {
         m.category_counts[j] = static_cast<std::uint32_t>(categorical_[j].categories.size());
+        m.category_weights[j] = categorical_[j].weight;
+    }
 }
 
 std::string_view FeaturePipeline::transform_record(const RecordCells& cells, FeatureMatrix& m, std::size_t row) const {
@@ -332,7 +347,7 @@ Eigen::MatrixXd FeatureMatrix::to_dense() const {
         std::size_t base = numeric_dims();
         for (std::size_t j = 0; j < categorical_dims(); ++j) {
             const std::uint32_t code = codes_row(r)[j];
-            if (code != kUnknownCategory) d(ri, static_cast<Eigen::Index>(base + code)) = 1.0;
+            if (code != kUnknownCategory) d(ri, static_cast<Eigen::Index>(base + code)) = category_weight(j);
             base += category_counts[j];
         }
     }

@@ -29,6 +29,9 @@ struct FeatureSpec {
     std::string column;
     Transform transform = Transform::Standard;
     double unit = 1;  // values are divided by it first (1 leaves them bit-exact)
+    // onehot: the one-hot vector is this value instead of 1, so rows that
+    // differ in this column are this much farther apart (1: scikit-learn's).
+    double weight = 1;
 };
 
 struct PipelineSpec {
@@ -47,11 +50,14 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 // Rows in feature space. The dense equivalent of a row is its numeric values
 // followed, for each categorical column, by a one-hot vector of length
-// category_counts[j] (all zeros for kUnknownCategory).
+// category_counts[j] (all zeros for kUnknownCategory), its one value
+// category_weight(j).
 struct FeatureMatrix {
     RowMatrix numeric;                        // rows x numeric dims
     std::vector<std::uint32_t> codes;         // rows x categorical dims, row-major
     std::vector<std::uint32_t> category_counts;
+    std::vector<double> category_weights;     // per categorical dim (FeatureSpec::weight); empty: all 1
+    double category_weight(std::size_t j) const { return category_weights.empty() ? 1.0 : category_weights[j]; }
 
     std::size_t rows() const { return static_cast<std::size_t>(numeric.rows()); }
     std::size_t numeric_dims() const { return static_cast<std::size_t>(numeric.cols()); }
@@ -71,6 +77,7 @@ struct NumericFeature {
 struct CategoricalFeature {
     std::string column;
     std::vector<std::string> categories;  // sorted, as OneHotEncoder's categories_
+    double weight = 1;                     // FeatureSpec::weight
 };
 
 class FeaturePipeline;

@@ -37,6 +37,7 @@ void write_scoring_model(ByteWriter& w, const ScoringModel& model) {
         w.str(f.column);
         w.put<std::uint64_t>(f.categories.size());
         for (const std::string& c : f.categories) w.str(c);
+        w.put(f.weight);
     }
     const LofModel& lof = model.lof;
     const FeatureMatrix& t = lof.training();
@@ -154,6 +155,9 @@ ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_
         for (std::size_t i = 1; i < f.categories.size(); ++i)
             if (!(f.categories[i - 1] < f.categories[i]))
                 r.fail("categorical_features.categories", "categories of '" + f.column + "' are not sorted and unique");
+        f.weight = version >= 5 ? r.get<double>("categorical_features.weight") : 1.0;
+        if (!(f.weight > 0) || !std::isfinite(f.weight))
+            r.fail("categorical_features.weight", "weight of '" + f.column + "' is not finite and positive");
     }
     const std::size_t rows = r.count("lof.rows", max_items);
     const std::size_t k = r.count("lof.neighbors", max_items);
@@ -168,7 +172,10 @@ ScoringModel read_scoring_model(ByteReader& r, std::uint32_t version, std::size_
     r.array(train.numeric.data(), rows * numeric.size(), "lof.training_numeric");
     train.codes.resize(rows * categorical.size());
     r.array(train.codes.data(), train.codes.size(), "lof.training_codes");
-    for (const CategoricalFeature& f : categorical) train.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+    for (const CategoricalFeature& f : categorical) {
+        train.category_counts.push_back(static_cast<std::uint32_t>(f.categories.size()));
+        train.category_weights.push_back(f.weight);
+    }
     std::vector<double> kdist(rows), lrd(rows);
     r.array(kdist.data(), rows, "lof.k_distance");
     r.array(lrd.data(), rows, "lof.lrd");

@@ -26,8 +26,10 @@ namespace netlof {
 
 // 2 added the learned identities, 3 the LOF reachability floor, the training
 // scores' tail, the reach baseline and the learned windows, 4 the log transform
-// and feature units; older files are still read (without what they lack).
-inline constexpr std::uint32_t kModelFormatVersion = 4;
+// and feature units, 5 program keys with units and interpreters' names
+// (rules/program_identity.hpp) and windows by hour of the day; older files
+// are still read (without what they lack).
+inline constexpr std::uint32_t kModelFormatVersion = 5;
 
 // Process name -> the executables (paths, sorted, unique) it ran in training.
 using LearnedIdentities = std::map<std::string, std::vector<std::string>, std::less<>>;
@@ -47,6 +49,9 @@ class RateLearner {
 public:
     void add(const TextTable& part);
     double rate() const;
+    std::uint64_t rows() const { return rows_; }
+    double first() const { return lo_; }
+    double last() const { return hi_; }
 
 private:
     double lo_ = std::numeric_limits<double>::infinity(), hi_ = -std::numeric_limits<double>::infinity();

@@ -220,6 +220,7 @@ void search_blocks(const std::vector<std::unique_ptr<Block>>& blocks, std::size_
 
 BlockedNeighborIndex::BlockedNeighborIndex(const FeatureMatrix& train, unsigned threads)
     : dims_(train.numeric_dims()), categorical_dims_(train.categorical_dims()) {
+    for (std::size_t j = 0; j < categorical_dims_; ++j) squared_weights_.push_back(train.category_weight(j) * train.category_weight(j));
     // Each row's block first, then each block's rows, sized once.
     std::map<std::vector<std::uint32_t>, std::uint32_t> by_codes;
     std::vector<std::uint32_t> block_of(train.rows());
@@ -283,7 +284,7 @@ BlockedNeighborIndex::BlockOrder BlockedNeighborIndex::order_for(const std::uint
             // Training codes are always known; an unknown query value is an
             // all-zero one-hot vector, 1 away (squared) from any known one.
             if (codes[j] == blocks_[b]->codes[j]) continue;
-            c2 += codes[j] == kUnknownCategory ? 1.0 : 2.0;
+            c2 += (codes[j] == kUnknownCategory ? 1.0 : 2.0) * squared_weights_[j];
         }
         order.emplace_back(c2, static_cast<std::uint32_t>(b));
     }

@@ -1,8 +1,9 @@
 // Exact k-nearest-neighbour search in feature space, shaped by the data.
 //
 // Points are split into blocks that share every categorical value. Between two
-// blocks the one-hot part of the distance is a constant c2 (2 per differing
-// column, 1 per column where the query's value is unknown), and within a block
+// blocks the one-hot part of the distance is a constant c2 (2 w^2 per differing
+// column, w^2 per column where the query's value is unknown; w the column's
+// one-hot weight, 1 as scikit-learn encodes), and within a block
 // only the numeric columns differ. So each block gets a small k-d tree over the
 // numeric columns, and a query visits blocks in increasing c2, stopping once
 // c2 alone is no better than its current k-th distance. With a dozen blocks and
@@ -59,6 +60,7 @@ public:
 private:
     std::size_t dims_;
     std::size_t categorical_dims_;
+    std::vector<double> squared_weights_;  // per categorical column: its one-hot value, squared
     std::vector<std::unique_ptr<Block>> blocks_;
 };
 

@@ -108,21 +108,49 @@ double tail_quantile(const TailFit& fit, double q) {
 }
 
 bool budget_threshold(const ScoreTail& tail, double budget_per_day, BudgetThreshold* out) {
-    if (!(tail.rate_per_s > 0) || !(budget_per_day > 0)) return false;
+    if (!(tail.rate_per_s > 0) || !(budget_per_day > 0) || tail.rows == 0) return false;
+    out->training_max = tail.top.empty() ? tail.initial : tail.top.front();
+    const double floor = std::max(1.5, kAboveMax * out->training_max);
+    // The tail in logs: t and every score above it.
+    ScoreTail logs = tail;
+    logs.initial = std::log(std::max(tail.initial, 1e-300));
+    for (double& s : logs.top) s = std::log(s);
     TailFit fit;
-    if (!fit_tail(tail, &fit)) return false;
+    out->fitted_ok = fit_tail(logs, &fit);
+    const bool trusted = out->fitted_ok && fit.excesses >= kTrustedExcesses && fit.xi <= kMaxShape;
     const double per_day = tail.rate_per_s * 86400;
     const double q = budget_per_day / per_day;
-    out->fit = fit;
-    out->threshold = std::max(1.5, tail_quantile(fit, q));
-    // What the fitted tail says lies above the threshold, a day.
-    const double above_t = static_cast<double>(fit.excesses) / static_cast<double>(fit.rows);
-    const double y = out->threshold - fit.t;
-    double survival;
-    if (y <= 0) survival = 1;
-    else if (std::abs(fit.xi) < 1e-9) survival = std::exp(-y / fit.sigma);
-    else survival = std::pow(std::max(0.0, 1 + fit.xi * y / fit.sigma), -1 / fit.xi);
-    out->expected_per_day = per_day * above_t * survival;
+    if (out->fitted_ok) {
+        out->fit = fit;
+        out->fitted = std::exp(tail_quantile(fit, q));
+    }
+    // Within the sample's reach (at least one training score per q), the
+    // training scores themselves say where the budget lies: at or below the
+    // largest of them, so the floor holds.
+    const bool beyond_sample = q * static_cast<double>(tail.rows) < 1;
+    if (!beyond_sample) {
+        out->from = BudgetThreshold::From::AboveTrainingMax;
+        out->threshold = floor;
+    } else if (!trusted) {
+        out->from = BudgetThreshold::From::FitUntrusted;
+        out->threshold = floor;
+    } else if (out->fitted <= floor) {
+        out->from = BudgetThreshold::From::AboveTrainingMax;
+        out->threshold = floor;
+    } else {
+        out->from = BudgetThreshold::From::Fit;
+        out->threshold = out->fitted;
+    }
+    if (out->fitted_ok) {
+        // What the fitted tail says lies above the threshold, a day.
+        const double above_t = static_cast<double>(fit.excesses) / static_cast<double>(fit.rows);
+        const double y = std::log(out->threshold) - fit.t;
+        double survival;
+        if (y <= 0) survival = 1;
+        else if (std::abs(fit.xi) < 1e-9) survival = std::exp(-y / fit.sigma);
+        else survival = std::pow(std::max(0.0, 1 + fit.xi * y / fit.sigma), -1 / fit.xi);
+        out->expected_per_day = per_day * above_t * survival;
+    }
     return true;
 }
 

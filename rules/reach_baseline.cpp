@@ -10,6 +10,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/text_table.hpp"
+#include "rules/beacon_watch.hpp"
+#include "rules/program_identity.hpp"
 
 namespace netlof {
 
@@ -93,28 +95,46 @@ std::string port_text(const ReachKey& k) {
     return fmt::format("port {}", k.port);
 }
 
-void ReachBaseline::subject_into(std::string_view process_name, std::string_view exe, std::string& out) {
-    if (!exe.empty()) {
-        out.assign(without_deleted_suffix(exe));
-    } else {
-        out.assign("name:");
-        out.append(process_name);
-    }
+void ReachBaseline::subject_into(std::string_view process_name, std::string_view exe, std::string_view unit,
+                                 std::string& out) {
+    program_key_into(process_name, exe, unit, out);
 }
 
-std::string ReachBaseline::subject_of(std::string_view process_name, std::string_view exe) {
-    std::string s;
-    subject_into(process_name, exe, s);
-    return s;
+std::string ReachBaseline::subject_of(std::string_view process_name, std::string_view exe, std::string_view unit) {
+    return program_key(process_name, exe, unit);
 }
 
 double hold_limit(double longest) { return std::max(kHoldFactor * longest, longest + kHoldSlack); }
 
-void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration) {
+double replace_allowance_per_day(const ReachProfile& p) {
+    if (p.late_networks < kWanderingEvidence) return 0;
+    const double days = std::max(1.0, (p.last_learned - p.first_learned - kReplaceWarmup) / 86400);
+    return std::max<double>(kWanderingEvidence, kReplaceSlack * p.late_networks / days);
+}
+
+bool matches_cadence(const ReachProfile& p, double interval, double bytes) {
+    for (const auto& [i, b] : p.cadences)
+        if (std::abs(interval - i) <= 0.25 * i && std::abs(bytes - b) <= std::max(0.25 * b, 16.0)) return true;
+    return false;
+}
+
+void ReachBaseline::learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration,
+                          double ts, double bytes) {
     ReachProfile& p = profiles_[subject];
     add_name(p, name, true);
+    if (ts > 0) {
+        if (p.learned_connections == 0 || ts < p.first_learned) p.first_learned = ts;
+        p.last_learned = std::max(p.last_learned, ts);
+        if (p.networks.emplace(network_key(k), 0).second && ts - p.first_learned > kReplaceWarmup) ++p.late_networks;
+        if (!checkins_) checkins_ = std::make_shared<BeaconWatch>();
+        if (const std::optional<BeaconScore> b = checkins_->add(subject, k, ts, bytes);
+            b && p.cadences.size() < kMaxCadences && !matches_cadence(p, b->interval_median, b->size_median))
+            p.cadences.emplace_back(b->interval_median, b->size_median);
+    }
     ++p.learned_connections;
     p.longest = std::max(p.longest, duration);
+    double& on_port = p.longest_on_port[{k.proto, k.port}];
+    on_port = std::max(on_port, duration);
     const auto it = p.destinations.find(k);
     if (it != p.destinations.end()) {
         ++it->second;
@@ -147,7 +167,8 @@ void ReachBaseline::index() {
     }
 }
 
-Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration) {
+Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration,
+                               double ts) {
     Novelty n;
     auto it = profiles_.find(subject);
     if (it == profiles_.end()) {
@@ -164,11 +185,17 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     if (p.learned_connections > 0 && !std::binary_search(p.names.begin(), p.names.end(), name))
         (p.wanders_names ? n.expected_name : n.new_name) = true;
     add_name(p, name, false);
-    n.longest = p.longest;
-    // Judged for subjects learning saw; one first met later has no measure yet.
-    if (p.learned_connections > 0 && duration > hold_limit(p.longest)) {
+    // Judged against the subject's longest on this port (a program's
+    // database pool holds for minutes, its cache calls for milliseconds); on
+    // a port it never used, against its longest anywhere. Judged for
+    // subjects learning saw; one first met later has no measure yet.
+    const auto on_port = p.longest_on_port.find({k.proto, k.port});
+    n.longest_on_port = on_port != p.longest_on_port.end();
+    n.longest = n.longest_on_port ? on_port->second : p.longest;
+    if (p.learned_connections > 0 && duration > hold_limit(n.longest)) {
         n.long_hold = true;
-        p.longest = duration;
+        p.longest = std::max(p.longest, duration);
+        if (on_port != p.longest_on_port.end()) on_port->second = duration;
     }
     if (const auto d = p.destinations.find(k); d != p.destinations.end()) {
         n.learned_destination = d->second > 0;
@@ -178,6 +205,21 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     const std::pair<std::uint8_t, std::uint16_t> port{k.proto, k.port};
     const bool network_known = p.networks.count(net) != 0, port_known = p.ports.count(port) != 0;
     (p.wanders_networks ? n.expected_network : n.new_network) = !network_known;
+    // A pool client replacing a server at its learned rate: a token bucket
+    // of a day's allowance, refilled as time passes.
+    if (n.new_network && ts > 0) {
+        const double per_day = replace_allowance_per_day(p);
+        if (per_day > 0) {
+            if (p.replace_allowance < 0) p.replace_allowance = per_day;
+            else p.replace_allowance = std::min(per_day, p.replace_allowance + per_day * std::max(0.0, ts - p.allowance_at) / 86400);
+            p.allowance_at = ts;
+            if (p.replace_allowance >= 1) {
+                p.replace_allowance -= 1;
+                n.new_network = false;
+                n.expected_network = n.replaced_network = true;
+            }
+        }
+    }
     (p.wanders_ports ? n.expected_port : n.new_port) = !port_known;
     if (destinations_ >= max_destinations_) {
         n.unlearned = true;
@@ -191,6 +233,46 @@ Novelty ReachBaseline::observe(std::string_view subject, std::string_view name, 
     return n;
 }
 
+void ReachBaseline::merge(const ReachBaseline& other) {
+    for (const auto& [subject, theirs] : other.profiles_) {
+        ReachProfile& p = profiles_[subject];
+        for (std::size_t i = 0; i < theirs.names.size(); ++i) {
+            add_name(p, theirs.names[i], true);
+            // The other span's connections under the name, beyond the one add_name counted.
+            if (i < theirs.name_connections.size() && p.name_connections.size() == p.names.size()) {
+                const auto at = std::lower_bound(p.names.begin(), p.names.end(), theirs.names[i]) - p.names.begin();
+                if (at < static_cast<std::ptrdiff_t>(p.names.size()) && p.names[static_cast<std::size_t>(at)] == theirs.names[i])
+                    p.name_connections[static_cast<std::size_t>(at)] += theirs.name_connections[i] - 1;
+            }
+        }
+        p.names_once = std::max(p.names_once, theirs.names_once);
+        if (theirs.learned_connections > 0) {
+            p.first_learned = p.learned_connections > 0 ? std::min(p.first_learned, theirs.first_learned) : theirs.first_learned;
+            p.last_learned = std::max(p.last_learned, theirs.last_learned);
+        }
+        p.late_networks += theirs.late_networks;
+        for (const auto& [interval, bytes] : theirs.cadences)
+            if (p.cadences.size() < kMaxCadences && !matches_cadence(p, interval, bytes)) p.cadences.emplace_back(interval, bytes);
+        p.learned_connections += theirs.learned_connections;
+        p.longest = std::max(p.longest, theirs.longest);
+        for (const auto& [port, longest] : theirs.longest_on_port) {
+            double& mine = p.longest_on_port[port];
+            mine = std::max(mine, longest);
+        }
+        for (const auto& [k, count] : theirs.destinations) {
+            const auto it = p.destinations.find(k);
+            if (it != p.destinations.end()) {
+                it->second += count;
+            } else if (destinations_ < max_destinations_) {
+                p.destinations.emplace(k, count);
+                ++destinations_;
+            } else {
+                ++unlearned_;
+            }
+        }
+    }
+}
+
 void ReachBaseline::restore(std::string subject, ReachProfile profile) {
     destinations_ += profile.destinations.size();
     profiles_[std::move(subject)] = std::move(profile);
@@ -202,6 +284,8 @@ bool ReachBaseline::operator==(const ReachBaseline& o) const {
         if (a->first != b->first || a->second.names != b->second.names ||
             a->second.destinations != b->second.destinations ||
             a->second.learned_connections != b->second.learned_connections || a->second.longest != b->second.longest ||
+            a->second.longest_on_port != b->second.longest_on_port || a->second.late_networks != b->second.late_networks ||
+            a->second.cadences != b->second.cadences ||
             a->second.names_once != b->second.names_once)
             return false;
     return true;
@@ -217,7 +301,8 @@ ReachBaseline learn_reach(const TextTable& table) {
 void learn_reach_rows(const TextTable& table, ReachBaseline& out) {
     const auto name = table.column_index("process_name"), ip = table.column_index("dst_ip"),
                port = table.column_index("dst_port"), exe = table.column_index("exe"), proto = table.column_index("proto"),
-               duration = table.column_index("duration");
+               duration = table.column_index("duration"), unit = table.column_index("unit"),
+               ts_start = table.column_index("ts_start"), sent = table.column_index("bytes_sent");
     if (!name || !ip || !port) return;
     std::string subject;  // one buffer for every row
     for (std::size_t row = 0; row < table.rows(); ++row) {
@@ -227,13 +312,16 @@ void learn_reach_rows(const TextTable& table, ReachBaseline& out) {
         const std::optional<Endpoint> dst = parse_endpoint(table.cell(row, *ip), p);
         if (!dst) continue;
         const std::string_view process = table.cell(row, *name);
-        double held = 0;
-        if (duration) {
-            const std::string_view cell = table.cell(row, *duration);
-            if (std::from_chars(cell.data(), cell.data() + cell.size(), held).ec != std::errc{} || !std::isfinite(held)) held = 0;
-        }
-        ReachBaseline::subject_into(process, exe ? table.cell(row, *exe) : std::string_view{}, subject);
-        out.learn(subject, process, reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), held);
+        const auto number = [&](std::optional<std::size_t> col) {
+            double v = 0;
+            if (!col) return 0.0;
+            const std::string_view cell = table.cell(row, *col);
+            return std::from_chars(cell.data(), cell.data() + cell.size(), v).ec == std::errc{} && std::isfinite(v) ? v : 0.0;
+        };
+        ReachBaseline::subject_into(process, exe ? table.cell(row, *exe) : std::string_view{},
+                                    unit ? table.cell(row, *unit) : std::string_view{}, subject);
+        out.learn(subject, process, reach_key(*dst, proto ? table.cell(row, *proto) : std::string_view{}), number(duration),
+                  number(ts_start), number(sent));
     }
 }
 
@@ -258,8 +346,9 @@ std::string suggest_allowlist(const ReachBaseline& baseline, std::string_view so
     for (const auto& [subject, p] : baseline.profiles()) {
         for (const std::string& name : p.names) {
             Entry& e = by_name[name];
-            if (subject.rfind("name:", 0) == 0) e.unknown_exe = true;
-            else e.exes.insert(literal_glob(subject));
+            const std::string_view exe = program_key_exe(subject);
+            if (exe.empty()) e.unknown_exe = true;
+            else e.exes.insert(literal_glob(exe));
             e.wanders_networks = e.wanders_networks || p.wanders_networks;
             e.wanders_ports = e.wanders_ports || p.wanders_ports;
             e.connections += p.learned_connections;

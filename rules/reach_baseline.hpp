@@ -2,8 +2,9 @@
 // alerts (new_process, new_destination, new_port) compare a connection with,
 // and what `netlof allowlist suggest` turns into rules for review.
 //
-// A subject is an executable path (what a process cannot fake with prctl);
-// a process whose executable is unknown is its name instead. A destination
+// A subject is a program (rules/program_identity.hpp): its executable (what
+// a process cannot fake with prctl; its name when that is unknown), its unit,
+// and its name when the executable is an interpreter. A destination
 // is new when its network (the address's /24, or /64 for IPv6) was never
 // reached by that subject; a port when that protocol and port were never
 // used by it. A new address inside a known network joins silently.
@@ -20,10 +21,10 @@
 // other applet, a renamed copy of a known tool) is a new process unless its
 // names wander the same way.
 //
-// A connection held far longer than any the subject made while learning (a
-// shell or tunnel riding a known program, a stolen session kept open) is
-// its own finding: longer than kHoldFactor times the longest learned and by
-// at least kHoldSlack seconds. A score cannot say this: the neighbours of a
+// A connection held far longer than any the subject made on that port while
+// learning (a shell or tunnel riding a known program, a stolen session kept
+// open) is its own finding: longer than kHoldFactor times the longest
+// learned and by at least kHoldSlack seconds. A score cannot say this: the neighbours of a
 // long connection are the slowest learned ones, themselves sparse.
 #pragma once
 
@@ -33,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +45,7 @@
 namespace netlof {
 
 class TextTable;
+class BeaconWatch;
 
 // One destination as the baseline keeps it.
 struct ReachKey {
@@ -88,6 +91,9 @@ inline constexpr double kHoldSlack = 60;
 // The longest a subject's connection may last before it is a long hold.
 double hold_limit(double longest);
 inline constexpr std::uint32_t kWanderingEvidence = 2;
+inline constexpr double kReplaceWarmup = 3600;
+inline constexpr double kReplaceSlack = 2;
+inline constexpr std::size_t kMaxCadences = 8;
 
 struct ReachProfile {
     std::vector<std::string> names;  // process names it ran under (sorted, unique, at most 16)
@@ -100,8 +106,24 @@ struct ReachProfile {
     std::map<std::pair<std::uint8_t, std::uint16_t>, std::uint32_t> ports;                    // (proto, port)
     std::uint64_t learned_connections = 0;
     double longest = 0;  // seconds: the longest connection learned (or reported since)
+    // A pool client (an NTP client, a CDN fetcher) replaces a server now and
+    // then: networks first met more than kReplaceWarmup after the subject's
+    // first connection, over the time it was learned, are its replacement
+    // rate; new networks at up to kReplaceSlack times that rate are its
+    // normal (expected, counted). Its learned check-ins (interval, bytes) make
+    // a new server's regular polling its normal too.
+    double first_learned = 0, last_learned = 0;
+    std::uint32_t late_networks = 0;
+    std::vector<std::pair<double, double>> cadences;  // (median interval s, median bytes sent), at most kMaxCadences
+    double replace_allowance = -1, allowance_at = 0;   // detection: new networks it may still meet (-1: full)
+    std::map<std::pair<std::uint8_t, std::uint16_t>, double> longest_on_port;  // the same per (proto, port)
     bool wanders_networks = false, wanders_ports = false, wanders_names = false;
 };
+
+// New networks a day a subject that replaces servers may meet unalerted (0: it does not).
+double replace_allowance_per_day(const ReachProfile& p);
+// Does a beacon of (interval, bytes) match one of the subject's learned check-ins (within 25%)?
+bool matches_cadence(const ReachProfile& p, double interval, double bytes);
 
 // What observe() found new about one connection.
 struct Novelty {
@@ -109,31 +131,40 @@ struct Novelty {
     bool new_name = false;                           // a learned executable under a name learning never saw
     bool new_network = false, new_port = false;      // alert-worthy (the subject does not wander there)
     bool expected_network = false, expected_port = false, expected_name = false;  // new, but usual for a wandering subject
+    bool replaced_network = false;  // new, but within the subject's learned replacement rate (expected_network too)
     bool unlearned = false;  // the baseline was full: the new entry was not kept
     bool learned_destination = false;  // this exact destination was reached while learning
     bool long_hold = false;  // held past hold_limit(longest)
-    double longest = 0;      // the subject's longest before this connection
+    double longest = 0;      // the subject's longest before this connection (on its port, when it used it)
+    bool longest_on_port = false;
     const ReachProfile* profile = nullptr;  // the subject's, after the update
 };
 
 class ReachBaseline {
 public:
-    // The subject key of a connection: its executable (without a " (deleted)"
-    // suffix) or, when that is unknown, "name:" and its process name.
-    static std::string subject_of(std::string_view process_name, std::string_view exe);
+    // The subject key of a connection: the program it belongs to
+    // (rules/program_identity.hpp).
+    static std::string subject_of(std::string_view process_name, std::string_view exe, std::string_view unit = {});
     // The same into out, reusing its buffer.
-    static void subject_into(std::string_view process_name, std::string_view exe, std::string& out);
+    static void subject_into(std::string_view process_name, std::string_view exe, std::string_view unit,
+                             std::string& out);
 
     explicit ReachBaseline(std::size_t max_destinations = 200000) : max_destinations_(max_destinations) {}
 
-    // Learning: one connection of subject (run under name) to k, held duration seconds.
-    void learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration = 0);
+    // Learning: one connection of subject (run under name) to k, held duration
+    // seconds, started at ts (0: unknown) sending bytes.
+    void learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration = 0, double ts = 0,
+               double bytes = 0);
     // Recomputes the derived maps and the wandering flags (after learning or loading).
     void index();
     // Detection: what is new about this connection; anything new joins the
     // baseline (counted 0), so each new pair is reported once, and a long
     // hold becomes the subject's longest.
-    Novelty observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration = 0);
+    Novelty observe(std::string_view subject, std::string_view name, const ReachKey& k, double duration = 0,
+                    double ts = 0);
+    // Adds what another span of learning saw (then call index()): counts
+    // add up, the longest connections are the longer, names join.
+    void merge(const ReachBaseline& other);
     // Restores one profile as serialized (then call index()).
     void restore(std::string subject, ReachProfile profile);
 
@@ -147,6 +178,9 @@ private:
     std::size_t destinations_ = 0;
     std::size_t max_destinations_;
     std::uint64_t unlearned_ = 0;
+    // Learning: each (subject, destination)'s check-ins, for the cadences
+    // (shared by copies; only learning adds to it).
+    std::shared_ptr<BeaconWatch> checkins_;
 };
 
 // The baseline of a table of connection records (columns process_name,

@@ -173,7 +173,7 @@ TEST_CASE("check-config: ok with counts, or the broken file's diagnostic and exi
     INFO(minimal.err);
     CHECK(minimal.status == 0);
     CHECK(minimal.out.find("pipeline built-in pipeline-default.yaml") != std::string::npos);
-    for (const char* setting : {"  learn: {records: 20000, duration: 24h}\n", "  contamination: auto\n",
+    for (const char* setting : {"  learn: {duration: 24h, keep: 7}\n", "  contamination: auto\n",
                                 "  path: \"/var/log/netlof/alerts.jsonl\"\n", "  fold_window: 5m\n", "  budget: 20/day\n",
                                 "stats_interval: 5m\n"})
         CHECK(minimal.out.find(setting) != std::string::npos);

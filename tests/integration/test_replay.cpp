@@ -159,7 +159,7 @@ TEST_CASE("replay reads a file larger than its parts in end order, from a file o
     INFO(in_order.err);
     REQUIRE(in_order.status == 0);
     const std::string want = test::read_text(s.dir + "/in-order.jsonl");
-    CHECK(std::count(want.begin(), want.end(), '\n') >= 30);  // the violations, at least
+    CHECK(want.find("\"rule\":\"allowlist_violation\"") != std::string::npos);  // the violations (folded)
 
     // Reversed: every record's turn comes only once the whole file is read.
     // Pairs swapped: each record is one ahead or behind, across the parts too.

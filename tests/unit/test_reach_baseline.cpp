@@ -187,3 +187,61 @@ TEST_CASE("allowlist suggest: the learned baseline as rules that allow what was 
     CHECK(yaml.find("any address on its ports") != std::string::npos);
     CHECK(yaml.find("Review every entry") != std::string::npos);
 }
+
+TEST_CASE("reach baseline: a pool client replacing servers at its learned rate is its normal; faster is new", "[reach]") {
+    // A day of an NTP client: four servers polled every 1,024 s, one replaced every six hours.
+    ReachBaseline b;
+    const double t0 = 1764547200;
+    for (int slot = 0; slot < 4; ++slot)
+        for (double t = t0 + slot * 100; t < t0 + 86400; t += 1024) {
+            const int s = slot * 50 + static_cast<int>((t - t0) / (6 * 3600));  // a new server every 6 h in each slot
+            b.learn("/usr/sbin/chronyd", "chronyd", key(("198.18." + std::to_string(s) + ".1").c_str(), 123, "udp"), 0.02, t, 48);
+        }
+    // An app that only ever reached its one API.
+    for (int i = 0; i < 500; ++i) b.learn("/usr/bin/app", "app", key("192.0.2.10", 443), 0.05, t0 + i * 170.0, 2600);
+    b.index();
+    const ReachProfile& ntp = b.profiles().at("/usr/sbin/chronyd");
+    CHECK_FALSE(ntp.wanders_networks);  // each server was met many times
+    CHECK(ntp.late_networks == 12);     // three replacements in each of four slots
+    CHECK(replace_allowance_per_day(ntp) == 24);
+    CHECK(replace_allowance_per_day(b.profiles().at("/usr/bin/app")) == 0);
+    // The next day: its replacements are expected, counted as such...
+    const double day2 = t0 + 86400;
+    int expected = 0, alerted = 0;
+    for (int i = 0; i < 24; ++i) {
+        const Novelty n = b.observe("/usr/sbin/chronyd", "chronyd", key(("198.19." + std::to_string(i) + ".1").c_str(), 123, "udp"),
+                                    0.02, day2 + i * 3600);
+        expected += n.replaced_network && n.expected_network;
+        alerted += n.new_network;
+    }
+    CHECK(expected == 24);
+    CHECK(alerted == 0);
+    // ...but a burst of new networks beyond its day's allowance is not.
+    for (int i = 0; i < 30; ++i)
+        alerted += b.observe("/usr/sbin/chronyd", "chronyd", key(("198.20." + std::to_string(i) + ".1").c_str(), 123, "udp"),
+                             0.02, day2 + 86400 + i)
+                       .new_network;
+    CHECK(alerted >= 5);
+    // The app's one new network is new.
+    CHECK(b.observe("/usr/bin/app", "app", key("203.0.113.5", 443), 0.05, day2).new_network);
+}
+
+TEST_CASE("reach baseline: a program's regular check-ins are learned as its cadences, and merged spans keep them", "[reach]") {
+    ReachBaseline b;
+    const double t0 = 1764547200;
+    for (int i = 0; i < 60; ++i) b.learn("/usr/sbin/chronyd", "chronyd", key("198.18.0.1", 123, "udp"), 0.02, t0 + i * 1024.0, 48);
+    b.index();
+    const ReachProfile& p = b.profiles().at("/usr/sbin/chronyd");
+    REQUIRE(p.cadences.size() == 1);
+    CHECK(p.cadences[0].first == Approx(1024));
+    CHECK(p.cadences[0].second == 48);
+    CHECK(matches_cadence(p, 1000, 48));
+    CHECK_FALSE(matches_cadence(p, 300, 48));    // another interval
+    CHECK_FALSE(matches_cadence(p, 1024, 4000));  // another size
+    ReachBaseline merged;
+    merged.merge(b);
+    merged.merge(b);
+    merged.index();
+    CHECK(merged.profiles().at("/usr/sbin/chronyd").cadences.size() == 1);
+    CHECK(merged.profiles().at("/usr/sbin/chronyd").learned_connections == 120);
+}

@@ -48,18 +48,54 @@ TEST_CASE("tail threshold: a generalized Pareto tail is fitted and extrapolated 
     }
 }
 
-TEST_CASE("tail threshold: a budget a day at the learned rate, never below 1.5", "[tail]") {
+TEST_CASE("tail threshold: within the sample's reach the budget is held just above the largest training score",
+          "[tail]") {
     const ScoreTail tail = score_tail(scores(100000, 0.2, 1.0, 3), 5);  // 5 connections a second
     BudgetThreshold b;
+    // 10 a day at 432,000 a day: q = 1 / 43,200, more than one in 100,000 scores.
     REQUIRE(budget_threshold(tail, 10, &b));
-    // 10 a day at 432,000 a day: q = 1 / 43,200.
-    CHECK(b.threshold == Approx(tail_quantile(b.fit, 10.0 / 432000)));
-    CHECK(b.threshold == Approx(true_quantile(10.0 / 432000, 0.2, 1.0)).epsilon(0.15));
-    CHECK(b.expected_per_day == Approx(10).epsilon(0.01));
+    CHECK(b.from == BudgetThreshold::From::AboveTrainingMax);
+    CHECK(b.training_max == tail.top.front());
+    CHECK(b.threshold == Approx(kAboveMax * tail.top.front()));
     BudgetThreshold loose;
-    REQUIRE(budget_threshold(tail, 1e6, &loose));  // more than the whole tail: its start, but at least 1.5
-    CHECK(loose.threshold == 1.5);
+    REQUIRE(budget_threshold(score_tail(std::vector<double>(1000, 1.0), 5), 1e6, &loose));
+    CHECK(loose.threshold == 1.5);  // never below LOF's own
     CHECK_FALSE(budget_threshold(score_tail(scores(100000, 0.2, 1.0, 3), 0), 10, &b));  // no rate
-    CHECK_FALSE(budget_threshold(score_tail(scores(400, 0.2, 1.0, 3), 5), 10, &b));     // 8 scores in the tail
     CHECK_FALSE(budget_threshold(tail, 0, &b));
+}
+
+TEST_CASE("tail threshold: beyond the sample the logs' tail is fitted, and never put at or below the largest score",
+          "[tail]") {
+    // The logs of a Pareto-like tail have an exponential one: the fit is trusted.
+    const ScoreTail tail = score_tail(scores(100000, 0.2, 1.0, 3), 5);
+    BudgetThreshold b;
+    REQUIRE(budget_threshold(tail, 0.01, &b));  // q = 1 / 43,200,000: far past 100,000 scores
+    CHECK(b.fitted_ok);
+    CHECK(b.fit.xi <= kMaxShape);
+    CHECK(b.fit.excesses == tail.top.size());
+    // Past the largest score, within a factor of 3 of the truth: on the logs a
+    // truly Pareto tail is extrapolated low, and the largest score bounds it.
+    const double truth = true_quantile(0.01 / 432000, 0.2, 1.0);
+    CHECK(b.fitted > b.training_max);
+    CHECK(b.fitted > truth / 3);
+    CHECK(b.fitted < truth * 3);
+    CHECK(b.threshold == std::max(b.fitted, kAboveMax * b.training_max));
+    CHECK(b.threshold > b.training_max);
+    CHECK(b.expected_per_day <= 0.01 * 1.05);
+}
+
+TEST_CASE("tail threshold: a fit on too few scores is not trusted; the largest score bounds the threshold", "[tail]") {
+    // 1,000 scores: 20 in the tail, fewer than kTrustedExcesses.
+    const ScoreTail few = score_tail(scores(1000, 0.2, 1.0, 3), 5);
+    BudgetThreshold b;
+    REQUIRE(budget_threshold(few, 0.01, &b));
+    CHECK(b.fitted_ok);
+    CHECK(b.fit.excesses < kTrustedExcesses);
+    CHECK(b.from == BudgetThreshold::From::FitUntrusted);
+    CHECK(b.threshold == Approx(kAboveMax * few.top.front()));
+    // 400 scores: 8 in the tail, too few to fit at all.
+    const ScoreTail fewer = score_tail(scores(400, 0.2, 1.0, 3), 5);
+    REQUIRE(budget_threshold(fewer, 0.01, &b));
+    CHECK_FALSE(b.fitted_ok);
+    CHECK(b.threshold == Approx(kAboveMax * fewer.top.front()));
 }

@@ -134,14 +134,17 @@ int run_replay(const ReplayCommand& cmd) {
         for (; r != nullptr && r->ts_end < batch_end; r = records.next()) batch.push_back(std::move(*r));
         now = batch.back().ts_end;
         write(detector.judge(batch, now));
-        if (!detector.detecting() && detector.learning_done(now)) {
-            std::vector<std::string> warnings;
-            TrainedModel m = detector.fit_learned(&warnings);
+        const bool first = !detector.detecting();
+        std::vector<std::string> warnings;
+        if (std::optional<TrainedModel> m = detector.model_due(now, &warnings)) {
             for (const std::string& w : warnings) log_line("replay: learning: " + w);
-            log_line(fmt::format("replay: learned from {} records; detecting from the next record on",
-                                 detector.learned_records()));
-            if (!cmd.model_out.empty()) write_output_file(cmd.model_out, serialize_model(m), 0600);
-            detector.use_model(std::move(m));
+            if (first)
+                log_line(fmt::format("replay: learned from {} records; detecting from the next record on",
+                                     detector.learned_records()));
+            else
+                log_line(fmt::format("replay: refitted on {} at {}", detector.due_note(), iso8601_utc(now)));
+            if (!cmd.model_out.empty()) write_output_file(cmd.model_out, serialize_model(*m), 0600);
+            detector.use_model(std::move(*m));
             log_line("replay: " + detector.threshold_note());
         }
     }

@@ -35,13 +35,13 @@ double wall_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// SIGHUP, SIGUSR1, SIGTERM and SIGINT arrive through a descriptor the loop
+// SIGHUP, SIGUSR1, SIGUSR2, SIGTERM and SIGINT arrive through a descriptor the loop
 // reads between polls, so no handler runs in the middle of anything.
 class SignalQueue {
 public:
     SignalQueue() {
         sigemptyset(&mask_);
-        for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&mask_, s);
+        for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaddset(&mask_, s);
         if (sigprocmask(SIG_BLOCK, &mask_, nullptr) != 0 || (fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
             throw std::runtime_error(std::string("failed to set up signal handling: ") + std::strerror(errno));
     }
@@ -161,20 +161,27 @@ void Daemon::write_alerts(const std::vector<Alert>& alerts) {
 }
 
 void Daemon::try_finish_learning(double now) {
-    if (now < next_learn_try_ || !detector_.learning_done(now)) return;
+    if (now < next_learn_try_) return;
     // A full disk or an unwritable model path must not end the daemon: it
-    // keeps learning (and checking allowlists) and tries again.
+    // keeps learning (and checking allowlists, or detecting with the model
+    // in use) and tries again.
     try {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::string> warnings;
-        TrainedModel m = detector_.fit_learned(&warnings);
+        const bool first = !detector_.detecting();
+        std::optional<TrainedModel> m = detector_.model_due(now, &warnings);
+        if (!m) return;
         for (const std::string& w : warnings) log_line(LogLevel::Warning, "learning: " + w);
         // Written before it is used: a restart finds what is detecting now.
-        save_model(config_.model.path, m);
+        save_model(config_.model.path, *m);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        log_line(LogLevel::Notice, fmt::format("learned from {} records in {:.2f} s; model written to {}; detecting",
-                             detector_.learned_records(), secs, config_.model.path));
-        detector_.use_model(std::move(m));
+        if (first)
+            log_line(LogLevel::Notice, fmt::format("learned from {} records in {:.2f} s; model written to {}; detecting",
+                                                   detector_.learned_records(), secs, config_.model.path));
+        else
+            log_line(LogLevel::Notice, fmt::format("refitted on {} in {:.2f} s; model written to {}",
+                                                   detector_.due_note(), secs, config_.model.path));
+        detector_.use_model(std::move(*m));
         log_line(detector_.threshold_note());
         update_status(now);
     } catch (const InputError& e) {
@@ -312,6 +319,11 @@ int Daemon::run() {
         for (int sig; (sig = signals.next()) != 0;) {
             if (sig == SIGHUP) reload(now);
             else if (sig == SIGUSR1) reopen_logs();
+            else if (sig == SIGUSR2) {
+                detector_.relearn(now);
+                log_line(LogLevel::Notice, fmt::format("SIGUSR2: learning again from now for {:g} s; the model in use "
+                                                       "judges until then", config_.model.learn_duration_s));
+            }
             else {
                 log_line(LogLevel::Notice, fmt::format("{}: stopping", strsignal(sig)));
                 stop = true;

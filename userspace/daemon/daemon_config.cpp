@@ -107,9 +107,10 @@ DaemonConfig parse_daemon_config(std::string_view text, const std::string& file)
     }
     // learn: says when learning ends; what it leaves out does not end it.
     if (const YAML::Node learn = model["learn"]; learn.IsDefined() && !learn.IsNull()) {
-        doc.check_map(learn, "model.learn", {"records", "duration"});
+        doc.check_map(learn, "model.learn", {"records", "duration", "keep"});
         c.model.learn_records = in.integer(learn, "records", 0, 2, 100000000);
         c.model.learn_duration_s = in.duration(learn, "duration", 0, 1);
+        c.model.learn_keep = in.integer(learn, "keep", c.model.learn_keep, 0, 365);
         if (c.model.learn_records == 0 && c.model.learn_duration_s == 0)
             throw doc.error(learn, "learn", "give records, duration or both: when learning ends");
     }
@@ -199,6 +200,7 @@ LearnSettings learn_settings(const LoadedConfig& l) {
     s.budget_per_day = l.config.alerts.budget_per_day;
     s.records = l.config.model.learn_records;
     s.duration_s = l.config.model.learn_duration_s;
+    s.keep_spans = l.config.model.learn_keep;
     return s;
 }
 
@@ -232,6 +234,7 @@ std::string effective_config_yaml(const DaemonConfig& c) {
     if (c.model.learn_records > 0) learn = fmt::format("records: {}", c.model.learn_records);
     if (c.model.learn_duration_s > 0)
         learn += fmt::format("{}duration: {}", learn.empty() ? "" : ", ", duration_text(c.model.learn_duration_s));
+    learn += fmt::format(", keep: {}", c.model.learn_keep);
     std::string allow;
     for (const std::string& f : c.allowlists) allow += (allow.empty() ? "" : ", ") + quoted(f);
     const double budget = c.alerts.budget_per_day;

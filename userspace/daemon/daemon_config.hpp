@@ -41,8 +41,12 @@ struct DaemonConfig {
         double reach_floor = kDefaultReachFloor;  // see LofOptions::reach_floor
         // Learning ends at this many records or after this long, whichever
         // comes first (0: not that one); a config's learn: gives both or either.
-        std::uint64_t learn_records = 20000;
+        std::uint64_t learn_records = 0;
         double learn_duration_s = 86400;
+        // Spans of learning the baseline keeps: after the first, each span's
+        // traffic that raised no alert is learned and the model refitted on
+        // the last `keep` spans. 0 freezes the baseline.
+        std::uint64_t learn_keep = 7;
         bool operator==(const Model&) const = default;
     } model;
     std::vector<std::string> allowlists;  // files, resolved against the config's folder

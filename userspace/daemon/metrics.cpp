@@ -89,7 +89,7 @@ std::string metrics_text(const SensorCounters& k, const Detector& detector, cons
         .sample("result", "applied", d64(daemon.reloads - daemon.reloads_refused))
         .sample("result", "refused", d64(daemon.reloads_refused));
     Family(out, "netlof_detecting", "gauge", "1 once a model is in use, 0 while learning.").sample(detector.detecting() ? 1 : 0);
-    Family(out, "netlof_learned_records", "gauge", "Records learning has kept so far (the model's, once detecting).")
+    Family(out, "netlof_learned_records", "gauge", "Records learned since the start: every span of learning, the one under way included.")
         .sample(d64(detector.learned_records()));
     Family(out, "netlof_lof_threshold", "gauge", "The LOF score above which a record is an anomaly (0 while learning).")
         .sample(detector.detecting() ? detector.lof_threshold() : 0);

@@ -1,16 +1,66 @@
 #include "userspace/engine/detector.hpp"
 
+#include <algorithm>
 #include <fmt/core.h>
 
 #include "common/diagnostic.hpp"
+#include "rules/program_identity.hpp"
 
 namespace netlof {
+
+namespace {
+
+// A span's learning after the first: its share of the sample, so the spans
+// kept hold about one first span's.
+LearnSettings following(LearnSettings s) {
+    const std::size_t spans = std::max<std::size_t>(1, s.keep_spans);
+    s.sample_rows = std::max(s.sample_rows / spans, s.neighbors + 1);
+    s.per_program = std::max(s.per_program / spans, s.neighbors + 1);
+    return s;
+}
+
+}  // namespace
 
 Detector::Detector(Allowlist allowlist, double fold_window_s, LearnSettings learn)
     : allowlist_(std::move(allowlist)),
       folder_(fold_window_s),
       budget_per_day_(learn.budget_per_day),
-      learner_(std::move(learn)) {}
+      settings_(learn),
+      learner_(std::move(learn)),
+      fresh_(true) {}
+
+std::optional<TrainedModel> Detector::model_due(double now, std::vector<std::string>* warnings) {
+    if (!pending_) {
+        if (model_ && settings_.keep_spans == 0) return std::nullopt;  // frozen
+        if (!learner_.done(now)) return std::nullopt;
+        pending_ = learner_.finish_span();
+    }
+    std::vector<const LearnedSpan*> spans;
+    if (!fresh_) {
+        const std::size_t keep = std::max<std::size_t>(1, settings_.keep_spans) - 1;  // room for pending_
+        for (std::size_t i = spans_.size() > keep ? spans_.size() - keep : 0; i < spans_.size(); ++i) spans.push_back(&spans_[i]);
+    }
+    spans.push_back(&*pending_);
+    std::uint64_t records = 0;
+    for (const LearnedSpan* s : spans) records += s->rows;
+    due_note_ = fmt::format("{} span{} of learning, {} records", spans.size(), spans.size() == 1 ? "" : "s", records);
+    LofOptions options;
+    options.neighbors = settings_.neighbors;
+    options.contamination = settings_.contamination;
+    options.reach_floor = settings_.reach_floor;
+    LofTrainingResult result;
+    TrainedModel m = fit_spans(spans, settings_.pipeline, settings_.pipeline_file, options, &result);
+    if (warnings != nullptr) *warnings = result.warnings;
+    return m;
+}
+
+void Detector::relearn(double now) {
+    pending_.reset();
+    fresh_ = true;
+    learned_before_ += learner_.records();
+    learner_ = Learner(settings_);
+    learner_.begin(now);
+}
 
 void Detector::use_model(TrainedModel model) {
     if (!model.pipeline.reads_connection_columns()) {
@@ -22,7 +72,16 @@ void Detector::use_model(TrainedModel model) {
     }
     model_ = std::move(model);
     set_threshold();
-    learner_.clear();
+    if (pending_) {
+        if (fresh_) spans_.clear();
+        spans_.push_back(std::move(*pending_));
+        while (spans_.size() > std::max<std::size_t>(1, settings_.keep_spans)) spans_.erase(spans_.begin());
+        pending_.reset();
+    }
+    fresh_ = false;
+    // What follows is learned as the next span (unless frozen).
+    learned_before_ += learner_.records();
+    learner_ = Learner(following(settings_));
 }
 
 void Detector::set_budget(double budget_per_day) {
@@ -55,6 +114,7 @@ Alert Detector::alert_for(const ConnectionRecord& r, Rule rule, double now) {
 
 void Detector::raise(Alert& a) {
     ++stats_.raised[static_cast<std::size_t>(a.rule)];
+    if (judging_ < alerted_.size()) alerted_[judging_] = 1;
     if (folder_.admit(a)) emit(std::move(a));
 }
 
@@ -71,8 +131,10 @@ const std::vector<Alert>& Detector::judge(std::span<const ConnectionRecord> reco
     out_.clear();
     learner_.begin(now);
     to_score_.clear();
+    alerted_.assign(records.size(), 0);
     for (std::size_t i = 0; i < records.size(); ++i) {
         const ConnectionRecord& r = records[i];
+        judging_ = i;
         const std::optional<Endpoint> dst = endpoint_of(r.dst_ip, r.dst_port);
         ++stats_.records;
         const bool masquerade = judge_identity(r, now);
@@ -82,7 +144,8 @@ const std::vector<Alert>& Detector::judge(std::span<const ConnectionRecord> reco
             continue;
         }
         if (dst) {
-            ReachBaseline::subject_into(r.process_name, r.exe, subject_);
+            if (model_->keys_with_units) program_key_into(r.process_name, r.exe, r.unit, subject_);
+            else executable_key_into(r.process_name, r.exe, subject_);
             const ReachKey key = reach_key(*dst, r.proto);
             judge_novelty(r, key, verdict, masquerade, now);
             judge_windows(r, key, now);
@@ -90,11 +153,17 @@ const std::vector<Alert>& Detector::judge(std::span<const ConnectionRecord> reco
         if (lof_judges(r, dst)) to_score_.push_back(i);
     }
     if (!to_score_.empty()) score_batch(records, now);
+    judging_ = records.size();
+    // Following change: what raised no alert joins the span being learned.
+    if (model_ && settings_.keep_spans > 0)
+        for (std::size_t i = 0; i < records.size(); ++i)
+            if (alerted_[i] == 0 && !learner_.add(records[i])) ++stats_.learn_skipped;
     for (Alert& a : folder_.expire(now)) emit(std::move(a));
     return out_;
 }
 
 const std::vector<Alert>& Detector::flush_folds(double now) {
+    judging_ = alerted_.size();
     out_.clear();
     flush_into_out(now);
     return out_;

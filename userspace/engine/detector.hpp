@@ -71,10 +71,26 @@ public:
 
     // Learning: has model.learn been met (with enough rows to fit)?
     bool learning_done(double now) const { return !model_ && learner_.done(now); }
-    std::uint64_t learned_records() const { return learner_.records(); }
+    // Records learned since the start: the spans finished and the one being learned.
+    std::uint64_t learned_records() const { return learned_before_ + learner_.records(); }
     // Fits on what was learned. Does not switch to it: the caller writes it
     // to disk first, then calls use_model().
     TrainedModel fit_learned(std::vector<std::string>* warnings = nullptr) { return learner_.fit(warnings); }
+
+    // The one switch from learning to detecting, and from one span's model to
+    // the next, for the daemon and replay alike: when model.learn is met (or,
+    // once detecting, another span of learning is), the model of the spans
+    // kept, else nullopt. The model in use judges until the caller has
+    // written the new one and handed it to use_model(); a caller that fails
+    // to write it may call again later and gets the same. Throws InputError
+    // for a learned record the pipeline cannot take.
+    std::optional<TrainedModel> model_due(double now, std::vector<std::string>* warnings = nullptr);
+    // What model_due()'s model was fitted on: "learned from 2 spans, 480211 records".
+    const std::string& due_note() const { return due_note_; }
+    // Learn again from now (after a deploy): the spans kept are forgotten and
+    // the model in use judges until a span from now is learned.
+    void relearn(double now);
+    std::size_t spans() const { return spans_.size(); }
 
     std::string state(double now) const;  // "learning 120/1000 records, 35/3600 s" or "detecting"
     const DetectorStats& stats() const { return stats_; }
@@ -101,7 +117,7 @@ private:
     AllowVerdict judge_rules(const ConnectionRecord& r, const std::optional<Endpoint>& dst, double now);
     // judge_novelty.cpp
     void judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade, double now);
-    void judge_beacon(const ConnectionRecord& r, const ReachKey& key, double now);
+    void judge_beacon(const ConnectionRecord& r, const ReachKey& key, const ReachProfile* profile, double now);
     // judge_windows.cpp
     void judge_windows(const ConnectionRecord& r, const ReachKey& key, double now);
     // judge_lof.cpp: whether r is one LOF can judge, and the batch's scores.
@@ -111,7 +127,15 @@ private:
     Allowlist allowlist_;
     AlertFolder folder_;
     double budget_per_day_;  // alerts.budget (0: off)
+    LearnSettings settings_;
     Learner learner_;
+    std::vector<LearnedSpan> spans_;        // the spans the model in use was fitted on (at most keep_spans)
+    std::optional<LearnedSpan> pending_;    // the span model_due() fitted on, joining spans_ at use_model()
+    bool fresh_ = false;                    // pending_ starts anew (first learning, relearn): spans_ are let go
+    std::string due_note_;
+    std::uint64_t learned_before_ = 0;      // records of the learners let go
+    std::vector<std::uint8_t> alerted_;     // per record of the batch: raised an alert (not learned while following)
+    std::size_t judging_ = 0;               // the batch index raise() marks
     std::optional<TrainedModel> model_;
     double lof_threshold_ = 1.5;
     std::string threshold_note_;

@@ -50,6 +50,7 @@ void Detector::score_batch(std::span<const ConnectionRecord> records, double now
     for (std::size_t row = 0; row < rows; ++row) {
         if (!(scores_[row].lof > lof_threshold_)) continue;
         const ConnectionRecord& r = records[to_score_[row]];
+        judging_ = to_score_[row];
         Alert a = alert_for(r, Rule::LofAnomaly, now);
         a.lof = scores_[row].lof;
         a.threshold = lof_threshold_;

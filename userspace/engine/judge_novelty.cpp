@@ -32,15 +32,17 @@ std::string learned_ones(const Map& m, Text text) {
 
 void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, AllowVerdict verdict, bool masquerade,
                              double now) {
-    const Novelty n = model_->reach.observe(subject_, r.process_name, key, r.duration);
+    const Novelty n = model_->reach.observe(subject_, r.process_name, key, r.duration, r.ts_end);
     // How long a connection lasts is no allowlist's subject: judged whatever the rules say.
     if (n.long_hold) {
         Alert a = alert_for(r, Rule::LongConnection, now);
-        a.why.push_back(fmt::format("{} held this connection {:.1f} s; its longest while learning was {:.3g} s, the limit {:.3g} s",
-                                    program_text(r), r.duration, n.longest, hold_limit(n.longest)));
+        a.why.push_back(fmt::format("{} held this connection {:.1f} s; its longest {}while learning was {:.3g} s, the limit {:.3g} s",
+                                    program_text(r), r.duration,
+                                    n.longest_on_port ? "on " + port_text(key) + " " : std::string(), n.longest,
+                                    hold_limit(n.longest)));
         raise(a);
     }
-    if (!n.learned_destination) judge_beacon(r, key, now);
+    if (!n.learned_destination) judge_beacon(r, key, n.profile, now);
     if (n.expected_network || n.expected_port || n.expected_name) ++stats_.novelty_expected;
     if (!n.new_subject && !n.new_name && !n.new_network && !n.new_port) return;
     // The operator's rules speak for this process; a masquerade already said it.
@@ -85,9 +87,14 @@ void Detector::judge_novelty(const ConnectionRecord& r, const ReachKey& key, All
     raise(a);
 }
 
-void Detector::judge_beacon(const ConnectionRecord& r, const ReachKey& key, double now) {
+void Detector::judge_beacon(const ConnectionRecord& r, const ReachKey& key, const ReachProfile* profile, double now) {
     const std::optional<BeaconScore> b = beacons_.add(subject_, key, r.ts_start, static_cast<double>(r.bytes_sent));
     if (!b) return;
+    // A pool client's new server, polled as it polled the ones it learned: its normal.
+    if (profile != nullptr && matches_cadence(*profile, b->interval_median, b->size_median)) {
+        ++stats_.novelty_expected;
+        return;
+    }
     Alert a = alert_for(r, Rule::Beaconing, now);
     a.why.push_back(fmt::format("{} connected to {} every {:.1f} s (median; half within {:.2g} s of it), sending {:.0f} bytes "
                                 "(half within {:.0f}), over its last {} connections; learning never saw it reach there",

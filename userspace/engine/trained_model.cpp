@@ -18,13 +18,34 @@ LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
     BudgetThreshold b;
     if (budget_per_day > 0 && budget_threshold(model.tail, budget_per_day, &b)) {
         t.value = b.threshold;
-        t.note = fmt::format(
-            "threshold lof > {:.4g} from the alert budget of {:g} a day at the learned {:.3g} connections/s (the "
-            "training scores' tail above {:.4g}: generalized Pareto shape {:.3g}, scale {:.3g}; expected {:.2g} a day)",
-            b.threshold, budget_per_day, model.tail.rate_per_s, b.fit.t, b.fit.xi, b.fit.sigma, b.expected_per_day);
+        const std::string fit =
+            b.fitted_ok ? fmt::format("the log training scores' tail above {:.4g}: {} scores, generalized Pareto shape {:.3g}, "
+                                      "scale {:.3g}",
+                                      std::exp(b.fit.t), b.fit.excesses, b.fit.xi, b.fit.sigma)
+                        : fmt::format("fewer than 10 training scores above their 98th percentile {:.4g}", model.tail.initial);
+        switch (b.from) {
+            case BudgetThreshold::From::Fit:
+                t.note = fmt::format("threshold lof > {:.4g} from the alert budget of {:g} a day at the learned {:.3g} "
+                                     "connections/s ({}; largest training score {:.4g}; expected {:.2g} a day)",
+                                     b.threshold, budget_per_day, model.tail.rate_per_s, fit, b.training_max,
+                                     b.expected_per_day);
+                break;
+            case BudgetThreshold::From::AboveTrainingMax:
+                t.note = fmt::format("threshold lof > {:.4g}: {:g} times the largest of {} training scores {:.4g}; the "
+                                     "alert budget of {:g} a day at the learned {:.3g} connections/s is at least one of "
+                                     "them, so no fit is needed ({}; it would expect {:.2g} a day above the threshold)",
+                                     b.threshold, kAboveMax, model.tail.rows, b.training_max, budget_per_day,
+                                     model.tail.rate_per_s, fit, b.expected_per_day);
+                break;
+            case BudgetThreshold::From::FitUntrusted:
+                t.note = fmt::format("threshold lof > {:.4g}: {:g} times the largest training score {:.4g}, because the tail "
+                                     "fit cannot be trusted (needs at least {} scores and a shape of at most {:g}; {})",
+                                     b.threshold, kAboveMax, b.training_max, kTrustedExcesses, kMaxShape, fit);
+                break;
+        }
     } else if (budget_per_day > 0) {
         t.note = fmt::format("threshold lof > {:.4g} from the model's contamination: it does not hold what an "
-                             "alert budget needs (a learned connection rate and a tail of at least 10 scores)",
+                             "alert budget needs (a learned connection rate and its training scores' tail)",
                              t.value);
     } else {
         t.note = fmt::format("threshold lof > {:.4g} from the model's contamination (alerts.budget is off)", t.value);
@@ -34,6 +55,14 @@ LofThreshold lof_threshold(const ScoringModel& model, double budget_per_day) {
 
 ModelFit::ModelFit(const PipelineSpec& spec, std::string pipeline_file)
     : spec_(spec), pipeline_file_(std::move(pipeline_file)), pipeline_(spec_) {}
+
+void ModelFit::add_baselines(const TextTable& part) {
+    if (file_.empty()) file_ = part.file();
+    identities_.add(part);
+    rate_.add(part);
+    learn_reach_rows(part, reach_);
+    windows_.add(part);
+}
 
 void ModelFit::add(const TextTable& part) {
     if (file_.empty()) file_ = part.file();
@@ -64,16 +93,16 @@ struct ModelFit::Learned {
     WindowBaseline windows;
 };
 
-ModelFit::Learned ModelFit::learned() const {
-    if (rows() < 2) {
+ModelFit::Learned ModelFit::learned(const PipelineFit& pipeline) const {
+    if (pipeline.rows() < 2) {
         Diagnostic d;
         d.file = file_;
-        d.message = "needs at least 2 data rows to train, found " + std::to_string(rows());
+        d.message = "needs at least 2 data rows to train, found " + std::to_string(pipeline.rows());
         throw InputError(std::move(d));
     }
     Learned l{pipeline_file_, {}, {}, identities_.finish(), rate_.rate(), reach_, windows_.finish()};
     l.reach.index();
-    l.pipeline = pipeline_.finish(&l.features);
+    l.pipeline = pipeline.finish(&l.features);
     return l;
 }
 
@@ -89,16 +118,67 @@ TrainedModel ModelFit::fit_lof(Learned l, const LofOptions& options, LofTraining
 }
 
 TrainedModel ModelFit::fit(const LofOptions& options, LofTrainingResult* result) const {
-    return fit_lof(learned(), options, result, {});
+    return fit_lof(learned(pipeline_), options, result, {});
 }
 
 TrainedModel ModelFit::fit(const LofOptions& options, LofTrainingResult* result,
                            const std::function<void(const char*)>& phase) && {
-    Learned l = learned();
+    Learned l = learned(pipeline_);
     // The records' values are let go before the LOF fit needs its memory.
     pipeline_ = PipelineFit(spec_);
     windows_ = WindowLearner();
     return fit_lof(std::move(l), options, result, phase);
+}
+
+LearnedSpan ModelFit::span() const {
+    LearnedSpan s;
+    s.identities = identities_.finish();
+    s.rows = rate_.rows();
+    s.first = rate_.first();
+    s.last = rate_.last();
+    s.reach = reach_;
+    s.windows = windows_.finish();
+    return s;
+}
+
+TrainedModel fit_spans(const std::vector<const LearnedSpan*>& spans, const PipelineSpec& spec,
+                       const std::string& pipeline_file, const LofOptions& options, LofTrainingResult* result) {
+    LearnedIdentities identities;
+    ReachBaseline reach;
+    WindowBaseline windows;
+    std::uint64_t rows = 0;
+    double seconds = 0;
+    std::string csv;
+    for (const LearnedSpan* s : spans) {
+        for (const auto& [name, exes] : s->identities) {
+            std::vector<std::string>& mine = identities[name];
+            for (const std::string& e : exes)
+                if (!std::binary_search(mine.begin(), mine.end(), e)) mine.insert(std::lower_bound(mine.begin(), mine.end(), e), e);
+        }
+        reach.merge(s->reach);
+        merge_windows(windows, s->windows);
+        rows += s->rows;
+        if (s->last > s->first) seconds += s->last - s->first;
+        // One table of every span's sample: the first span's header, the others' rows.
+        const std::size_t body = csv.empty() ? 0 : s->sample_csv.find('\n') + 1;
+        csv.append(s->sample_csv, body, std::string::npos);
+    }
+    reach.index();
+    PipelineFit pipeline(spec);
+    pipeline.add(TextTable::parse(std::move(csv), "<the records sampled for the LOF>"));
+    if (pipeline.rows() < 2) {
+        Diagnostic d;
+        d.file = "<the records sampled for the LOF>";
+        d.message = "needs at least 2 data rows to train, found " + std::to_string(pipeline.rows());
+        throw InputError(std::move(d));
+    }
+    FeatureMatrix features;
+    FeaturePipeline fitted = pipeline.finish(&features);
+    LofModel lof = LofModel::fit(std::move(features), options, result);
+    const double rate = rows >= 2 && seconds > 0 ? static_cast<double>(rows - spans.size()) / seconds : 0;
+    return TrainedModel{{pipeline_file, std::move(fitted), std::move(lof), std::move(identities), score_tail(result->lof, rate)},
+                        std::move(reach),
+                        std::move(windows)};
 }
 
 TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
@@ -138,17 +218,34 @@ std::string serialize_model(const TrainedModel& model) {
             w.put(k.port);
             w.put(count);
         }
+        w.put<std::uint64_t>(p.longest_on_port.size());
+        for (const auto& [port, longest] : p.longest_on_port) {
+            w.put(port.first);
+            w.put(port.second);
+            w.put(longest);
+        }
+        w.put(p.first_learned);
+        w.put(p.last_learned);
+        w.put(p.late_networks);
+        w.put<std::uint64_t>(p.cadences.size());
+        for (const auto& [interval, bytes] : p.cadences) {
+            w.put(interval);
+            w.put(bytes);
+        }
     }
     w.put<std::uint64_t>(model.windows.size());
     for (const auto& [subject, learned] : model.windows) {
         w.str(subject);
-        for (const auto& scale : learned)
-            for (const WindowLimit& l : scale) {
-                w.put(l.mean);
-                w.put(l.sd);
-                w.put(l.max);
-                w.put(l.whole);
-            }
+        for (std::size_t s = 0; s < kScales; ++s) {
+            for (std::uint32_t whole : learned.whole[s]) w.put(whole);
+            for (const auto& metric : learned.sums[s])
+                for (const WindowSums& h : metric) {
+                    w.put(h.sum);
+                    w.put(h.squares);
+                    w.put(h.max);
+                    w.put(h.active);
+                }
+        }
     }
 
     return finish_model_file(std::move(w));
@@ -199,6 +296,30 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
                     r.fail("reach.destinations", "destinations of '" + subject + "' are not sorted and unique");
                 p.destinations.emplace_hint(p.destinations.end(), k, count);
             }
+            if (version >= 5) {
+                const std::size_t ports = r.count("reach.longest_on_port", max_items);
+                for (std::size_t j = 0; j < ports; ++j) {
+                    const auto proto = r.get<std::uint8_t>("reach.longest_on_port.proto");
+                    const auto port = r.get<std::uint16_t>("reach.longest_on_port.port");
+                    const auto longest = r.get<double>("reach.longest_on_port.longest");
+                    if (!(longest >= 0)) r.fail("reach.longest_on_port", "a longest connection of '" + subject + "' is not a duration");
+                    if (!p.longest_on_port.emplace(std::pair{proto, port}, longest).second)
+                        r.fail("reach.longest_on_port", "a port of '" + subject + "' is listed twice");
+                }
+                p.first_learned = r.get<double>("reach.first_learned");
+                p.last_learned = r.get<double>("reach.last_learned");
+                p.late_networks = r.get<std::uint32_t>("reach.late_networks");
+                if (!(std::isfinite(p.first_learned) && std::isfinite(p.last_learned) && p.first_learned <= p.last_learned))
+                    r.fail("reach.first_learned", "the learned span of '" + subject + "' is not a span of time");
+                const std::size_t cadences = r.count("reach.cadences", max_items);
+                if (cadences > kMaxCadences) r.fail("reach.cadences", "more than 8 check-ins for '" + subject + "'");
+                for (std::size_t j = 0; j < cadences; ++j) {
+                    const double interval = r.get<double>("reach.cadences.interval"), bytes = r.get<double>("reach.cadences.bytes");
+                    if (!(interval > 0 && bytes >= 0 && std::isfinite(interval + bytes)))
+                        r.fail("reach.cadences", "a check-in of '" + subject + "' is not an interval and a size");
+                    p.cadences.emplace_back(interval, bytes);
+                }
+            }
             previous = subject;
             reach.restore(std::move(subject), std::move(p));
         }
@@ -210,20 +331,40 @@ TrainedModel deserialize_model(std::string_view bytes, const std::string& file) 
         for (std::size_t i = 0; i < subjects; ++i) {
             std::string subject = r.str("windows.subject");
             LearnedWindows learned;
-            for (auto& scale : learned)
-                for (WindowLimit& l : scale) {
-                    l.mean = r.get<double>("windows.mean");
-                    l.sd = r.get<double>("windows.sd");
-                    l.max = r.get<double>("windows.max");
-                    l.whole = r.get<std::uint32_t>("windows.whole");
-                    if (!(l.mean >= 0 && l.sd >= 0 && l.max >= 0 && std::isfinite(l.mean + l.sd + l.max)))
-                        r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
+            const auto check = [&](double v) {
+                if (!(v >= 0 && std::isfinite(v)))
+                    r.fail("windows", "a learned window of '" + subject + "' is not finite and 0 or more");
+            };
+            for (std::size_t s = 0; s < kScales; ++s) {
+                if (version < 5) {
+                    // Older models kept one mean, sd and largest per length, over
+                    // every hour: kept as sums in hour 0, which every hour pools.
+                    for (std::size_t m = 0; m < kWindowMetrics; ++m) {
+                        const double mean = r.get<double>("windows.mean"), sd = r.get<double>("windows.sd"),
+                                     max = r.get<double>("windows.max");
+                        const auto whole = r.get<std::uint32_t>("windows.whole");
+                        check(mean), check(sd), check(max);
+                        learned.whole[s][0] = whole;
+                        // Their windows' activity was not kept: all count as active.
+                        learned.sums[s][m][0] = {mean * whole, (sd * sd + mean * mean) * whole, max, double(whole)};
+                    }
+                    continue;
                 }
+                for (std::uint32_t& whole : learned.whole[s]) whole = r.get<std::uint32_t>("windows.whole");
+                for (auto& metric : learned.sums[s])
+                    for (WindowSums& h : metric) {
+                        h.sum = r.get<double>("windows.sum");
+                        h.squares = r.get<double>("windows.squares");
+                        h.max = r.get<double>("windows.max");
+                        h.active = r.get<double>("windows.active");
+                        check(h.sum), check(h.squares), check(h.max), check(h.active);
+                    }
+            }
             if (!windows.emplace(std::move(subject), learned).second) r.fail("windows.subject", "a subject is listed twice");
         }
     }
     if (!r.done()) r.fail("payload", "unexpected bytes after the last field");
-    return TrainedModel{std::move(scoring), std::move(reach), std::move(windows)};
+    return TrainedModel{std::move(scoring), std::move(reach), std::move(windows), version >= 5};
 }
 
 }  // namespace netlof

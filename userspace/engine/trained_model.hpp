@@ -17,6 +17,9 @@ namespace netlof {
 struct TrainedModel : ScoringModel {
     ReachBaseline reach;     // what each executable reached while learning
     WindowBaseline windows;  // each program's sums over one and ten minutes while learning
+    // Models before format 5 key programs by executable alone: records are
+    // looked up in them without their unit.
+    bool keys_with_units = true;
 };
 
 // Records that come a part at a time (a file read in bounded memory): each
@@ -35,6 +38,22 @@ using RecordParts = std::function<std::optional<TextTable>()>;
 TrainedModel fit_model(const RecordParts& parts, const PipelineSpec& spec, const std::string& pipeline_file,
                        const LofOptions& options, LofTrainingResult* result,
                        const std::function<void(const char*)>& phase = {});
+// One span of learning (a day, by default), finished: the rules' baselines
+// and the LOF's sample, kept to be merged with the spans before and after it
+// (a baseline that follows change: see userspace/engine/learner.hpp).
+struct LearnedSpan {
+    LearnedIdentities identities;
+    std::uint64_t rows = 0;      // records learned
+    double first = 0, last = 0;  // their end times
+    ReachBaseline reach;         // not indexed
+    WindowBaseline windows;
+    std::string sample_csv;      // the LOF's sample: a CSV header and rows
+};
+// The model of these spans: their baselines merged, the pipeline and LOF
+// fitted on their samples together. Throws InputError as fit_model does.
+TrainedModel fit_spans(const std::vector<const LearnedSpan*>& spans, const PipelineSpec& spec,
+                       const std::string& pipeline_file, const LofOptions& options, LofTrainingResult* result);
+
 // fit_model for records that come to the caller a part at a time (the
 // daemon's learning): add() each part as it comes, then fit(). The const
 // fit() keeps what was added, so more parts may follow and it may be called
@@ -50,15 +69,20 @@ public:
     // baselines beside them. Throws InputError naming a bad cell, after
     // which the fit holds some of the part and is not to be used further.
     void add(const TextTable& part);
+    // Reads one part into the rules' baselines only: the daemon's learning
+    // gives every record here and fits the LOF on a sample of them.
+    void add_baselines(const TextTable& part);
     std::uint64_t rows() const { return pipeline_.rows(); }
     // Throws InputError for fewer than 2 records. phase as fit_model's.
     TrainedModel fit(const LofOptions& options, LofTrainingResult* result) const;
     TrainedModel fit(const LofOptions& options, LofTrainingResult* result,
                      const std::function<void(const char*)>& phase) &&;
+    // The baselines added so far, as a span (sample_csv left empty).
+    LearnedSpan span() const;
 
 private:
     struct Learned;  // what fit() sums up before the LOF fit
-    Learned learned() const;
+    Learned learned(const PipelineFit& pipeline) const;
     static TrainedModel fit_lof(Learned learned, const LofOptions& options, LofTrainingResult* result,
                                 const std::function<void(const char*)>& phase);
 
