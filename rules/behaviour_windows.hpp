@@ -186,7 +186,7 @@ public:
                                           std::uint64_t bytes_sent, const ReachKey& dst);
     std::uint64_t evictions() const { return evictions_; }
     // Window judgements skipped because learning was too short for that length:
-    // one per connection of a learned program and window length.
+    // one per connection of a learned program, window length and scope.
     std::uint64_t unjudged() const { return unjudged_; }
 
 private:

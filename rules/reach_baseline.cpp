@@ -273,6 +273,51 @@ void ReachBaseline::merge(const ReachBaseline& other) {
     }
 }
 
+void ReachBaseline::forget(std::string_view subject, std::string_view network) {
+    const auto it = profiles_.find(subject);
+    if (it == profiles_.end()) return;
+    if (network.empty()) {
+        destinations_ -= it->second.destinations.size();
+        profiles_.erase(it);
+        return;
+    }
+    auto& d = it->second.destinations;
+    bool forgot = false;
+    for (auto k = d.begin(); k != d.end();) {
+        if (network_text(k->first) == network) {
+            k = d.erase(k);
+            --destinations_;
+            forgot = true;
+        } else {
+            ++k;
+        }
+    }
+    // It may have been one of the late networks a pool client's rate counts: not any more.
+    if (forgot && it->second.late_networks > 0) --it->second.late_networks;
+}
+
+void ReachBaseline::keep_only(const ReachBaseline& known) {
+    for (auto it = profiles_.begin(); it != profiles_.end();) {
+        const auto theirs = known.profiles_.find(it->first);
+        if (theirs == known.profiles_.end()) {
+            destinations_ -= it->second.destinations.size();
+            it = profiles_.erase(it);
+            continue;
+        }
+        it->second.late_networks = 0;  // nothing new was learned
+        auto& d = it->second.destinations;
+        for (auto k = d.begin(); k != d.end();) {
+            if (theirs->second.destinations.count(k->first) == 0) {
+                k = d.erase(k);
+                --destinations_;
+            } else {
+                ++k;
+            }
+        }
+        ++it;
+    }
+}
+
 void ReachBaseline::restore(std::string subject, ReachProfile profile) {
     destinations_ += profile.destinations.size();
     profiles_[std::move(subject)] = std::move(profile);

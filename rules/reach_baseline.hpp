@@ -165,6 +165,11 @@ public:
     // Adds what another span of learning saw (then call index()): counts
     // add up, the longest connections are the longer, names join.
     void merge(const ReachBaseline& other);
+    // Forgets what a subject reached in a network ("10.0.2.0/24"), or the
+    // whole subject when network is empty (then call index()).
+    void forget(std::string_view subject, std::string_view network);
+    // Keeps only the subjects and destinations `known` has (then call index()).
+    void keep_only(const ReachBaseline& known);
     // Restores one profile as serialized (then call index()).
     void restore(std::string subject, ReachProfile profile);
 

@@ -521,7 +521,8 @@ TEST_CASE("detector: a process name run by another executable than its pin, or t
     CHECK(alert_output(masq[1]).find("the name nginx belongs to /usr/sbin/nginx, not to /tmp/nginx") != std::string::npos);
 }
 
-TEST_CASE("detector follows change: a span's quiet traffic joins the baseline, and what no kept span saw ages out",
+TEST_CASE("detector follows change: a span's quiet traffic joins the baseline, what alerted does not, and what no kept "
+          "span saw ages out",
           "[detector]") {
     // Spans of 600 s (the judge's clock); the baseline keeps two.
     LearnSettings s = learn(0, 600);
@@ -530,40 +531,46 @@ TEST_CASE("detector follows change: a span's quiet traffic joins the baseline, a
     const auto feed_span = [&](double start, const std::vector<ConnectionRecord>& rs) {
         for (std::size_t i = 0; i < rs.size(); ++i) h.feed({rs[i]}, start + 600.0 * static_cast<double>(i) / static_cast<double>(rs.size()));
     };
-    const auto switch_if_due = [&](double now) {
-        std::optional<TrainedModel> m = h.detector.model_due(now);
-        if (m) h.detector.use_model(std::move(*m));
-        return m.has_value();
-    };
+    const auto key = [](const char* ip, std::uint16_t port) { return reach_key(*parse_endpoint(ip, port), "tcp"); };
     // Span 1: nginx, postgres and apt.
     feed_span(0, normal_traffic(300));
-    REQUIRE(switch_if_due(600));
-    CHECK(h.detector.spans() == 1);
+    std::optional<TrainedModel> m = h.detector.model_due(600);
+    REQUIRE(m);
     CHECK(h.detector.due_note() == "1 span of learning, 300 records");
-    // Span 2: postgres also reaches a second database: one new_destination,
-    // then learned with the rest of the span (the alerted record is not).
+    h.detector.use_model(std::move(*m));
+    CHECK(h.detector.spans() == 1);
+    // Span 2: postgres also uses a second server in its network (no alert)
+    // and reaches a database elsewhere (new_destination, and its traffic after).
     std::vector<ConnectionRecord> two = normal_traffic(300, 5);
-    for (int i = 0; i < 30; ++i) two.push_back(record("postgres", "198.51.100.20", 5432, 300, 5000, 0.05));
+    for (int i = 0; i < 10; ++i) {
+        two.push_back(record("postgres", "192.0.2.21", 5432, 300, 5000, 0.05));
+        two.push_back(record("postgres", "198.51.100.20", 5432, 300, 5000, 0.05));
+    }
     feed_span(600, two);
     CHECK(h.detector.stats().raised_of(Rule::NewDestination) == 1);
-    CHECK_FALSE(switch_if_due(1100));  // the old model judges until the span is done
-    REQUIRE(switch_if_due(1200));
+    CHECK_FALSE(h.detector.model_due(1100));  // the old model judges until the span is done
+    m = h.detector.model_due(1200);
+    REQUIRE(m);
+    CHECK(h.detector.due_note().rfind("2 spans of learning, ", 0) == 0);
+    const ReachProfile& pg = m->reach.profiles().at("/usr/sbin/postgres");
+    REQUIRE(pg.destinations.count(key("192.0.2.21", 5432)) == 1);
+    CHECK(pg.destinations.at(key("192.0.2.21", 5432)) > 0);           // learned
+    CHECK(pg.destinations.count(key("198.51.100.20", 5432)) == 0);    // alerted: not learned
+    h.detector.use_model(std::move(*m));
     CHECK(h.detector.spans() == 2);
-    // 300 and the second span's 330, less those that raised an alert.
-    CHECK(h.detector.due_note().rfind("2 spans of learning, 6", 0) == 0);
-    // Spans 3 and 4 without apt: its baseline ages out; the new database stays.
+    // Spans 3 and 4 without apt: its baseline ages out.
     std::vector<ConnectionRecord> no_apt;
     for (const ConnectionRecord& r : normal_traffic(300, 7))
         if (r.process_name != "apt") no_apt.push_back(r);
-    for (int i = 0; i < 10; ++i) no_apt.push_back(record("postgres", "198.51.100.20", 5432, 300, 5000, 0.05));
     feed_span(1200, no_apt);
-    REQUIRE(switch_if_due(1800));
+    m = h.detector.model_due(1800);
+    REQUIRE(m);
+    h.detector.use_model(std::move(*m));
     feed_span(1800, no_apt);
-    REQUIRE(switch_if_due(2400));
+    m = h.detector.model_due(2400);
+    REQUIRE(m);
+    h.detector.use_model(std::move(*m));
     CHECK(h.detector.spans() == 2);
-    h.alerts.clear();
-    h.feed({record("postgres", "198.51.100.20", 5432, 300, 5000, 0.05)}, 2401);
-    CHECK(h.alerts.empty());
     h.feed({record("apt", "192.0.2.30", 443, 500, 2000000, 0.05)}, 2402);
     CHECK(h.detector.stats().raised_of(Rule::NewProcess) == 1);
 }
@@ -593,4 +600,12 @@ TEST_CASE("detector: relearn forgets the spans and learns one from now; keep 0 f
     f.detector.use_model(std::move(*m));
     f.feed(normal_traffic(300, 9), 700);
     CHECK_FALSE(f.detector.model_due(5000));
+    // Frozen, and told to learn again: one span from now, then frozen again.
+    f.detector.relearn(6000);
+    f.feed(normal_traffic(300, 11), 6100);
+    m = f.detector.model_due(6600);
+    REQUIRE(m);
+    f.detector.use_model(std::move(*m));
+    f.feed(normal_traffic(300, 13), 6700);
+    CHECK_FALSE(f.detector.model_due(9000));
 }

@@ -161,11 +161,11 @@ int run_replay(const ReplayCommand& cmd) {
         if (by_rule[r] > 0) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule_name(static_cast<Rule>(r)), by_rule[r]);
     const DetectorStats& d = detector.stats();
     log_line(fmt::format("replay: {} records, scored {}, alert lines {}{}{}, novelty not alerted (usual for a wandering "
-                         "program {}, judged by allowlist rules {}, baseline full {}), window alerts {} (programs let go {}, not judged: learning too short {}), beacon pairs let go {}, model {}",
+                         "program {}, judged by allowlist rules {}, baseline full {}), window alerts {} (programs let go {}, not judged: learning too short {}), beacon pairs let go {}, spans of learning kept {}, alerted past what following keeps out {}, model {}",
                          records.size(), d.scored, d.alerts, rules.empty() ? "" : " (", rules.empty() ? "" : rules + ")",
                          d.novelty_expected, d.novelty_ruled, detector.reach_unlearned(), d.raised_of(Rule::VolumeSpike) + d.raised_of(Rule::ConnectionBurst) + d.raised_of(Rule::FanOut),
                          detector.window_evictions(), detector.windows_unjudged(), detector.beacon_evictions(),
-                         detector.detecting() ? "detecting" : "still learning at the end"));
+                         detector.spans(), d.taint_overflow, detector.detecting() ? "detecting" : "still learning at the end"));
     return 0;
 }
 

@@ -47,7 +47,8 @@ std::string stats_line(const SensorCounters& k, const Detector& detector, const 
         "(ring buffer full {}, sockets map full {}, udp map full {}, missed program runs {}), malformed {}, "
         "exe unknown {} (exec records lost {}, exe table evictions {}), cgroups not named {}, udp datagrams received without a known sender {}, "
         "udp datagrams from peers the socket had not sent to (inbound) {}, "
-        "record log failed writes {} (lost {}), reloads {} (refused {}), model {}",
+        "record log failed writes {} (lost {}), reloads {} (refused {}), spans of learning kept {}, "
+        "alerted past what following keeps out {}, model {}",
         k.events, k.records, k.close_unseen, d.scored, d.raised_of(Rule::AllowlistViolation),
         d.raised_of(Rule::ProcessMasquerade), d.raised_of(Rule::NewProcess), d.raised_of(Rule::NewDestination),
         d.raised_of(Rule::NewPort), d.raised_of(Rule::LongConnection), d.raised_of(Rule::Beaconing),
@@ -57,7 +58,8 @@ std::string stats_line(const SensorCounters& k, const Detector& detector, const 
         detector.windows_unjudged(), detector.beacon_evictions(), d.lof_muted, d.lof_sparse, d.unscorable,
         d.learn_skipped, k.drops(), k.ringbuf_full, k.sockets_full, k.udp_flows_full, k.missed_runs, k.malformed,
         k.exe_unknown, k.exec_lost, k.exe_evictions, k.cgroups_unknown, k.udp_recv_no_source, k.udp_recv_unsolicited,
-        daemon.records_log_failed, daemon.records_log_lost, daemon.reloads, daemon.reloads_refused, detector.state(now));
+        daemon.records_log_failed, daemon.records_log_lost, daemon.reloads, daemon.reloads_refused, detector.spans(),
+        d.taint_overflow, detector.state(now));
 }
 
 }  // namespace netlof

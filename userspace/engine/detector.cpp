@@ -31,9 +31,10 @@ Detector::Detector(Allowlist allowlist, double fold_window_s, LearnSettings lear
 
 std::optional<TrainedModel> Detector::model_due(double now, std::vector<std::string>* warnings) {
     if (!pending_) {
-        if (model_ && settings_.keep_spans == 0) return std::nullopt;  // frozen
+        if (!learning_on()) return std::nullopt;  // frozen
         if (!learner_.done(now)) return std::nullopt;
         pending_ = learner_.finish_span();
+        if (model_) forget_tainted(*pending_);
     }
     std::vector<const LearnedSpan*> spans;
     if (!fresh_) {
@@ -54,9 +55,38 @@ std::optional<TrainedModel> Detector::model_due(double now, std::vector<std::str
     return m;
 }
 
+void Detector::forget_tainted(LearnedSpan& span) const {
+    if (taint_overflowed_) {
+        // Past the bound nothing new is learned: only what the model knew.
+        span.reach.keep_only(model_->reach);
+    }
+    for (const std::string& t : tainted_) {
+        const std::size_t nl = t.find('\n');
+        const std::string_view subject = std::string_view(t).substr(0, nl);
+        if (nl == std::string::npos) {
+            span.reach.forget(subject, {});
+            for (auto it = span.windows.lower_bound(subject); it != span.windows.end() && it->first.rfind(subject, 0) == 0;)
+                it = it->first.compare(subject.size(), 2, "\t:") == 0 ? span.windows.erase(it) : std::next(it);
+            continue;
+        }
+        const std::string_view network = std::string_view(t).substr(nl + 1);
+        span.reach.forget(subject, network);
+        // The destination's own window sums (any service): "<subject>\t:<service> <network>".
+        for (auto it = span.windows.lower_bound(subject); it != span.windows.end() && it->first.rfind(subject, 0) == 0;) {
+            const std::string& k = it->first;
+            const bool mine = k.size() > subject.size() + network.size() && k.compare(subject.size(), 2, "\t:") == 0 &&
+                              k.compare(k.size() - network.size(), network.size(), network) == 0 &&
+                              k[k.size() - network.size() - 1] == ' ';
+            it = mine ? span.windows.erase(it) : std::next(it);
+        }
+    }
+}
+
 void Detector::relearn(double now) {
     pending_.reset();
     fresh_ = true;
+    tainted_.clear();
+    taint_overflowed_ = false;
     learned_before_ += learner_.records();
     learner_ = Learner(settings_);
     learner_.begin(now);
@@ -79,6 +109,8 @@ void Detector::use_model(TrainedModel model) {
         pending_.reset();
     }
     fresh_ = false;
+    tainted_.clear();
+    taint_overflowed_ = false;
     // What follows is learned as the next span (unless frozen).
     learned_before_ += learner_.records();
     learner_ = Learner(following(settings_));
@@ -115,7 +147,42 @@ Alert Detector::alert_for(const ConnectionRecord& r, Rule rule, double now) {
 void Detector::raise(Alert& a) {
     ++stats_.raised[static_cast<std::size_t>(a.rule)];
     if (judging_ < alerted_.size()) alerted_[judging_] = 1;
+    taint(a);
     if (folder_.admit(a)) emit(std::move(a));
+}
+
+void Detector::taint(const Alert& a) {
+    // A connection that raised an alert is not learned while following
+    // change. A destination or program that was new, or broke a rule, is
+    // not learned at all that span, not even its connections before or
+    // after the one alerted (a beacon's first check-ins, a miner's later
+    // traffic): the operator allowlists it or learns again. (A known
+    // destination's LOF, window or hold alert keeps out its connection
+    // only.) Bounded: past the bound, following learns nothing new this
+    // span (counted).
+    if (!model_ || !learning_on()) return;
+    switch (a.rule) {
+        case Rule::NewProcess:
+        case Rule::NewDestination:
+        case Rule::NewPort:
+        case Rule::Beaconing:
+        case Rule::AllowlistViolation:
+        case Rule::ProcessMasquerade: break;
+        default: return;
+    }
+    if (tainted_.size() >= kMaxTainted) {
+        ++stats_.taint_overflow;
+        taint_overflowed_ = true;
+        return;
+    }
+    program_key_into(a.record.process_name, a.record.exe, model_->keys_with_units ? std::string_view(a.record.unit) : "", taint_key_);
+    if (a.rule != Rule::NewProcess && a.rule != Rule::ProcessMasquerade) {
+        const std::optional<Endpoint> dst = endpoint_of(a.record.dst_ip, a.record.dst_port);
+        if (!dst) return;
+        taint_key_ += '\n';
+        taint_key_ += network_text(reach_key(*dst, a.record.proto));
+    }
+    tainted_.insert(taint_key_);
 }
 
 void Detector::emit(Alert&& a) {
@@ -155,7 +222,7 @@ const std::vector<Alert>& Detector::judge(std::span<const ConnectionRecord> reco
     if (!to_score_.empty()) score_batch(records, now);
     judging_ = records.size();
     // Following change: what raised no alert joins the span being learned.
-    if (model_ && settings_.keep_spans > 0)
+    if (model_ && learning_on())
         for (std::size_t i = 0; i < records.size(); ++i)
             if (alerted_[i] == 0 && !learner_.add(records[i])) ++stats_.learn_skipped;
     for (Alert& a : folder_.expire(now)) emit(std::move(a));

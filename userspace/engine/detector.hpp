@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ struct DetectorStats {
     RuleCounts raised{};             // alerts raised, per rule, before folding
     std::uint64_t novelty_expected = 0;      // new, but usual for a program that wanders (not alerted)
     std::uint64_t novelty_ruled = 0;         // new, but an allowlist rule judges the process (not alerted)
+    std::uint64_t taint_overflow = 0;        // alerts past the bound on what following keeps out (nothing new learned)
     std::uint64_t alerts = 0;                // returned to be written (incl. fold summaries)
     std::uint64_t raised_of(Rule r) const { return raised[static_cast<std::size_t>(r)]; }
 };
@@ -134,6 +136,16 @@ private:
     bool fresh_ = false;                    // pending_ starts anew (first learning, relearn): spans_ are let go
     std::string due_note_;
     std::uint64_t learned_before_ = 0;      // records of the learners let go
+    // While following: "<program key>" (a new process) or "<program key>\n<network>"
+    // that raised an alert this span; forgotten from the span when it ends.
+    static constexpr std::size_t kMaxTainted = 4096;
+    std::set<std::string, std::less<>> tainted_;
+    std::string taint_key_;
+    void taint(const Alert& a);
+    bool taint_overflowed_ = false;         // this span
+    // Is a span being learned? Always but when frozen (keep 0) after a model is in use, unless relearning.
+    bool learning_on() const { return !model_ || settings_.keep_spans > 0 || fresh_; }
+    void forget_tainted(LearnedSpan& span) const;
     std::vector<std::uint8_t> alerted_;     // per record of the batch: raised an alert (not learned while following)
     std::size_t judging_ = 0;               // the batch index raise() marks
     std::optional<TrainedModel> model_;
