@@ -8,7 +8,7 @@ then the same records replayed offline.
 into DIR, its record log kept) and no model. Four named services of the load
 generator talk to their own loopback address and port at about 300
 connections a second together, each with its own spread of sizes and hold
-times. The daemon learns (20,000 records: about a minute here), then the same
+times. The daemon learns (--learn: five minutes), then the same
 traffic goes on for --minutes more. Every alert line written after learning
 ended is a false alert: the script prints them by rule, then replays the
 daemon's own record log with `netlof replay` and prints what replay wrote
@@ -163,6 +163,8 @@ def main():
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--learn", default="{duration: 5m}",
+                    help="model.learn for the run (the shipped day is too long to wait for)")
     a = ap.parse_args()
     a.workdir = os.path.abspath(a.workdir)  # the config's paths are taken from its own folder
     os.makedirs(a.workdir, exist_ok=True)
@@ -170,7 +172,7 @@ def main():
     for f in ("absent/model.bin", "daemon-alerts.jsonl", "records.jsonl", "daemon.log", "replayed.jsonl"):
         if os.path.exists(os.path.join(a.workdir, f)):
             os.unlink(os.path.join(a.workdir, f))
-    config = shipped_config(a.workdir, {}, keep_records=True)
+    config = shipped_config(a.workdir, {"learn": a.learn}, keep_records=True)
     log = os.path.join(a.workdir, "daemon.log")
     daemon = subprocess.Popen([a.netlof, "run", "--config", config, "--insecure-files"], stderr=open(log, "w"))
     loads = []
