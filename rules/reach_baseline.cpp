@@ -147,6 +147,7 @@ void ReachBaseline::learn(const std::string& subject, std::string_view name, con
 }
 
 void ReachBaseline::index() {
+    checkins_.reset();  // learning's check-in watch (up to 6.5 MB): a model does not carry it
     for (auto& [subject, p] : profiles_) {
         p.networks.clear();
         p.ports.clear();

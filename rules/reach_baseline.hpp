@@ -155,7 +155,8 @@ public:
     // seconds, started at ts (0: unknown) sending bytes.
     void learn(const std::string& subject, std::string_view name, const ReachKey& k, double duration = 0, double ts = 0,
                double bytes = 0);
-    // Recomputes the derived maps and the wandering flags (after learning or loading).
+    // Recomputes the derived maps and the wandering flags (after learning or
+    // loading), and lets go of what only learning needs.
     void index();
     // Detection: what is new about this connection; anything new joins the
     // baseline (counted 0), so each new pair is reported once, and a long

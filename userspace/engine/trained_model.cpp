@@ -137,6 +137,7 @@ LearnedSpan ModelFit::span() const {
     s.first = rate_.first();
     s.last = rate_.last();
     s.reach = reach_;
+    s.reach.index();  // the span keeps what was learned, not learning's working state
     s.windows = windows_.finish();
     return s;
 }
