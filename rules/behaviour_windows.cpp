@@ -98,10 +98,10 @@ WindowLimit learned_limit(const LearnedWindows& learned, std::size_t scale, Wind
 void window_key_into(std::string_view subject, const ReachKey& dst, WindowScope scope, std::string& out) {
     out.assign(subject);
     out += "\t:";
-    out += port_text(dst);
+    append_port_text(out, dst);
     if (scope == WindowScope::Destination) {
         out += ' ';
-        out += network_text(dst);
+        append_network_text(out, dst);
     }
 }
 

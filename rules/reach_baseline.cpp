@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <charconv>
 #include <fmt/core.h>
+#include <iterator>
 #include <netinet/in.h>
 #include <set>
 #include <yaml-cpp/yaml.h>
@@ -80,8 +81,16 @@ ReachKey reach_key(const Endpoint& dst, std::string_view proto) {
 
 NetworkKey network_key(const ReachKey& k) { return {k.family, network_of(k)}; }
 
+void append_network_text(std::string& out, const ReachKey& k) {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(k.family == 4 ? AF_INET : AF_INET6, network_of(k).data(), buf, sizeof buf);
+    fmt::format_to(std::back_inserter(out), "{}/{}", buf, k.family == 4 ? 24 : 64);
+}
+
 std::string network_text(const ReachKey& k) {
-    return fmt::format("{}/{}", address_text(k, network_of(k)), k.family == 4 ? 24 : 64);
+    std::string s;
+    append_network_text(s, k);
+    return s;
 }
 
 std::string destination_text(const ReachKey& k) {
@@ -89,10 +98,15 @@ std::string destination_text(const ReachKey& k) {
     return k.family == 4 ? fmt::format("{}:{}", a, k.port) : fmt::format("[{}]:{}", a, k.port);
 }
 
+void append_port_text(std::string& out, const ReachKey& k) {
+    const char* proto = k.proto == IPPROTO_TCP ? "tcp/" : k.proto == IPPROTO_UDP ? "udp/" : "port ";
+    fmt::format_to(std::back_inserter(out), "{}{}", proto, k.port);
+}
+
 std::string port_text(const ReachKey& k) {
-    if (k.proto == IPPROTO_TCP) return fmt::format("tcp/{}", k.port);
-    if (k.proto == IPPROTO_UDP) return fmt::format("udp/{}", k.port);
-    return fmt::format("port {}", k.port);
+    std::string s;
+    append_port_text(s, k);
+    return s;
 }
 
 void ReachBaseline::subject_into(std::string_view process_name, std::string_view exe, std::string_view unit,

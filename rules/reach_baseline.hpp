@@ -84,6 +84,9 @@ std::string network_text(const ReachKey& k);
 std::string destination_text(const ReachKey& k);
 // "tcp/443", "udp/53", "port 80" (protocol unknown).
 std::string port_text(const ReachKey& k);
+// The same two appended to out, reusing its buffer (per-connection keys).
+void append_network_text(std::string& out, const ReachKey& k);
+void append_port_text(std::string& out, const ReachKey& k);
 
 inline constexpr double kWanderingShare = 0.01;
 inline constexpr double kHoldFactor = 10;

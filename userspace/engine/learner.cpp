@@ -65,8 +65,11 @@ bool Learner::add(const ConnectionRecord& r) {
     const RecordCells& cells = cells_.fill(r);
     for (std::size_t id : onehot_ids_)
         if (cells.text[id].empty()) return false;
+    // One line of CSV for the baselines' batch and, if sampled, the sample.
+    line_.clear();
+    append_record_csv(line_, r);
     if (csv_.empty()) csv_ = record_csv_header();
-    append_record_csv(csv_, r);
+    csv_ += line_;
     ++learned_;
     if (++batch_ == kBatchRecords) add_batch();
 
@@ -85,8 +88,6 @@ bool Learner::add(const ConnectionRecord& r) {
     Reservoir& res = it->second;
     ++res.seen;
     const std::size_t cap = program_cap();
-    line_.clear();
-    append_record_csv(line_, r);
     if (res.rows.size() < cap) {
         res.rows.emplace_back(learned_, line_);
         ++sampled_;
@@ -126,17 +127,6 @@ TrainedModel Learner::fit(std::vector<std::string>* warnings) {
     TrainedModel model = fit_spans({&span}, settings_.pipeline, settings_.pipeline_file, options, &result);
     if (warnings != nullptr) *warnings = result.warnings;
     return model;
-}
-
-void Learner::clear() {
-    csv_.clear();
-    csv_.shrink_to_fit();
-    batch_ = 0;
-    lines_done_ = 1;
-    error_ = nullptr;
-    sample_.clear();
-    sampled_ = 0;
-    fit_ = std::make_unique<ModelFit>(settings_.pipeline, settings_.pipeline_file);
 }
 
 std::string Learner::state(double now) const {

@@ -67,8 +67,6 @@ public:
     // The model of this span alone.
     TrainedModel fit(std::vector<std::string>* warnings = nullptr);
     const LearnSettings& settings() const { return settings_; }
-    // Forgets what was learned, once a model is in use.
-    void clear();
     // "learning 120 records (118 sampled), 35/86400 s"
     std::string state(double now) const;
 
